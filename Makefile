@@ -1,0 +1,52 @@
+# The two commands of the README are `make demo` and `make test`; the rest are their steps.
+# Targets stay thin: the logic lives in cargo, e2e/local-env and e2e/demo.
+
+CARGO ?= cargo
+# Integration tests mostly wait on the API server and the emulator: run more of them at once
+# than there are cores.
+TEST_THREADS ?= 8
+
+.PHONY: test fmt-check clippy crds crds-check unit integration env-up env-down env-status demo
+
+## test: everything CI checks, in order (format, lints, CRDs up to date, unit, integration/e2e)
+test: fmt-check clippy crds-check unit integration
+
+fmt-check:
+	$(CARGO) fmt --all -- --check
+
+clippy:
+	$(CARGO) clippy --all-targets -- -D warnings
+
+## crds: regenerate crds/*.yaml from the API types
+crds:
+	$(CARGO) run --quiet -- crds --output-dir crds
+
+## crds-check: fail when crds/ differs from what the API types generate
+crds-check:
+	@tmp="$$(mktemp -d)"; trap 'rm -rf "$$tmp"' EXIT; \
+	$(CARGO) run --quiet -- crds --output-dir "$$tmp" && \
+	if ! diff -ru crds "$$tmp"; then \
+	  echo "crds/ is stale: run 'make crds' and commit the result" >&2; exit 1; \
+	fi
+
+## unit: unit tests (library, binary, doc tests); no environment needed
+unit:
+	$(CARGO) test --lib --bins
+	$(CARGO) test --doc
+
+## integration: the tests in tests/ against the local environment (started if needed)
+integration: env-up
+	$(CARGO) test --test '*' -- --test-threads=$(TEST_THREADS)
+
+env-up:
+	e2e/local-env up
+
+env-down:
+	e2e/local-env down
+
+env-status:
+	e2e/local-env status
+
+## demo: starts the local environment, installs the CRDs, runs the operator and applies the examples
+demo:
+	e2e/demo

@@ -1,0 +1,58 @@
+//! Types shared by the three kinds.
+
+use kube::KubeSchema;
+use serde::{Deserialize, Serialize};
+
+/// What happens to the ECS object when the Kubernetes object is deleted.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
+pub enum DeletionPolicy {
+    /// Remove the ECS object (the default).
+    #[default]
+    Delete,
+    /// Leave the ECS object, with its tags, in place.
+    Retain,
+}
+
+/// An ECS resource tag, as in the ECS API (`key`/`value`).
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize, KubeSchema)]
+pub struct Tag {
+    /// Tag key, up to 128 characters. Keys starting with `ecs.operator.dev/` are reserved.
+    #[x_kube(validation = Rule::new("!self.startsWith('ecs.operator.dev/')").message("tag keys starting with ecs.operator.dev/ are reserved for the operator's ownership tags"))]
+    pub key: String,
+    /// Tag value, up to 256 characters.
+    #[serde(default)]
+    pub value: String,
+}
+
+/// A reference to an object of this operator in the same namespace.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
+pub struct LocalObjectReference {
+    /// `metadata.name` of the referenced object.
+    pub name: String,
+}
+
+/// A `name`/`value` pair (environment variables, docker labels, options), as in the ECS API.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
+pub struct KeyValuePair {
+    /// The name; unique within its list.
+    pub name: String,
+    /// The value.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub value: Option<String>,
+}
+
+/// One entry of a capacity provider strategy, as in the ECS API.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize, KubeSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct CapacityProviderStrategyItem {
+    /// Capacity provider name, for example FARGATE or FARGATE_SPOT.
+    pub capacity_provider: String,
+    /// Relative share of tasks placed with this provider (0 to 1000).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[x_kube(validation = Rule::new("self >= 0 && self <= 1000").message("weight is between 0 and 1000"))]
+    pub weight: Option<i32>,
+    /// Minimum number of tasks placed with this provider (0 to 100000); only one entry may set it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[x_kube(validation = Rule::new("self >= 0 && self <= 100000").message("base is between 0 and 100000"))]
+    pub base: Option<i32>,
+}

@@ -1,0 +1,62 @@
+//! The custom resources of `ecs.operator.dev/v1alpha1`: their specs mirror the ECS API JSON so an
+//! existing definition pastes in unchanged; their statuses carry what ECS reports.
+
+pub mod cluster;
+pub mod common;
+pub mod service;
+pub mod task_definition;
+
+pub use cluster::{EcsCluster, EcsClusterSpec, EcsClusterStatus};
+pub use common::{CapacityProviderStrategyItem, DeletionPolicy, KeyValuePair, LocalObjectReference, Tag};
+pub use service::{EcsService, EcsServiceSpec, EcsServiceStatus};
+pub use task_definition::{EcsTaskDefinition, EcsTaskDefinitionSpec, EcsTaskDefinitionStatus};
+
+/// API group of every kind here.
+pub const GROUP: &str = "ecs.operator.dev";
+
+/// Finalizer that holds an object until its ECS counterpart is cleaned up (or retained).
+pub const FINALIZER: &str = "ecs.operator.dev/cleanup";
+/// Annotation that allows taking over an existing, untagged ECS object of the same name.
+pub const ADOPT_ANNOTATION: &str = "ecs.operator.dev/adopt";
+/// Annotation whose change forces a new deployment of a service (`kubectl rollout restart` for ECS).
+pub const RESTARTED_AT_ANNOTATION: &str = "ecs.operator.dev/restartedAt";
+
+/// ECS tag: `<namespace>/<name>` of the owning object.
+pub const OWNER_TAG: &str = "ecs.operator.dev/owner";
+/// ECS tag: uid of the owning object.
+pub const UID_TAG: &str = "ecs.operator.dev/uid";
+/// ECS tag: uid of the kube-system namespace, which tells two Kubernetes clusters apart.
+pub const CLUSTER_ID_TAG: &str = "ecs.operator.dev/cluster-id";
+/// ECS tag on task definition revisions: hash of the spec that registered the revision.
+pub const SPEC_HASH_TAG: &str = "ecs.operator.dev/spec-hash";
+
+/// Field manager for everything the operator writes (status only).
+pub const FIELD_MANAGER: &str = "ecs-operator";
+
+/// All CustomResourceDefinitions, in the order they are printed and installed.
+pub fn crds() -> Vec<k8s_openapi::apiextensions_apiserver::pkg::apis::apiextensions::v1::CustomResourceDefinition> {
+    use kube::CustomResourceExt;
+    vec![EcsCluster::crd(), EcsTaskDefinition::crd(), EcsService::crd()]
+}
+
+/// Writes the CRDs as YAML: one file per kind into `dir`, or one multi-document stream to stdout.
+pub fn write_crds(dir: Option<&std::path::Path>) -> std::io::Result<()> {
+    use std::io::Write;
+    let to_yaml = |crd| serde_yaml::to_string(&crd).map_err(std::io::Error::other);
+    match dir {
+        Some(dir) => {
+            std::fs::create_dir_all(dir)?;
+            for crd in crds() {
+                let file = dir.join(format!("{}.yaml", crd.metadata.name.clone().unwrap_or_default()));
+                std::fs::write(file, to_yaml(crd)?)?;
+            }
+        }
+        None => {
+            let mut out = std::io::stdout().lock();
+            for crd in crds() {
+                writeln!(out, "---\n{}", to_yaml(crd)?.trim_end())?;
+            }
+        }
+    }
+    Ok(())
+}

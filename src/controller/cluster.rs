@@ -1,0 +1,283 @@
+//! EcsCluster controller: creates the ECS cluster, keeps its settings, capacity providers and tags
+//! as the spec says, and deletes it (once its services are gone) unless retained.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use aws_sdk_ecs::types::{Cluster, ClusterField};
+use futures::StreamExt;
+use k8s_openapi::apimachinery::pkg::apis::meta::v1::Condition;
+use kube::api::Api;
+use kube::runtime::controller::{Action, Controller};
+use kube::runtime::events::EventType;
+use kube::runtime::reflector::{self, Store};
+use kube::runtime::{WatchStreamExt, watcher};
+use kube::{Resource, ResourceExt};
+
+use super::{Applied, Cleanup, Context, Managed, ObjectStatus, drive, wants_adoption};
+use crate::api::{DeletionPolicy, EcsCluster, EcsClusterStatus};
+use crate::error::EcsErrorClass;
+use crate::mapping::cluster as mapping;
+use crate::mapping::conditions::Health;
+use crate::mapping::tags::{self, Ownership};
+use crate::{Error, Result};
+
+impl ObjectStatus for EcsClusterStatus {
+    fn conditions(&self) -> &[Condition] {
+        &self.conditions
+    }
+
+    fn set_conditions(&mut self, conditions: Vec<Condition>, generation: Option<i64>) {
+        self.conditions = conditions;
+        self.observed_generation = generation;
+    }
+
+    fn observed_generation(&self) -> Option<i64> {
+        self.observed_generation
+    }
+}
+
+impl Managed for EcsCluster {
+    type Status = EcsClusterStatus;
+    const KIND: &'static str = "EcsCluster";
+
+    fn status(&self) -> Option<&EcsClusterStatus> {
+        self.status.as_ref()
+    }
+}
+
+impl EcsCluster {
+    /// The ECS cluster name: spec.clusterName, else metadata.name.
+    pub fn ecs_name(&self) -> String {
+        self.spec.cluster_name.clone().unwrap_or_else(|| self.name_any())
+    }
+}
+
+pub async fn reconcile(obj: Arc<EcsCluster>, ctx: Arc<Context>) -> Result<Action> {
+    drive(obj, ctx, apply, cleanup).await
+}
+
+pub fn error_policy(obj: Arc<EcsCluster>, error: &Error, ctx: Arc<Context>) -> Action {
+    super::backoff_on_error(obj.as_ref(), error, &ctx, EcsCluster::KIND)
+}
+
+/// The controller, ready to run; its store serves readiness and the service controller.
+pub fn controller(api: Api<EcsCluster>, config: watcher::Config) -> (Controller<EcsCluster>, Store<EcsCluster>) {
+    let (reader, writer) = reflector::store();
+    let stream = watcher(api, config)
+        .default_backoff()
+        .reflect(writer)
+        .applied_objects()
+        .predicate_filter(super::relevant_change(), Default::default());
+    (Controller::for_stream(stream, reader.clone()), reader)
+}
+
+async fn apply(obj: Arc<EcsCluster>, ctx: Arc<Context>) -> Result<Applied<EcsClusterStatus>> {
+    let name = obj.ecs_name();
+    let region = ctx.ecs.region(obj.spec.region.as_deref());
+    let client = ctx.ecs.client(&region);
+    let identity = ctx.identity(obj.as_ref());
+    let desired_tags = tags::desired_tags(&obj.spec.tags, &identity);
+
+    let (cluster, created) = match describe(&ctx, &region, &name).await? {
+        None => {
+            let input = mapping::create_input(&obj.spec, &name, tags::to_ecs(&desired_tags));
+            let output = ctx
+                .ecs
+                .call(
+                    &region,
+                    "CreateCluster",
+                    client
+                        .create_cluster()
+                        .set_cluster_name(input.cluster_name)
+                        .set_tags(input.tags)
+                        .set_settings(input.settings)
+                        .set_configuration(input.configuration)
+                        .set_capacity_providers(input.capacity_providers)
+                        .set_default_capacity_provider_strategy(input.default_capacity_provider_strategy)
+                        .set_service_connect_defaults(input.service_connect_defaults)
+                        .send(),
+                )
+                .await?;
+            ctx.event(obj.as_ref(), EventType::Normal, "Created", format!("created ECS cluster {name} in {region}"))
+                .await;
+            let cluster = output.cluster.ok_or_else(|| Error::empty_response("CreateCluster"))?;
+            (cluster, true)
+        }
+        Some(cluster) => {
+            match identity.judge(&tags::from_ecs(cluster.tags())) {
+                Ownership::Ours => {}
+                Ownership::Unowned if wants_adoption(obj.as_ref()) => {
+                    ctx.event(
+                        obj.as_ref(),
+                        EventType::Normal,
+                        "Adopted",
+                        format!("adopted the existing ECS cluster {name}"),
+                    )
+                    .await;
+                }
+                Ownership::Unowned => {
+                    return Err(Error::OwnershipConflict(format!(
+                        "an ECS cluster named {name} already exists in {region} and was not created by this object; \
+                         annotate it with ecs.operator.dev/adopt=\"true\" to manage it"
+                    )));
+                }
+                Ownership::Foreign { owner } => {
+                    return Err(Error::OwnershipConflict(format!(
+                        "the ECS cluster {name} in {region} belongs to {owner}; it is left alone"
+                    )));
+                }
+            }
+            (cluster, false)
+        }
+    };
+    let arn = cluster.cluster_arn().unwrap_or_default().to_string();
+
+    let mut changed = Vec::new();
+    let drift = mapping::drift(&obj.spec, &cluster);
+    if !created && !drift.update.is_empty() {
+        ctx.ecs
+            .call(
+                &region,
+                "UpdateCluster",
+                client
+                    .update_cluster()
+                    .cluster(&name)
+                    .set_settings(Some(mapping::settings(&obj.spec)).filter(|s| !s.is_empty()))
+                    .set_configuration(obj.spec.configuration.as_ref().map(mapping::configuration))
+                    .set_service_connect_defaults(mapping::service_connect_defaults(&obj.spec))
+                    .send(),
+            )
+            .await?;
+    }
+    if !created && drift.capacity_providers {
+        ctx.ecs
+            .call(
+                &region,
+                "PutClusterCapacityProviders",
+                client
+                    .put_cluster_capacity_providers()
+                    .cluster(&name)
+                    .set_capacity_providers(Some(obj.spec.capacity_providers.clone()))
+                    .set_default_capacity_provider_strategy(Some(mapping::strategy(
+                        &obj.spec.default_capacity_provider_strategy,
+                    )))
+                    .send(),
+            )
+            .await?;
+    }
+    if !created {
+        changed.extend(drift.fields());
+    }
+
+    let tag_changes = tags::tag_changes(&tags::from_ecs(cluster.tags()), &desired_tags);
+    if !created && !tag_changes.is_empty() {
+        ctx.ecs.apply_tag_changes(&region, &arn, &tag_changes).await?;
+        changed.push("tags");
+    }
+
+    if !changed.is_empty() {
+        super::announce_changes(&ctx, obj.as_ref(), &format!("ECS cluster {name}"), &changed).await;
+    }
+
+    let cluster = if changed.is_empty() { cluster } else { describe(&ctx, &region, &name).await?.unwrap_or(cluster) };
+    let mut status = mapping::status_facts(&cluster);
+    status.conditions = obj.status.as_ref().map(|s| s.conditions.clone()).unwrap_or_default();
+    let (health, requeue) = match cluster.status() {
+        Some("ACTIVE") => (Health::Ready { message: format!("ECS cluster {name} is ACTIVE") }, None),
+        Some("FAILED") => (
+            Health::stalled("ClusterFailed", format!("ECS reports cluster {name} as FAILED")),
+            None,
+        ),
+        other => (
+            Health::progressing(
+                if created { "Creating" } else { "Provisioning" },
+                format!("ECS cluster {name} is {}", other.unwrap_or("being created")),
+            ),
+            Some(Duration::from_secs(10)),
+        ),
+    };
+    Ok(Applied { health, status, requeue })
+}
+
+/// The cluster as ECS describes it; None when it does not exist or is INACTIVE (deleted).
+async fn describe(ctx: &Context, region: &str, name: &str) -> Result<Option<Cluster>> {
+    let client = ctx.ecs.client(region);
+    let output = ctx
+        .ecs
+        .call(
+            region,
+            "DescribeClusters",
+            client
+                .describe_clusters()
+                .clusters(name)
+                .include(ClusterField::Tags)
+                .include(ClusterField::Settings)
+                .include(ClusterField::Configurations)
+                .send(),
+        )
+        .await?;
+    Ok(output.clusters.unwrap_or_default().into_iter().find(|c| c.status() != Some("INACTIVE")))
+}
+
+async fn cleanup(obj: Arc<EcsCluster>, ctx: Arc<Context>) -> Result<Cleanup> {
+    let name = obj.ecs_name();
+    if obj.spec.deletion_policy == DeletionPolicy::Retain {
+        return Ok(Cleanup::Done(format!("retained ECS cluster {name} (deletionPolicy Retain)")));
+    }
+    let region = ctx.ecs.region(obj.spec.region.as_deref());
+    let Some(cluster) = describe(&ctx, &region, &name).await? else {
+        return Ok(Cleanup::Done(format!("ECS cluster {name} was already gone")));
+    };
+    if ctx.identity(obj.as_ref()).judge(&tags::from_ecs(cluster.tags())) != Ownership::Ours {
+        return Ok(Cleanup::Done(format!("left ECS cluster {name} in place: this object does not own it")));
+    }
+    if cluster.active_services_count() > 0 {
+        let client = ctx.ecs.client(&region);
+        let services = ctx
+            .ecs
+            .call(&region, "ListServices", client.list_services().cluster(&name).max_results(10).send())
+            .await?;
+        let names: Vec<&str> =
+            services.service_arns().iter().map(|arn| arn.rsplit('/').next().unwrap_or(arn)).collect();
+        return Ok(Cleanup::Waiting(format!(
+            "waiting for {} service(s) to be deleted from ECS cluster {name} first: {}",
+            cluster.active_services_count(),
+            names.join(", ")
+        )));
+    }
+    let client = ctx.ecs.client(&region);
+    match ctx.ecs.call(&region, "DeleteCluster", client.delete_cluster().cluster(&name).send()).await {
+        Ok(_) => Ok(Cleanup::Done(format!("deleted ECS cluster {name}"))),
+        Err(Error::Ecs { class: EcsErrorClass::NotFound, .. }) => {
+            Ok(Cleanup::Done(format!("ECS cluster {name} was already gone")))
+        }
+        // Services, tasks or container instances remain: ECS refuses until they are gone.
+        Err(Error::Ecs { code, message, .. }) if code.starts_with("ClusterContains") => {
+            Ok(Cleanup::Waiting(format!("waiting before deleting ECS cluster {name}: {message}")))
+        }
+        Err(e) => Err(e),
+    }
+}
+
+/// Runs the controller until shutdown.
+pub async fn run(ctx: Arc<Context>, controller: Controller<EcsCluster>, concurrency: u16, shutdown: impl Future<Output = ()> + Send + Sync + 'static) {
+    controller
+        .with_config(kube::runtime::controller::Config::default().concurrency(concurrency))
+        .graceful_shutdown_on(shutdown)
+        .run(reconcile, error_policy, ctx)
+        .for_each(|result| async move {
+            if let Err(error) = result {
+                tracing::debug!(%error, "EcsCluster reconcile ended with an error");
+            }
+        })
+        .await;
+}
+
+/// Used by `kubectl get` style messages and tests.
+pub fn is_ready(obj: &EcsCluster) -> bool {
+    obj.status.as_ref().is_some_and(|s| {
+        crate::mapping::conditions::find(&s.conditions, crate::mapping::conditions::READY)
+            .is_some_and(|c| c.status == "True" && c.observed_generation == obj.meta().generation)
+    })
+}

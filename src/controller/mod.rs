@@ -1,0 +1,389 @@
+//! The controllers, one module per kind, and what they share: the context, the finalizer and
+//! status plumbing, events, and backoff.
+
+pub mod cluster;
+pub mod service;
+pub mod task_definition;
+
+use std::collections::HashMap;
+use std::fmt::Debug;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use k8s_openapi::NamespaceResourceScope;
+use k8s_openapi::api::core::v1::Namespace;
+use k8s_openapi::jiff::Timestamp;
+use kube::api::{Api, Patch, PatchParams};
+use kube::runtime::controller::Action;
+use kube::runtime::events::{Event, EventType, Recorder, Reporter};
+use kube::runtime::predicates;
+use kube::runtime::utils::Predicate;
+use kube::{Resource, ResourceExt};
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+use serde_json::json;
+
+use kube::runtime::reflector::Store;
+
+use crate::api::{ADOPT_ANNOTATION, EcsService, FIELD_MANAGER, FINALIZER};
+use crate::ecs::Ecs;
+use crate::mapping::conditions::{self, Health};
+use crate::mapping::tags::OwnerIdentity;
+use crate::runtime::metrics::Metrics;
+use crate::{Error, Result};
+
+/// Everything a reconcile needs, shared by all controllers.
+pub struct Context {
+    pub client: kube::Client,
+    pub ecs: Ecs,
+    pub metrics: Arc<Metrics>,
+    pub recorder: Recorder,
+    /// uid of the kube-system namespace: tells two Kubernetes clusters apart in ECS tags.
+    pub cluster_id: String,
+    /// How often a Ready object is compared with ECS to correct drift.
+    pub resync: Duration,
+    failures: Mutex<HashMap<String, u32>>,
+    /// The EcsService caches (one per watched namespace scope): which revisions are in use.
+    services: Mutex<Vec<Store<EcsService>>>,
+}
+
+impl Context {
+    pub fn new(client: kube::Client, ecs: Ecs, metrics: Arc<Metrics>, cluster_id: String, resync: Duration) -> Self {
+        let reporter = Reporter {
+            controller: "ecs-operator".into(),
+            instance: std::env::var("POD_NAME").ok(),
+        };
+        Context {
+            recorder: Recorder::new(client.clone(), reporter),
+            client,
+            ecs,
+            metrics,
+            cluster_id,
+            resync,
+            failures: Mutex::default(),
+            services: Mutex::default(),
+        }
+    }
+
+    pub fn add_service_store(&self, store: Store<EcsService>) {
+        self.services.lock().expect("service stores poisoned").push(store);
+    }
+
+    /// Every EcsService known to the caches.
+    pub fn services(&self) -> Vec<Arc<EcsService>> {
+        self.services.lock().expect("service stores poisoned").iter().flat_map(|s| s.state()).collect()
+    }
+
+    pub fn identity<K: Resource>(&self, obj: &K) -> OwnerIdentity {
+        OwnerIdentity {
+            owner: format!("{}/{}", obj.meta().namespace.as_deref().unwrap_or_default(), obj.name_any()),
+            uid: obj.meta().uid.clone().unwrap_or_default(),
+            cluster_id: self.cluster_id.clone(),
+        }
+    }
+
+    /// Publishes an event on `obj`; a failure to publish is logged, never fatal.
+    pub async fn event<K: Resource<DynamicType = ()>>(&self, obj: &K, type_: EventType, reason: &str, note: String) {
+        let event = Event {
+            type_,
+            reason: reason.chars().take(128).collect(),
+            note: Some(note.chars().take(1024).collect()),
+            action: "Reconcile".into(),
+            secondary: None,
+        };
+        if let Err(error) = self.recorder.publish(&event, &obj.object_ref(&())).await {
+            tracing::warn!(%error, object = %obj.name_any(), "could not publish event");
+        }
+    }
+
+    /// Exponential backoff per object for transient errors: 5s, 10s, 20s ... up to 5 minutes.
+    fn backoff(&self, key: &str, error: &Error) -> Duration {
+        let mut failures = self.failures.lock().expect("backoff map poisoned");
+        let count = failures.entry(key.to_string()).or_insert(0);
+        *count = count.saturating_add(1);
+        let exponential = Duration::from_secs(5).saturating_mul(1 << (*count - 1).min(6));
+        exponential.max(error.requeue_after()).min(Duration::from_secs(300))
+    }
+
+    fn succeeded(&self, key: &str) {
+        self.failures.lock().expect("backoff map poisoned").remove(key);
+    }
+}
+
+/// Reads the uid of kube-system, the identity of this Kubernetes cluster.
+pub async fn cluster_id(client: &kube::Client) -> Result<String> {
+    let namespace = Api::<Namespace>::all(client.clone()).get("kube-system").await?;
+    Ok(namespace.metadata.uid.unwrap_or_default())
+}
+
+/// Which changes of a watched object start a reconcile: the spec (generation), annotations
+/// (adopt, restartedAt), finalizers and deletion, not the operator's own status writes.
+pub fn relevant_change<K: Resource>() -> impl Predicate<K> + Clone {
+    predicates::generation.combine(predicates::annotations).combine(predicates::finalizers)
+}
+
+pub fn wants_adoption<K: Resource>(obj: &K) -> bool {
+    obj.annotations().get(ADOPT_ANNOTATION).is_some_and(|v| v == "true")
+}
+
+pub fn has_finalizer<K: Resource>(obj: &K) -> bool {
+    obj.finalizers().iter().any(|f| f == FINALIZER)
+}
+
+/// Adds the finalizer, guarded by the resourceVersion so that a concurrent change is not lost.
+pub async fn add_finalizer<K>(api: &Api<K>, obj: &K) -> Result<()>
+where
+    K: Resource + Clone + DeserializeOwned + Debug,
+{
+    let patch = if obj.finalizers().is_empty() {
+        json!([
+            {"op": "test", "path": "/metadata/resourceVersion", "value": obj.resource_version()},
+            {"op": "add", "path": "/metadata/finalizers", "value": [FINALIZER]}
+        ])
+    } else {
+        json!([
+            {"op": "test", "path": "/metadata/resourceVersion", "value": obj.resource_version()},
+            {"op": "add", "path": "/metadata/finalizers/-", "value": FINALIZER}
+        ])
+    };
+    let patch: json_patch::Patch = serde_json::from_value(patch)?;
+    api.patch(&obj.name_any(), &PatchParams::default(), &Patch::Json::<()>(patch)).await?;
+    Ok(())
+}
+
+/// Removes the finalizer once cleanup is done.
+pub async fn remove_finalizer<K>(api: &Api<K>, obj: &K) -> Result<()>
+where
+    K: Resource + Clone + DeserializeOwned + Debug,
+{
+    let Some(index) = obj.finalizers().iter().position(|f| f == FINALIZER) else {
+        return Ok(());
+    };
+    let patch: json_patch::Patch = serde_json::from_value(json!([
+        {"op": "test", "path": format!("/metadata/finalizers/{index}"), "value": FINALIZER},
+        {"op": "remove", "path": format!("/metadata/finalizers/{index}")}
+    ]))?;
+    match api.patch(&obj.name_any(), &PatchParams::default(), &Patch::Json::<()>(patch)).await {
+        Ok(_) => Ok(()),
+        // Already gone: nothing holds it any more.
+        Err(kube::Error::Api(status)) if status.code == 404 => Ok(()),
+        Err(e) => Err(e.into()),
+    }
+}
+
+/// Writes the whole status by server-side apply under the operator's field manager. Skipped
+/// when nothing changed, so a steady object costs no writes.
+pub async fn write_status<K, S>(api: &Api<K>, obj: &K, old: Option<&S>, new: &S) -> Result<()>
+where
+    K: Resource<DynamicType = ()> + Clone + DeserializeOwned + Debug,
+    S: Serialize + PartialEq,
+{
+    if old == Some(new) {
+        return Ok(());
+    }
+    let patch = json!({
+        "apiVersion": K::api_version(&()),
+        "kind": K::kind(&()),
+        "status": new,
+    });
+    let params = PatchParams::apply(FIELD_MANAGER).force();
+    api.patch_status(&obj.name_any(), &params, &Patch::Apply(patch)).await?;
+    Ok(())
+}
+
+/// The namespaced API of an object's kind.
+pub fn api_for<K>(client: &kube::Client, obj: &K) -> Api<K>
+where
+    K: Resource<Scope = NamespaceResourceScope, DynamicType = ()>,
+{
+    Api::namespaced(client.clone(), obj.meta().namespace.as_deref().unwrap_or("default"))
+}
+
+/// What a failed reconcile means for the conditions: Stalled when only a change can help,
+/// Progressing while waiting on a dependency, Retrying for transient failures.
+pub fn health_from_error(error: &Error) -> Health {
+    let error = error.inner();
+    let message = match error {
+        Error::Ecs { code, message, .. } => format!("{code}: {message}"),
+        other => other.to_string(),
+    };
+    match error {
+        Error::DependencyNotReady(message) => Health::progressing("DependencyNotReady", message.clone()),
+        e if e.is_stalled() => Health::stalled(e.label(), message),
+        e => Health::Retrying { reason: e.label(), message },
+    }
+}
+
+/// What `error_policy` does for every kind: count it and back off per object.
+pub fn backoff_on_error<K: Resource>(obj: &K, error: &Error, ctx: &Context, kind: &'static str) -> Action {
+    ctx.metrics.reconcile_failure(kind, error);
+    let key = obj.meta().uid.clone().unwrap_or_else(|| obj.name_any());
+    let delay = ctx.backoff(&key, error);
+    tracing::warn!(kind, object = %obj.name_any(), error = %error, retry_in = ?delay, "reconcile failed");
+    Action::requeue(delay)
+}
+
+/// Called after every successful reconcile: resets the object's backoff.
+pub fn reset_backoff<K: Resource>(obj: &K, ctx: &Context) {
+    ctx.succeeded(&obj.meta().uid.clone().unwrap_or_else(|| obj.name_any()));
+}
+
+/// Conditions for `health`, and whether they differ from the previous Ready condition (reason or
+/// message): a Warning event is published only then, so retries do not spam.
+pub fn next_conditions(
+    health: &Health,
+    generation: Option<i64>,
+    previous: &[k8s_openapi::apimachinery::pkg::apis::meta::v1::Condition],
+) -> (Vec<k8s_openapi::apimachinery::pkg::apis::meta::v1::Condition>, bool) {
+    let next = health.conditions(generation, previous, Timestamp::now());
+    let changed = match (conditions::find(previous, conditions::READY), conditions::find(&next, conditions::READY)) {
+        (Some(old), Some(new)) => old.reason != new.reason || old.message != new.message,
+        _ => true,
+    };
+    (next, changed)
+}
+
+/// The status every kind carries besides its ECS facts.
+pub trait ObjectStatus: Serialize + PartialEq + Clone + Default + Send + Sync {
+    fn conditions(&self) -> &[k8s_openapi::apimachinery::pkg::apis::meta::v1::Condition];
+    fn set_conditions(
+        &mut self,
+        conditions: Vec<k8s_openapi::apimachinery::pkg::apis::meta::v1::Condition>,
+        generation: Option<i64>,
+    );
+    fn observed_generation(&self) -> Option<i64>;
+}
+
+/// A kind this operator reconciles.
+pub trait Managed:
+    Resource<DynamicType = (), Scope = NamespaceResourceScope> + Clone + DeserializeOwned + Debug + Send + Sync + 'static
+{
+    type Status: ObjectStatus;
+    const KIND: &'static str;
+    fn status(&self) -> Option<&Self::Status>;
+}
+
+/// The result of bringing ECS in line with the spec.
+pub struct Applied<S> {
+    pub health: Health,
+    /// The status with fresh ECS facts; the driver fills in the conditions.
+    pub status: S,
+    /// When to look again; the resync period when None.
+    pub requeue: Option<Duration>,
+}
+
+/// The result of a cleanup attempt.
+pub enum Cleanup {
+    /// Nothing is left to do; the note goes into the Deleted event.
+    Done(String),
+    /// Something must go first (services of a cluster, a service draining); said in Ready's message.
+    Waiting(String),
+}
+
+/// The shape every reconcile shares (Stackable-style pipeline around the kind's own steps):
+/// finalizer, first-visit conditions, apply or cleanup, then status, events and requeue.
+pub async fn drive<K, A, AF, C, CF>(obj: Arc<K>, ctx: Arc<Context>, apply: A, cleanup: C) -> Result<Action>
+where
+    K: Managed,
+    A: FnOnce(Arc<K>, Arc<Context>) -> AF,
+    AF: Future<Output = Result<Applied<K::Status>>>,
+    C: FnOnce(Arc<K>, Arc<Context>) -> CF,
+    CF: Future<Output = Result<Cleanup>>,
+{
+    let _timer = ctx.metrics.reconcile(K::KIND);
+    let api = api_for(&ctx.client, obj.as_ref());
+    let generation = obj.meta().generation;
+    let old = obj.status();
+    let previous = old.map(|s| s.conditions().to_vec()).unwrap_or_default();
+
+    if obj.meta().deletion_timestamp.is_some() {
+        if !has_finalizer(obj.as_ref()) {
+            return Ok(Action::await_change());
+        }
+        return match cleanup(obj.clone(), ctx.clone()).await {
+            Ok(Cleanup::Done(note)) => {
+                remove_finalizer(&api, obj.as_ref()).await?;
+                ctx.event(obj.as_ref(), EventType::Normal, "Deleted", note).await;
+                reset_backoff(obj.as_ref(), &ctx);
+                Ok(Action::await_change())
+            }
+            Ok(Cleanup::Waiting(message)) => {
+                let health = Health::progressing("Deleting", message);
+                report(&ctx, &api, obj.as_ref(), old, old.cloned().unwrap_or_default(), &health, &previous).await?;
+                Ok(Action::requeue(Duration::from_secs(10)))
+            }
+            Err(error) => fail(&ctx, &api, obj.as_ref(), old, &previous, error).await,
+        };
+    }
+
+    if !has_finalizer(obj.as_ref()) {
+        add_finalizer(&api, obj.as_ref()).await?;
+    }
+    if old.is_none_or(|s| s.conditions().is_empty()) {
+        let mut first = K::Status::default();
+        first.set_conditions(conditions::initial_conditions(generation, &[], Timestamp::now()), generation);
+        write_status(&api, obj.as_ref(), old, &first).await?;
+    }
+
+    match apply(obj.clone(), ctx.clone()).await {
+        Ok(applied) => {
+            report(&ctx, &api, obj.as_ref(), old, applied.status, &applied.health, &previous).await?;
+            reset_backoff(obj.as_ref(), &ctx);
+            Ok(Action::requeue(applied.requeue.unwrap_or(ctx.resync)))
+        }
+        Err(error) => fail(&ctx, &api, obj.as_ref(), old, &previous, error).await,
+    }
+}
+
+/// Writes status for `health`, with a Warning event when a failure is new.
+async fn report<K: Managed>(
+    ctx: &Context,
+    api: &Api<K>,
+    obj: &K,
+    old: Option<&K::Status>,
+    mut status: K::Status,
+    health: &Health,
+    previous: &[k8s_openapi::apimachinery::pkg::apis::meta::v1::Condition],
+) -> Result<()> {
+    let generation = obj.meta().generation;
+    let (next, changed) = next_conditions(health, generation, previous);
+    status.set_conditions(next, generation);
+    write_status(api, obj, old, &status).await?;
+    if changed && let Health::Stalled { reason, message } | Health::Retrying { reason, message } = health {
+        ctx.event(obj, EventType::Warning, reason, message.clone()).await;
+    }
+    Ok(())
+}
+
+/// A failed apply or cleanup: conditions and event, then either a slow retry (Stalled: only a
+/// change helps, and a spec change triggers at once) or the error, for per-object backoff.
+async fn fail<K: Managed>(
+    ctx: &Context,
+    api: &Api<K>,
+    obj: &K,
+    old: Option<&K::Status>,
+    previous: &[k8s_openapi::apimachinery::pkg::apis::meta::v1::Condition],
+    error: Error,
+) -> Result<Action> {
+    let health = health_from_error(&error);
+    let status = old.cloned().unwrap_or_default();
+    if let Err(write_error) = report(ctx, api, obj, old, status, &health, previous).await {
+        tracing::warn!(error = %write_error, "could not write status after a failure");
+    }
+    match &health {
+        Health::Stalled { .. } => {
+            ctx.metrics.reconcile_failure(K::KIND, &error);
+            Ok(Action::requeue(error.requeue_after()))
+        }
+        Health::Progressing { .. } => Ok(Action::requeue(error.requeue_after())),
+        _ => Err(error),
+    }
+}
+
+/// An Updated event when the spec changed since the last reconcile, DriftCorrected when ECS was
+/// changed behind the operator's back.
+pub async fn announce_changes<K: Managed>(ctx: &Context, obj: &K, what: &str, fields: &[&str]) {
+    let spec_changed = obj.status().and_then(ObjectStatus::observed_generation) != obj.meta().generation;
+    let (reason, verb) = if spec_changed { ("Updated", "updated") } else { ("DriftCorrected", "corrected drift in") };
+    ctx.event(obj, EventType::Normal, reason, format!("{verb} {what}: {}", fields.join(", "))).await;
+}

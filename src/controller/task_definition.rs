@@ -1,0 +1,343 @@
+//! EcsTaskDefinition controller: registers a revision when (and only when) the spec changed,
+//! keeps the revision history within its limit, and deregisters what it registered on delete.
+//!
+//! Idempotency without a client token: every revision the operator registers carries the hash
+//! of the spec it came from, so comparing the newest revision's hash with the spec's tells
+//! whether to register — also after a restart or a crash between register and status write.
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+use aws_sdk_ecs::types::{TaskDefinition, TaskDefinitionField, TaskDefinitionStatus};
+use futures::StreamExt;
+use k8s_openapi::apimachinery::pkg::apis::meta::v1::Condition;
+use kube::api::Api;
+use kube::runtime::controller::{Action, Controller};
+use kube::runtime::events::EventType;
+use kube::runtime::reflector::{self, Store};
+use kube::runtime::{WatchStreamExt, watcher};
+use kube::ResourceExt;
+
+use super::{Applied, Cleanup, Context, Managed, ObjectStatus, drive, wants_adoption};
+use crate::api::{DeletionPolicy, EcsTaskDefinition, EcsTaskDefinitionStatus, SPEC_HASH_TAG};
+use crate::error::EcsErrorClass;
+use crate::mapping::conditions::Health;
+use crate::mapping::tags::{self, Ownership};
+use crate::mapping::task_definition as mapping;
+use crate::{Error, Result};
+
+/// DeleteTaskDefinitions takes at most 10 revisions per call.
+const DELETE_BATCH: usize = 10;
+/// Revisions kept when spec.revisionHistoryLimit is not set.
+pub const DEFAULT_REVISION_HISTORY_LIMIT: usize = 10;
+
+impl ObjectStatus for EcsTaskDefinitionStatus {
+    fn conditions(&self) -> &[Condition] {
+        &self.conditions
+    }
+
+    fn set_conditions(&mut self, conditions: Vec<Condition>, generation: Option<i64>) {
+        self.conditions = conditions;
+        self.observed_generation = generation;
+    }
+
+    fn observed_generation(&self) -> Option<i64> {
+        self.observed_generation
+    }
+}
+
+impl Managed for EcsTaskDefinition {
+    type Status = EcsTaskDefinitionStatus;
+    const KIND: &'static str = "EcsTaskDefinition";
+
+    fn status(&self) -> Option<&EcsTaskDefinitionStatus> {
+        self.status.as_ref()
+    }
+}
+
+impl EcsTaskDefinition {
+    /// The ECS family: spec.family, else metadata.name.
+    pub fn ecs_family(&self) -> String {
+        self.spec.family.clone().unwrap_or_else(|| self.name_any())
+    }
+
+    /// The ARN of the revision the spec currently resolves to, once registered for this generation.
+    pub fn current_arn(&self) -> Option<&str> {
+        self.status.as_ref()?.task_definition_arn.as_deref()
+    }
+}
+
+pub async fn reconcile(obj: Arc<EcsTaskDefinition>, ctx: Arc<Context>) -> Result<Action> {
+    drive(obj, ctx, apply, cleanup).await
+}
+
+pub fn error_policy(obj: Arc<EcsTaskDefinition>, error: &Error, ctx: Arc<Context>) -> Action {
+    super::backoff_on_error(obj.as_ref(), error, &ctx, EcsTaskDefinition::KIND)
+}
+
+pub fn controller(
+    api: Api<EcsTaskDefinition>,
+    config: watcher::Config,
+) -> (Controller<EcsTaskDefinition>, Store<EcsTaskDefinition>) {
+    let (reader, writer) = reflector::store();
+    let stream = watcher(api, config)
+        .default_backoff()
+        .reflect(writer)
+        .applied_objects()
+        .predicate_filter(super::relevant_change(), Default::default());
+    (Controller::for_stream(stream, reader.clone()), reader)
+}
+
+pub async fn run(
+    ctx: Arc<Context>,
+    controller: Controller<EcsTaskDefinition>,
+    concurrency: u16,
+    shutdown: impl Future<Output = ()> + Send + Sync + 'static,
+) {
+    controller
+        .with_config(kube::runtime::controller::Config::default().concurrency(concurrency))
+        .graceful_shutdown_on(shutdown)
+        .run(reconcile, error_policy, ctx)
+        .for_each(|_| async {})
+        .await;
+}
+
+/// The newest ACTIVE revision of a family, with its tags.
+struct Revision {
+    definition: TaskDefinition,
+    tags: BTreeMap<String, String>,
+}
+
+async fn describe(ctx: &Context, region: &str, task_definition: &str) -> Result<Option<Revision>> {
+    let client = ctx.ecs.client(region);
+    let request = client
+        .describe_task_definition()
+        .task_definition(task_definition)
+        .include(TaskDefinitionField::Tags)
+        .send();
+    match ctx.ecs.call(region, "DescribeTaskDefinition", request).await {
+        Ok(output) => Ok(output.task_definition.map(|definition| Revision {
+            definition,
+            tags: tags::from_ecs(output.tags.as_deref().unwrap_or_default()),
+        })),
+        // ECS answers a family without ACTIVE revisions with a ClientException.
+        Err(Error::Ecs { class: EcsErrorClass::Invalid | EcsErrorClass::NotFound, message, .. })
+            if message.contains("Unable to describe") || message.contains("not found") || message.contains("does not exist") =>
+        {
+            Ok(None)
+        }
+        Err(e) => Err(e),
+    }
+}
+
+async fn apply(obj: Arc<EcsTaskDefinition>, ctx: Arc<Context>) -> Result<Applied<EcsTaskDefinitionStatus>> {
+    let family = obj.ecs_family();
+    let region = ctx.ecs.region(obj.spec.region.as_deref());
+    let identity = ctx.identity(obj.as_ref());
+    let hash = mapping::spec_hash(&obj.spec);
+    let desired_tags = tags::desired_tags(&obj.spec.tags, &identity);
+    let managed_before = obj.current_arn().is_some();
+
+    let latest = describe(&ctx, &region, &family).await?;
+    let register_reason = match &latest {
+        None => Some(if managed_before { "DriftCorrected" } else { "Created" }),
+        Some(latest) => match identity.judge(&latest.tags) {
+            Ownership::Ours if latest.tags.get(SPEC_HASH_TAG) == Some(&hash) => None,
+            Ownership::Ours => Some("Updated"),
+            // A revision registered behind the operator's back is drift: the spec wins.
+            Ownership::Unowned if managed_before => Some("DriftCorrected"),
+            Ownership::Unowned if wants_adoption(obj.as_ref()) => Some("Adopted"),
+            Ownership::Unowned => {
+                return Err(Error::OwnershipConflict(format!(
+                    "the task definition family {family} already exists in {region} and was not registered by this \
+                     object; annotate it with ecs.operator.dev/adopt=\"true\" to manage the family"
+                )));
+            }
+            Ownership::Foreign { owner } => {
+                return Err(Error::OwnershipConflict(format!(
+                    "the task definition family {family} in {region} belongs to {owner}; it is left alone"
+                )));
+            }
+        },
+    };
+
+    let current = match register_reason {
+        None => latest.expect("no registration only when the latest revision matches"),
+        Some(reason) => {
+            let mut tags = desired_tags.clone();
+            tags.insert(SPEC_HASH_TAG.to_string(), hash.clone());
+            let revision = register(&ctx, &region, &obj, &family, tags).await?;
+            let arn = revision.definition.task_definition_arn().unwrap_or_default().to_string();
+            let note = match reason {
+                "Adopted" => format!("adopted family {family} and registered {arn}"),
+                "DriftCorrected" => format!("the newest revision of {family} did not match the spec; registered {arn}"),
+                _ => format!("registered {arn}"),
+            };
+            ctx.event(obj.as_ref(), EventType::Normal, "RevisionRegistered", note).await;
+            revision
+        }
+    };
+    let arn = current.definition.task_definition_arn().unwrap_or_default().to_string();
+
+    // Tags can change on a revision without registering a new one.
+    let mut wanted = desired_tags;
+    wanted.insert(SPEC_HASH_TAG.to_string(), hash.clone());
+    let changes = tags::tag_changes(&current.tags, &wanted);
+    if !changes.is_empty() {
+        ctx.ecs.apply_tag_changes(&region, &arn, &changes).await?;
+        super::announce_changes(&ctx, obj.as_ref(), &format!("tags of {arn}"), &["tags"]).await;
+    }
+
+    prune(&ctx, &region, &obj, &family, &arn).await?;
+
+    let status = EcsTaskDefinitionStatus {
+        family: Some(family.clone()),
+        revision: Some(current.definition.revision()),
+        task_definition_arn: Some(arn.clone()),
+        spec_hash: Some(hash),
+        ..obj.status.clone().unwrap_or_default()
+    };
+    Ok(Applied { health: Health::Ready { message: format!("{arn} matches the spec") }, status, requeue: None })
+}
+
+async fn register(
+    ctx: &Context,
+    region: &str,
+    obj: &EcsTaskDefinition,
+    family: &str,
+    tags: BTreeMap<String, String>,
+) -> Result<Revision> {
+    let input = mapping::register_input(&obj.spec, family, tags::to_ecs(&tags))?;
+    let client = ctx.ecs.client(region);
+    let request = client
+        .register_task_definition()
+        .set_family(input.family)
+        .set_task_role_arn(input.task_role_arn)
+        .set_execution_role_arn(input.execution_role_arn)
+        .set_network_mode(input.network_mode)
+        .set_container_definitions(input.container_definitions)
+        .set_volumes(input.volumes)
+        .set_placement_constraints(input.placement_constraints)
+        .set_requires_compatibilities(input.requires_compatibilities)
+        .set_cpu(input.cpu)
+        .set_memory(input.memory)
+        .set_tags(input.tags)
+        .set_pid_mode(input.pid_mode)
+        .set_ipc_mode(input.ipc_mode)
+        .set_proxy_configuration(input.proxy_configuration)
+        .set_ephemeral_storage(input.ephemeral_storage)
+        .set_runtime_platform(input.runtime_platform)
+        .set_enable_fault_injection(input.enable_fault_injection)
+        .send();
+    let output = ctx.ecs.call(region, "RegisterTaskDefinition", request).await?;
+    Ok(Revision {
+        definition: output.task_definition.ok_or_else(|| Error::empty_response("RegisterTaskDefinition"))?,
+        tags: tags::from_ecs(output.tags.as_deref().unwrap_or_default()),
+    })
+}
+
+/// ARNs of the family's revisions with the given status, newest first, across all pages.
+/// `familyPrefix` matches by prefix, so revisions of longer family names are filtered out.
+async fn list_revisions(ctx: &Context, region: &str, family: &str, status: TaskDefinitionStatus) -> Result<Vec<(i32, String)>> {
+    let client = ctx.ecs.client(region);
+    let mut revisions = Vec::new();
+    let mut next_token = None;
+    loop {
+        let request = client
+            .list_task_definitions()
+            .family_prefix(family)
+            .status(status.clone())
+            .sort(aws_sdk_ecs::types::SortOrder::Desc)
+            .set_next_token(next_token)
+            .send();
+        let page = ctx.ecs.call(region, "ListTaskDefinitions", request).await?;
+        revisions.extend(page.task_definition_arns().iter().filter_map(|arn| {
+            let (name, revision) = arn.rsplit_once('/')?.1.rsplit_once(':')?;
+            let revision: i32 = revision.parse().ok()?;
+            (name == family).then(|| (revision, arn.clone()))
+        }));
+        next_token = page.next_token;
+        if next_token.is_none() {
+            break;
+        }
+    }
+    revisions.sort_by(|a, b| b.0.cmp(&a.0));
+    Ok(revisions)
+}
+
+/// Deregisters (and deletes) this object's revisions beyond revisionHistoryLimit, except the
+/// current one and any a service of this operator still runs.
+async fn prune(ctx: &Context, region: &str, obj: &EcsTaskDefinition, family: &str, current_arn: &str) -> Result<()> {
+    let limit = obj.spec.revision_history_limit.map_or(DEFAULT_REVISION_HISTORY_LIMIT, |l| l.max(1) as usize);
+    let active = list_revisions(ctx, region, family, TaskDefinitionStatus::Active).await?;
+    if active.len() <= limit {
+        return Ok(());
+    }
+    let in_use = super::service::task_definitions_in_use(ctx);
+    let candidates = mapping::revisions_to_prune(&active, limit, &in_use, current_arn);
+    let identity = ctx.identity(obj);
+    let mut pruned = Vec::new();
+    for arn in candidates {
+        // Only revisions this object registered; older, adopted ones stay.
+        let Some(revision) = describe(ctx, region, &arn).await? else { continue };
+        if identity.judge(&revision.tags) != Ownership::Ours {
+            continue;
+        }
+        deregister(ctx, region, &arn).await?;
+        pruned.push(arn);
+    }
+    if !pruned.is_empty() {
+        delete_inactive(ctx, region, &pruned).await;
+        let names: Vec<&str> = pruned.iter().map(|arn| arn.rsplit('/').next().unwrap_or(arn)).collect();
+        ctx.event(
+            obj,
+            EventType::Normal,
+            "RevisionDeregistered",
+            format!("deregistered {} (revisionHistoryLimit {limit})", names.join(", ")),
+        )
+        .await;
+    }
+    Ok(())
+}
+
+async fn deregister(ctx: &Context, region: &str, arn: &str) -> Result<()> {
+    let client = ctx.ecs.client(region);
+    let request = client.deregister_task_definition().task_definition(arn).send();
+    match ctx.ecs.call(region, "DeregisterTaskDefinition", request).await {
+        Ok(_) => Ok(()),
+        // Already INACTIVE or gone: that is what we wanted.
+        Err(Error::Ecs { class: EcsErrorClass::Invalid | EcsErrorClass::NotFound, .. }) => Ok(()),
+        Err(e) => Err(e),
+    }
+}
+
+/// Deletes deregistered revisions, where ECS allows it. Best effort: an INACTIVE revision that
+/// stays is harmless, so a failure is logged, not retried.
+async fn delete_inactive(ctx: &Context, region: &str, arns: &[String]) {
+    let client = ctx.ecs.client(region);
+    for chunk in arns.chunks(DELETE_BATCH) {
+        let request = client.delete_task_definitions().set_task_definitions(Some(chunk.to_vec())).send();
+        if let Err(error) = ctx.ecs.call(region, "DeleteTaskDefinitions", request).await {
+            tracing::info!(%error, "could not delete deregistered task definition revisions");
+        }
+    }
+}
+
+async fn cleanup(obj: Arc<EcsTaskDefinition>, ctx: Arc<Context>) -> Result<Cleanup> {
+    let family = obj.ecs_family();
+    if obj.spec.deletion_policy == DeletionPolicy::Retain {
+        return Ok(Cleanup::Done(format!("retained the revisions of {family} (deletionPolicy Retain)")));
+    }
+    let region = ctx.ecs.region(obj.spec.region.as_deref());
+    let identity = ctx.identity(obj.as_ref());
+    let mut deregistered = Vec::new();
+    for (_, arn) in list_revisions(&ctx, &region, &family, TaskDefinitionStatus::Active).await? {
+        let Some(revision) = describe(&ctx, &region, &arn).await? else { continue };
+        if identity.judge(&revision.tags) == Ownership::Ours {
+            deregister(&ctx, &region, &arn).await?;
+            deregistered.push(arn);
+        }
+    }
+    delete_inactive(&ctx, &region, &deregistered).await;
+    Ok(Cleanup::Done(format!("deregistered {} revision(s) of {family}", deregistered.len())))
+}

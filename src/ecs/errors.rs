@@ -1,0 +1,103 @@
+//! AWS errors into the operator's Error: what to retry, what needs a user's change.
+
+use aws_sdk_ecs::error::{ProvideErrorMetadata, SdkError};
+
+use crate::Error;
+use crate::error::EcsErrorClass;
+
+const THROTTLING: &[&str] = &[
+    "ThrottlingException",
+    "Throttling",
+    "ThrottledException",
+    "RequestLimitExceeded",
+    "TooManyRequestsException",
+    "RequestThrottled",
+];
+const ACCESS_DENIED: &[&str] = &[
+    "AccessDeniedException",
+    "AccessDenied",
+    "UnauthorizedOperation",
+    "UnrecognizedClientException",
+    "InvalidClientTokenId",
+    "ExpiredTokenException",
+];
+const NOT_FOUND: &[&str] = &["ClusterNotFoundException", "ServiceNotFoundException", "ResourceNotFoundException"];
+const TRANSIENT: &[&str] = &["ServerException", "ServiceUnavailable", "InternalFailure", "RequestTimeout"];
+
+/// Classifies an AWS error code (and the HTTP status when there is no code).
+pub fn classify(code: &str, http_status: Option<u16>) -> EcsErrorClass {
+    if THROTTLING.contains(&code) || http_status == Some(429) {
+        EcsErrorClass::Throttled
+    } else if ACCESS_DENIED.contains(&code) || http_status == Some(403) {
+        EcsErrorClass::AccessDenied
+    } else if NOT_FOUND.contains(&code) {
+        EcsErrorClass::NotFound
+    } else if TRANSIENT.contains(&code) || http_status.is_some_and(|s| s >= 500) {
+        EcsErrorClass::Transient
+    } else {
+        // ClientException, InvalidParameterException, UnsupportedFeatureException, ...
+        EcsErrorClass::Invalid
+    }
+}
+
+pub(super) fn to_error<E, R>(operation: &'static str, error: SdkError<E, R>) -> Error
+where
+    E: ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
+    R: std::fmt::Debug,
+{
+    let (code, message, class) = match &error {
+        SdkError::ServiceError(context) => {
+            let err = context.err();
+            let code = err.code().unwrap_or("UnknownError").to_string();
+            let message = err.message().unwrap_or_default().to_string();
+            let class = classify(&code, None);
+            (code, message, class)
+        }
+        SdkError::TimeoutError(_) => ("Timeout".into(), format!("{error:?}"), EcsErrorClass::Transient),
+        SdkError::DispatchFailure(failure) => (
+            "DispatchFailure".into(),
+            format!("could not reach ECS: {failure:?}"),
+            EcsErrorClass::Transient,
+        ),
+        SdkError::ResponseError(_) => ("ResponseError".into(), format!("{error:?}"), EcsErrorClass::Transient),
+        // Building the request failed: a value the SDK refused.
+        _ => ("ConstructionFailure".into(), format!("{error:?}"), EcsErrorClass::Invalid),
+    };
+    Error::Ecs { operation, code, message, class }
+}
+
+pub(super) fn outcome_label(class: EcsErrorClass) -> &'static str {
+    match class {
+        EcsErrorClass::Throttled => "throttled",
+        EcsErrorClass::Transient => "transient_error",
+        EcsErrorClass::Invalid => "client_error",
+        EcsErrorClass::AccessDenied => "access_denied",
+        EcsErrorClass::NotFound => "not_found",
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn classifies_real_ecs_error_codes() {
+        assert_eq!(classify("ThrottlingException", Some(400)), EcsErrorClass::Throttled);
+        assert_eq!(classify("", Some(429)), EcsErrorClass::Throttled);
+        assert_eq!(classify("AccessDeniedException", Some(400)), EcsErrorClass::AccessDenied);
+        assert_eq!(classify("ClusterNotFoundException", Some(400)), EcsErrorClass::NotFound);
+        assert_eq!(classify("ServerException", Some(500)), EcsErrorClass::Transient);
+        assert_eq!(classify("Whatever", Some(503)), EcsErrorClass::Transient);
+        assert_eq!(classify("ClientException", Some(400)), EcsErrorClass::Invalid);
+        assert_eq!(classify("InvalidParameterException", Some(400)), EcsErrorClass::Invalid);
+    }
+
+    #[test]
+    fn client_errors_stall_and_transient_ones_retry() {
+        let err = |class| Error::Ecs { operation: "CreateService", code: "X".into(), message: "m".into(), class };
+        assert!(err(EcsErrorClass::Invalid).is_stalled());
+        assert!(err(EcsErrorClass::AccessDenied).is_stalled());
+        assert!(!err(EcsErrorClass::Throttled).is_stalled());
+        assert!(!err(EcsErrorClass::Transient).is_stalled());
+    }
+}

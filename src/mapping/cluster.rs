@@ -1,0 +1,296 @@
+//! EcsCluster spec to ECS CreateCluster / UpdateCluster / PutClusterCapacityProviders, and what
+//! differs between the spec and a described cluster.
+
+use std::collections::BTreeSet;
+
+use aws_sdk_ecs::operation::create_cluster::CreateClusterInput;
+use aws_sdk_ecs::types as ecs;
+
+use crate::api::cluster::{ClusterConfiguration, EcsClusterSpec, EcsClusterStatus};
+use crate::api::common::CapacityProviderStrategyItem;
+
+/// What must change on an existing cluster; each part is one ECS call.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct ClusterDrift {
+    /// Settings, configuration or Service Connect defaults differ: UpdateCluster.
+    pub update: Vec<&'static str>,
+    /// Capacity providers or the default strategy differ: PutClusterCapacityProviders.
+    pub capacity_providers: bool,
+}
+
+impl ClusterDrift {
+    pub fn is_empty(&self) -> bool {
+        self.update.is_empty() && !self.capacity_providers
+    }
+
+    /// Field names, for events and logs.
+    pub fn fields(&self) -> Vec<&'static str> {
+        let mut fields = self.update.clone();
+        if self.capacity_providers {
+            fields.push("capacityProviders");
+        }
+        fields
+    }
+}
+
+pub fn create_input(spec: &EcsClusterSpec, name: &str, tags: Vec<ecs::Tag>) -> CreateClusterInput {
+    let has_providers = !spec.capacity_providers.is_empty();
+    CreateClusterInput::builder()
+        .cluster_name(name)
+        .set_tags(Some(tags))
+        .set_settings(non_empty(settings(spec)))
+        .set_configuration(spec.configuration.as_ref().map(configuration))
+        .set_capacity_providers(has_providers.then(|| spec.capacity_providers.clone()))
+        .set_default_capacity_provider_strategy(non_empty(strategy(&spec.default_capacity_provider_strategy)))
+        .set_service_connect_defaults(service_connect_defaults(spec))
+        .build()
+        .expect("CreateClusterInput has no required fields")
+}
+
+pub fn settings(spec: &EcsClusterSpec) -> Vec<ecs::ClusterSetting> {
+    spec.settings
+        .iter()
+        .map(|s| ecs::ClusterSetting::builder().name(s.name.as_str().into()).value(&s.value).build())
+        .collect()
+}
+
+pub fn configuration(config: &ClusterConfiguration) -> ecs::ClusterConfiguration {
+    let execute_command = config.execute_command_configuration.as_ref().map(|e| {
+        ecs::ExecuteCommandConfiguration::builder()
+            .set_kms_key_id(e.kms_key_id.clone())
+            .set_logging(e.logging.as_deref().map(Into::into))
+            .set_log_configuration(e.log_configuration.as_ref().map(|l| {
+                ecs::ExecuteCommandLogConfiguration::builder()
+                    .set_cloud_watch_log_group_name(l.cloud_watch_log_group_name.clone())
+                    .set_cloud_watch_encryption_enabled(l.cloud_watch_encryption_enabled)
+                    .set_s3_bucket_name(l.s3_bucket_name.clone())
+                    .set_s3_encryption_enabled(l.s3_encryption_enabled)
+                    .set_s3_key_prefix(l.s3_key_prefix.clone())
+                    .build()
+            }))
+            .build()
+    });
+    let managed_storage = config.managed_storage_configuration.as_ref().map(|m| {
+        ecs::ManagedStorageConfiguration::builder()
+            .set_kms_key_id(m.kms_key_id.clone())
+            .set_fargate_ephemeral_storage_kms_key_id(m.fargate_ephemeral_storage_kms_key_id.clone())
+            .build()
+    });
+    ecs::ClusterConfiguration::builder()
+        .set_execute_command_configuration(execute_command)
+        .set_managed_storage_configuration(managed_storage)
+        .build()
+}
+
+pub fn strategy(items: &[CapacityProviderStrategyItem]) -> Vec<ecs::CapacityProviderStrategyItem> {
+    items
+        .iter()
+        .map(|i| {
+            ecs::CapacityProviderStrategyItem::builder()
+                .capacity_provider(&i.capacity_provider)
+                .set_weight(i.weight)
+                .set_base(i.base)
+                .build()
+                .expect("capacityProvider is required by the schema")
+        })
+        .collect()
+}
+
+pub fn service_connect_defaults(spec: &EcsClusterSpec) -> Option<ecs::ClusterServiceConnectDefaultsRequest> {
+    spec.service_connect_defaults.as_ref().map(|d| {
+        ecs::ClusterServiceConnectDefaultsRequest::builder()
+            .namespace(&d.namespace)
+            .build()
+            .expect("namespace is required by the schema")
+    })
+}
+
+/// Compares only what ECS returned: a section ECS leaves out is not drift.
+pub fn drift(spec: &EcsClusterSpec, current: &ecs::Cluster) -> ClusterDrift {
+    let mut update = Vec::new();
+
+    let current_settings = current.settings();
+    let settings_differ = spec.settings.iter().any(|want| {
+        current_settings
+            .iter()
+            .find(|s| s.name().map(|n| n.as_str()) == Some(want.name.as_str()))
+            .is_some_and(|have| have.value() != Some(want.value.as_str()))
+    });
+    if settings_differ {
+        update.push("settings");
+    }
+
+    if let (Some(want), Some(have)) = (&spec.configuration, current.configuration())
+        && configuration(want) != *have
+    {
+        update.push("configuration");
+    }
+
+    if let Some(want) = &spec.service_connect_defaults {
+        // ECS answers with the namespace ARN, the spec may name it.
+        let matches = current.service_connect_defaults().and_then(|d| d.namespace()).is_some_and(|have| {
+            have == want.namespace || have.ends_with(&format!("/{}", want.namespace))
+        });
+        if !matches {
+            update.push("serviceConnectDefaults");
+        }
+    }
+
+    let want_providers: BTreeSet<&str> = spec.capacity_providers.iter().map(String::as_str).collect();
+    let have_providers: BTreeSet<&str> = current.capacity_providers().iter().map(String::as_str).collect();
+    let capacity_providers = want_providers != have_providers
+        || normalized(&strategy(&spec.default_capacity_provider_strategy))
+            != normalized(current.default_capacity_provider_strategy());
+
+    ClusterDrift { update, capacity_providers }
+}
+
+/// Strategy entries in a comparable form: ECS reports unset weight/base as 0.
+fn normalized(items: &[ecs::CapacityProviderStrategyItem]) -> BTreeSet<(String, i32, i32)> {
+    items.iter().map(|i| (i.capacity_provider().to_string(), i.weight(), i.base())).collect()
+}
+
+/// The ECS facts of the status.
+pub fn status_facts(cluster: &ecs::Cluster) -> EcsClusterStatus {
+    EcsClusterStatus {
+        cluster_arn: cluster.cluster_arn().map(Into::into),
+        cluster_name: cluster.cluster_name().map(Into::into),
+        status: cluster.status().map(Into::into),
+        active_services_count: Some(cluster.active_services_count()),
+        running_tasks_count: Some(cluster.running_tasks_count()),
+        pending_tasks_count: Some(cluster.pending_tasks_count()),
+        registered_container_instances_count: Some(cluster.registered_container_instances_count()),
+        ..Default::default()
+    }
+}
+
+fn non_empty<T>(items: Vec<T>) -> Option<Vec<T>> {
+    (!items.is_empty()).then_some(items)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::api::cluster::{ClusterServiceConnectDefaults, ClusterSetting, ExecuteCommandConfiguration};
+
+    fn spec() -> EcsClusterSpec {
+        serde_json::from_value(serde_json::json!({
+            "settings": [{"name": "containerInsights", "value": "enabled"}],
+            "capacityProviders": ["FARGATE", "FARGATE_SPOT"],
+            "defaultCapacityProviderStrategy": [
+                {"capacityProvider": "FARGATE", "weight": 1, "base": 1},
+                {"capacityProvider": "FARGATE_SPOT", "weight": 4}
+            ],
+            "configuration": {"executeCommandConfiguration": {"logging": "DEFAULT"}},
+            "serviceConnectDefaults": {"namespace": "internal"},
+            "tags": [{"key": "team", "value": "web"}]
+        }))
+        .unwrap()
+    }
+
+    /// What DescribeClusters returns for a cluster created from `spec()`.
+    fn described() -> ecs::Cluster {
+        let s = spec();
+        ecs::Cluster::builder()
+            .cluster_arn("arn:aws:ecs:us-east-1:123456789012:cluster/prod")
+            .cluster_name("prod")
+            .status("ACTIVE")
+            .set_settings(Some(settings(&s)))
+            .set_configuration(s.configuration.as_ref().map(configuration))
+            .capacity_providers("FARGATE_SPOT")
+            .capacity_providers("FARGATE")
+            .default_capacity_provider_strategy(
+                ecs::CapacityProviderStrategyItem::builder().capacity_provider("FARGATE_SPOT").weight(4).base(0).build().unwrap(),
+            )
+            .default_capacity_provider_strategy(
+                ecs::CapacityProviderStrategyItem::builder().capacity_provider("FARGATE").weight(1).base(1).build().unwrap(),
+            )
+            .service_connect_defaults(
+                ecs::ClusterServiceConnectDefaults::builder()
+                    .namespace("arn:aws:servicediscovery:us-east-1:123456789012:namespace/internal")
+                    .build(),
+            )
+            .active_services_count(2)
+            .running_tasks_count(5)
+            .build()
+    }
+
+    #[test]
+    fn create_input_carries_every_field() {
+        let input = create_input(&spec(), "prod", vec![ecs::Tag::builder().key("team").value("web").build()]);
+        assert_eq!(input.cluster_name(), Some("prod"));
+        assert_eq!(input.settings()[0].name(), Some(&ecs::ClusterSettingName::ContainerInsights));
+        assert_eq!(input.settings()[0].value(), Some("enabled"));
+        assert_eq!(input.capacity_providers(), ["FARGATE", "FARGATE_SPOT"]);
+        assert_eq!(input.default_capacity_provider_strategy()[1].weight(), 4);
+        assert_eq!(
+            input.configuration().and_then(|c| c.execute_command_configuration()).and_then(|e| e.logging()),
+            Some(&ecs::ExecuteCommandLogging::Default)
+        );
+        assert_eq!(input.service_connect_defaults().map(|d| d.namespace()), Some("internal"));
+        assert_eq!(input.tags().len(), 1);
+    }
+
+    #[test]
+    fn an_empty_spec_sends_nothing_optional() {
+        let input = create_input(&EcsClusterSpec::default(), "bare", vec![]);
+        assert!(input.settings.is_none() && input.capacity_providers.is_none());
+        assert!(input.default_capacity_provider_strategy.is_none() && input.configuration().is_none());
+    }
+
+    #[test]
+    fn a_cluster_as_created_has_no_drift() {
+        let d = drift(&spec(), &described());
+        assert!(d.is_empty(), "{d:?}");
+    }
+
+    #[test]
+    fn sections_ecs_does_not_return_are_not_drift() {
+        let bare = ecs::Cluster::builder()
+            .capacity_providers("FARGATE")
+            .capacity_providers("FARGATE_SPOT")
+            .set_default_capacity_provider_strategy(Some(strategy(&spec().default_capacity_provider_strategy)))
+            .service_connect_defaults(ecs::ClusterServiceConnectDefaults::builder().namespace("internal").build())
+            .build();
+        assert!(drift(&spec(), &bare).is_empty());
+    }
+
+    #[test]
+    fn changed_settings_and_configuration_need_update_cluster() {
+        let mut s = spec();
+        s.settings = vec![ClusterSetting { name: "containerInsights".into(), value: "disabled".into() }];
+        s.configuration = Some(ClusterConfiguration {
+            execute_command_configuration: Some(ExecuteCommandConfiguration {
+                logging: Some("NONE".into()),
+                ..Default::default()
+            }),
+            ..Default::default()
+        });
+        s.service_connect_defaults = Some(ClusterServiceConnectDefaults { namespace: "other".into() });
+        let d = drift(&s, &described());
+        assert_eq!(d.update, vec!["settings", "configuration", "serviceConnectDefaults"]);
+        assert!(!d.capacity_providers);
+    }
+
+    #[test]
+    fn changed_capacity_providers_or_strategy_need_put_capacity_providers() {
+        let mut s = spec();
+        s.capacity_providers.pop();
+        assert!(drift(&s, &described()).capacity_providers);
+
+        let mut s = spec();
+        s.default_capacity_provider_strategy[1].weight = Some(2);
+        let d = drift(&s, &described());
+        assert!(d.capacity_providers && d.update.is_empty());
+        assert_eq!(d.fields(), vec!["capacityProviders"]);
+    }
+
+    #[test]
+    fn status_carries_the_ecs_facts() {
+        let status = status_facts(&described());
+        assert_eq!(status.status.as_deref(), Some("ACTIVE"));
+        assert_eq!(status.active_services_count, Some(2));
+        assert_eq!(status.running_tasks_count, Some(5));
+        assert_eq!(status.cluster_name.as_deref(), Some("prod"));
+    }
+}

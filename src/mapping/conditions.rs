@@ -1,0 +1,199 @@
+//! Ready, Reconciling and Stalled, computed from where an object stands (kstatus semantics:
+//! Reconciling=True reads as InProgress, Stalled=True as Failed).
+
+use k8s_openapi::apimachinery::pkg::apis::meta::v1::{Condition, Time};
+use k8s_openapi::jiff::Timestamp;
+
+pub const READY: &str = "Ready";
+pub const RECONCILING: &str = "Reconciling";
+pub const STALLED: &str = "Stalled";
+
+/// Where an object stands after a reconcile.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Health {
+    /// The ECS object matches the spec (and, for services, the rollout completed).
+    Ready { message: String },
+    /// Work is under way or waiting on something that will come by itself
+    /// (Creating, Updating, DeploymentInProgress, DependencyNotReady, Deleting).
+    Progressing { reason: String, message: String },
+    /// Retrying cannot help without a change (InvalidSpec, OwnershipConflict, AccessDenied,
+    /// DeploymentFailed).
+    Stalled { reason: String, message: String },
+    /// A transient failure (throttling, 5xx, network): retried with backoff.
+    Retrying { reason: String, message: String },
+}
+
+impl Health {
+    pub fn progressing(reason: &str, message: impl Into<String>) -> Self {
+        Health::Progressing { reason: reason.into(), message: message.into() }
+    }
+
+    pub fn stalled(reason: impl Into<String>, message: impl Into<String>) -> Self {
+        Health::Stalled { reason: reason.into(), message: message.into() }
+    }
+
+    pub fn is_ready(&self) -> bool {
+        matches!(self, Health::Ready { .. })
+    }
+
+    /// The first visit, before anything is known.
+    pub fn unknown() -> [(&'static str, &'static str, &'static str, &'static str); 3] {
+        [
+            (READY, "Unknown", "Reconciling", "the operator has not reconciled this generation yet"),
+            (RECONCILING, "True", "Reconciling", "the operator has picked this object up"),
+            (STALLED, "False", "Reconciling", ""),
+        ]
+    }
+
+    fn triple(&self) -> [(&'static str, &'static str, &str, &str); 3] {
+        match self {
+            Health::Ready { message } => [
+                (READY, "True", "Ready", message),
+                (RECONCILING, "False", "Ready", ""),
+                (STALLED, "False", "Ready", ""),
+            ],
+            Health::Progressing { reason, message } | Health::Retrying { reason, message } => [
+                (READY, "False", reason, message),
+                (RECONCILING, "True", reason, message),
+                (STALLED, "False", reason, ""),
+            ],
+            Health::Stalled { reason, message } => [
+                (READY, "False", reason, message),
+                (RECONCILING, "False", reason, ""),
+                (STALLED, "True", reason, message),
+            ],
+        }
+    }
+
+    /// The three conditions for `generation`, keeping each one's lastTransitionTime when its
+    /// status did not change, so that writing status is idempotent.
+    pub fn conditions(&self, generation: Option<i64>, previous: &[Condition], now: Timestamp) -> Vec<Condition> {
+        build(self.triple().iter().map(|(t, s, r, m)| (*t, *s, *r, *m)), generation, previous, now)
+    }
+}
+
+/// Conditions for the first visit (Ready=Unknown), so `kubectl wait` and kstatus see the object
+/// being worked on at once.
+pub fn initial_conditions(generation: Option<i64>, previous: &[Condition], now: Timestamp) -> Vec<Condition> {
+    build(Health::unknown().into_iter(), generation, previous, now)
+}
+
+fn build<'a>(
+    wanted: impl Iterator<Item = (&'a str, &'a str, &'a str, &'a str)>,
+    generation: Option<i64>,
+    previous: &[Condition],
+    now: Timestamp,
+) -> Vec<Condition> {
+    wanted
+        .map(|(type_, status, reason, message)| {
+            let last_transition_time = previous
+                .iter()
+                .find(|c| c.type_ == type_ && c.status == status)
+                .map_or(Time(now), |c| c.last_transition_time.clone());
+            Condition {
+                type_: type_.to_string(),
+                status: status.to_string(),
+                reason: camel_case_reason(reason),
+                message: truncate(message, 1024),
+                observed_generation: generation,
+                last_transition_time,
+            }
+        })
+        .collect()
+}
+
+/// metav1.Condition requires a reason matching `^[A-Za-z]([A-Za-z0-9_,:]*[A-Za-z0-9_])?$`; AWS
+/// error codes already fit, anything else is reduced to fit.
+fn camel_case_reason(reason: &str) -> String {
+    let cleaned: String = reason.chars().filter(|c| c.is_ascii_alphanumeric() || *c == '_').collect();
+    match cleaned.chars().next() {
+        Some(c) if c.is_ascii_alphabetic() => cleaned,
+        _ => "Unknown".into(),
+    }
+}
+
+fn truncate(message: &str, max: usize) -> String {
+    if message.len() <= max {
+        return message.to_string();
+    }
+    let mut end = max;
+    while !message.is_char_boundary(end) {
+        end -= 1;
+    }
+    format!("{}…", &message[..end])
+}
+
+pub fn find<'a>(conditions: &'a [Condition], type_: &str) -> Option<&'a Condition> {
+    conditions.iter().find(|c| c.type_ == type_)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn at(seconds: i64) -> Timestamp {
+        Timestamp::from_second(seconds).unwrap()
+    }
+
+    fn status_of(conditions: &[Condition], t: &str) -> String {
+        find(conditions, t).unwrap().status.clone()
+    }
+
+    #[test]
+    fn ready_clears_reconciling_and_stalled() {
+        let c = Health::Ready { message: "ok".into() }.conditions(Some(3), &[], at(10));
+        assert_eq!(status_of(&c, READY), "True");
+        assert_eq!(status_of(&c, RECONCILING), "False");
+        assert_eq!(status_of(&c, STALLED), "False");
+        assert!(c.iter().all(|c| c.observed_generation == Some(3)));
+    }
+
+    #[test]
+    fn stalled_is_not_reconciling() {
+        let c = Health::stalled("InvalidParameterException", "bad cpu").conditions(Some(1), &[], at(10));
+        assert_eq!(status_of(&c, READY), "False");
+        assert_eq!(find(&c, READY).unwrap().reason, "InvalidParameterException");
+        assert_eq!(status_of(&c, RECONCILING), "False");
+        assert_eq!(status_of(&c, STALLED), "True");
+        assert_eq!(find(&c, STALLED).unwrap().message, "bad cpu");
+    }
+
+    #[test]
+    fn progressing_is_reconciling() {
+        let c = Health::progressing("DependencyNotReady", "waiting").conditions(None, &[], at(10));
+        assert_eq!(status_of(&c, READY), "False");
+        assert_eq!(status_of(&c, RECONCILING), "True");
+        assert_eq!(status_of(&c, STALLED), "False");
+    }
+
+    #[test]
+    fn transition_time_moves_only_when_status_changes() {
+        let first = Health::progressing("Creating", "creating").conditions(Some(1), &[], at(10));
+        let same = Health::progressing("Updating", "updating").conditions(Some(1), &first, at(20));
+        assert_eq!(find(&same, READY).unwrap().last_transition_time, Time(at(10)));
+        let ready = Health::Ready { message: String::new() }.conditions(Some(1), &same, at(30));
+        assert_eq!(find(&ready, READY).unwrap().last_transition_time, Time(at(30)));
+        assert_eq!(find(&ready, STALLED).unwrap().last_transition_time, Time(at(10)));
+    }
+
+    #[test]
+    fn initial_conditions_are_unknown() {
+        let c = initial_conditions(Some(1), &[], at(1));
+        assert_eq!(status_of(&c, READY), "Unknown");
+        assert_eq!(status_of(&c, RECONCILING), "True");
+    }
+
+    #[test]
+    fn reasons_are_made_valid() {
+        assert_eq!(camel_case_reason("Service Unavailable"), "ServiceUnavailable");
+        assert_eq!(camel_case_reason("503"), "Unknown");
+        assert_eq!(camel_case_reason(""), "Unknown");
+    }
+
+    #[test]
+    fn long_messages_are_cut_on_a_char_boundary() {
+        let long = "é".repeat(2000);
+        let cut = truncate(&long, 1024);
+        assert!(cut.len() <= 1024 + '…'.len_utf8());
+    }
+}

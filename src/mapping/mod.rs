@@ -1,0 +1,8 @@
+//! Pure logic, no I/O: spec to ECS requests, what differs between spec and ECS, and status from
+//! what ECS reports. Most of the unit tests live here.
+
+pub mod cluster;
+pub mod conditions;
+pub mod service;
+pub mod tags;
+pub mod task_definition;

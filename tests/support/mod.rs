@@ -1,0 +1,282 @@
+//! The one way every integration and end-to-end test reaches Kubernetes and ECS.
+//!
+//! Include it from each `tests/*.rs` with `mod support;`. The first call to [`env`] in a test
+//! binary runs `e2e/local-env up` (which builds the control plane the first time, starts it once,
+//! and takes a lock so that parallel test binaries share one environment), then reads
+//! `e2e/local-env env`. Nothing here touches the process environment: clients are built from the
+//! parsed values.
+//!
+//! Tests isolate themselves so they run in parallel: a fresh namespace per test
+//! ([`test_namespace`]) and unique ECS names ([`unique_name`]).
+#![allow(dead_code)]
+
+use std::{
+    collections::HashMap,
+    hash::{BuildHasher, Hasher},
+    path::{Path, PathBuf},
+    process::{Command, Stdio},
+    sync::{
+        OnceLock,
+        atomic::{AtomicU64, Ordering},
+    },
+    time::{Duration, SystemTime, UNIX_EPOCH},
+};
+
+use k8s_openapi::{
+    api::core::v1::Namespace,
+    apiextensions_apiserver::pkg::apis::apiextensions::v1::CustomResourceDefinition,
+};
+use kube::{
+    Api, Client, Config, ResourceExt,
+    api::{ObjectMeta, Patch, PatchParams, PostParams},
+    config::{KubeConfigOptions, Kubeconfig},
+    runtime::wait::{await_condition, conditions},
+};
+
+/// Field manager the tests use for what they apply themselves (CRDs, fixtures).
+pub const TEST_FIELD_MANAGER: &str = "ecs-operator-tests";
+/// Label on every namespace a test creates, so leftovers are easy to find.
+pub const TEST_NAMESPACE_LABEL: &str = "ecs.operator.dev/test";
+/// How long helpers wait for the API server to settle something (CRD established, ...).
+pub const SETTLE_TIMEOUT: Duration = Duration::from_secs(60);
+
+/// The running local environment, as `e2e/local-env env` describes it.
+#[derive(Debug, Clone)]
+pub struct LocalEnv {
+    /// Admin kubeconfig (system:masters).
+    pub kubeconfig: PathBuf,
+    /// Kubeconfig of an authenticated identity without any RBAC grant.
+    pub unprivileged_kubeconfig: PathBuf,
+    /// moto's endpoint, for `AWS_ENDPOINT_URL_ECS`.
+    pub ecs_endpoint: String,
+    pub region: String,
+    pub access_key_id: String,
+    pub secret_access_key: String,
+    /// The runningCount moto reports for every service at creation (its MOTO_ECS_SERVICE_RUNNING).
+    pub emulator_service_running: u32,
+    /// Kubernetes version the control plane was built at (for example `v1.37.1`).
+    pub kubernetes_version: String,
+    /// Folder of the built kube-apiserver, kube-controller-manager and etcd binaries.
+    pub k8s_bin: PathBuf,
+    /// Every exported variable, for a test that starts the operator as a child process
+    /// (`Command::envs(&env.vars)`).
+    pub vars: HashMap<String, String>,
+}
+
+/// Repository root (where `Cargo.toml` is).
+pub fn repo_root() -> &'static Path {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+}
+
+fn local_env_script() -> PathBuf {
+    repo_root().join("e2e").join("local-env")
+}
+
+/// Starts the local environment once per test binary (idempotent) and returns its description.
+///
+/// Blocking on purpose: the first caller runs `e2e/local-env up` (possibly a long first build
+/// whose progress goes to stderr), the others wait for it.
+pub fn env() -> &'static LocalEnv {
+    static ENV: OnceLock<LocalEnv> = OnceLock::new();
+    ENV.get_or_init(|| {
+        install_crypto_provider();
+        let script = local_env_script();
+        let status = Command::new(&script)
+            .arg("up")
+            .stdin(Stdio::null())
+            .stdout(Stdio::inherit())
+            .stderr(Stdio::inherit())
+            .status()
+            .unwrap_or_else(|e| panic!("cannot run {}: {e}", script.display()));
+        assert!(status.success(), "`e2e/local-env up` failed ({status}); see its output above");
+        let out = Command::new(&script)
+            .arg("env")
+            .stdin(Stdio::null())
+            .output()
+            .unwrap_or_else(|e| panic!("cannot run {}: {e}", script.display()));
+        assert!(
+            out.status.success(),
+            "`e2e/local-env env` failed: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        parse_env(&String::from_utf8_lossy(&out.stdout))
+    })
+}
+
+/// Parses the `export NAME='value'` lines that `e2e/local-env env` prints.
+pub fn parse_env(text: &str) -> LocalEnv {
+    let vars: HashMap<String, String> = text
+        .lines()
+        .filter_map(|line| line.trim().strip_prefix("export "))
+        .filter_map(|assignment| assignment.split_once('='))
+        .map(|(name, value)| {
+            let value = value.trim();
+            let value = value
+                .strip_prefix('\'')
+                .and_then(|v| v.strip_suffix('\''))
+                .unwrap_or(value);
+            (name.trim().to_owned(), value.to_owned())
+        })
+        .collect();
+    let get = |name: &str| -> String {
+        vars.get(name)
+            .cloned()
+            .unwrap_or_else(|| panic!("`e2e/local-env env` printed no {name}"))
+    };
+    LocalEnv {
+        kubeconfig: get("KUBECONFIG").into(),
+        unprivileged_kubeconfig: get("ECS_OPERATOR_UNPRIVILEGED_KUBECONFIG").into(),
+        ecs_endpoint: get("AWS_ENDPOINT_URL_ECS"),
+        region: get("AWS_REGION"),
+        access_key_id: get("AWS_ACCESS_KEY_ID"),
+        secret_access_key: get("AWS_SECRET_ACCESS_KEY"),
+        emulator_service_running: get("MOTO_ECS_SERVICE_RUNNING")
+            .parse()
+            .expect("MOTO_ECS_SERVICE_RUNNING is a number"),
+        kubernetes_version: get("ECS_OPERATOR_K8S_VERSION"),
+        k8s_bin: get("ECS_OPERATOR_K8S_BIN").into(),
+        vars,
+    }
+}
+
+/// rustls needs one process-wide crypto provider before the first TLS client is built.
+pub fn install_crypto_provider() {
+    static ONCE: OnceLock<()> = OnceLock::new();
+    ONCE.get_or_init(|| {
+        let _ = rustls::crypto::aws_lc_rs::default_provider().install_default();
+    });
+}
+
+async fn client_from_kubeconfig(path: &Path) -> Client {
+    install_crypto_provider();
+    let kubeconfig = Kubeconfig::read_from(path)
+        .unwrap_or_else(|e| panic!("cannot read kubeconfig {}: {e}", path.display()));
+    let config = Config::from_custom_kubeconfig(kubeconfig, &KubeConfigOptions::default())
+        .await
+        .unwrap_or_else(|e| panic!("invalid kubeconfig {}: {e}", path.display()));
+    Client::try_from(config).expect("kube client")
+}
+
+/// A client with the admin identity (system:masters).
+pub async fn kube_client() -> Client {
+    client_from_kubeconfig(&env().kubeconfig).await
+}
+
+/// A client with an authenticated identity (`e2e-unprivileged`) that RBAC grants nothing beyond
+/// what every authenticated user gets (discovery, self reviews).
+pub async fn unprivileged_kube_client() -> Client {
+    client_from_kubeconfig(&env().unprivileged_kubeconfig).await
+}
+
+fn credentials(env: &LocalEnv) -> aws_sdk_ecs::config::Credentials {
+    aws_sdk_ecs::config::Credentials::new(
+        env.access_key_id.clone(),
+        env.secret_access_key.clone(),
+        None,
+        None,
+        "ecs-operator-local-env",
+    )
+}
+
+/// An AWS SDK configuration pointing at the ECS emulator, with static test credentials: what a
+/// test hands to the operator under test.
+pub async fn sdk_config() -> aws_config::SdkConfig {
+    let env = env();
+    aws_config::defaults(aws_config::BehaviorVersion::latest())
+        .region(aws_config::Region::new(env.region.clone()))
+        .endpoint_url(env.ecs_endpoint.clone())
+        .credentials_provider(credentials(env))
+        .load()
+        .await
+}
+
+/// An ECS client talking to the emulator, for tests to look at (or prepare) what is in "ECS".
+pub fn ecs_client() -> aws_sdk_ecs::Client {
+    let env = env();
+    let config = aws_sdk_ecs::Config::builder()
+        .behavior_version(aws_sdk_ecs::config::BehaviorVersion::latest())
+        .region(aws_sdk_ecs::config::Region::new(env.region.clone()))
+        .endpoint_url(env.ecs_endpoint.clone())
+        .credentials_provider(credentials(env))
+        .build();
+    aws_sdk_ecs::Client::from_conf(config)
+}
+
+/// A short name, lowercase and DNS-label safe, unique across the tests of this run, parallel test
+/// binaries and earlier runs against the same environment: `<prefix>-<8 base-36 chars>`.
+pub fn unique_name(prefix: &str) -> String {
+    static COUNTER: AtomicU64 = AtomicU64::new(0);
+    static SEED: OnceLock<std::collections::hash_map::RandomState> = OnceLock::new();
+    let mut hasher = SEED.get_or_init(Default::default).build_hasher();
+    hasher.write_u32(std::process::id());
+    hasher.write_u64(COUNTER.fetch_add(1, Ordering::Relaxed));
+    hasher.write_u128(
+        SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .map(|d| d.as_nanos())
+            .unwrap_or_default(),
+    );
+    let mut n = hasher.finish();
+    let mut suffix = String::with_capacity(8);
+    for _ in 0..8 {
+        suffix.push(char::from_digit((n % 36) as u32, 36).expect("base 36 digit"));
+        n /= 36;
+    }
+    let mut prefix: String = prefix
+        .to_ascii_lowercase()
+        .chars()
+        .map(|c| if c.is_ascii_alphanumeric() { c } else { '-' })
+        .take(40)
+        .collect();
+    prefix = prefix.trim_matches('-').to_owned();
+    if prefix.is_empty() || !prefix.starts_with(|c: char| c.is_ascii_lowercase()) {
+        prefix.insert(0, 't');
+    }
+    format!("{prefix}-{suffix}")
+}
+
+/// Creates a fresh namespace named after `prefix` and returns its name.
+pub async fn test_namespace(client: &Client, prefix: &str) -> String {
+    let name = unique_name(prefix);
+    let namespace = Namespace {
+        metadata: ObjectMeta {
+            name: Some(name.clone()),
+            labels: Some([(TEST_NAMESPACE_LABEL.to_owned(), "true".to_owned())].into()),
+            ..ObjectMeta::default()
+        },
+        ..Namespace::default()
+    };
+    Api::<Namespace>::all(client.clone())
+        .create(&PostParams::default(), &namespace)
+        .await
+        .unwrap_or_else(|e| panic!("cannot create namespace {name}: {e}"));
+    name
+}
+
+/// Server-side-applies one CRD and waits until the API server reports it Established.
+pub async fn install_crd(client: &Client, crd: &CustomResourceDefinition) {
+    let api = Api::<CustomResourceDefinition>::all(client.clone());
+    let name = crd.name_any();
+    api.patch(
+        &name,
+        &PatchParams::apply(TEST_FIELD_MANAGER).force(),
+        &Patch::Apply(crd),
+    )
+    .await
+    .unwrap_or_else(|e| panic!("cannot apply CRD {name}: {e}"));
+    tokio::time::timeout(
+        SETTLE_TIMEOUT,
+        await_condition(api, &name, conditions::is_crd_established()),
+    )
+    .await
+    .unwrap_or_else(|_| panic!("CRD {name} not Established within {SETTLE_TIMEOUT:?}"))
+    .unwrap_or_else(|e| panic!("watching CRD {name}: {e}"));
+}
+
+/// Installs the operator's CRDs (`ecs_operator::api::crds()`) and waits until each is Established.
+/// Safe to call from every test: applying the same CRDs again is a no-op.
+pub async fn install_crds(client: &Client) {
+    for crd in ecs_operator::api::crds() {
+        install_crd(client, &crd).await;
+    }
+}
