@@ -19,6 +19,7 @@ clippy:
 
 ## crds: regenerate crds/*.yaml from the API types
 crds:
+	mkdir -p crds && rm -f crds/*.yaml
 	$(CARGO) run --quiet -- crds --output-dir crds
 
 ## crds-check: fail when crds/ differs from what the API types generate

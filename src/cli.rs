@@ -9,7 +9,11 @@ use clap::{Args, Parser, Subcommand};
 use crate::runtime::telemetry::LogFormat;
 
 #[derive(Debug, Parser)]
-#[command(name = "ecs-operator", version, about = "Runs AWS ECS clusters, task definitions and services from Kubernetes")]
+#[command(
+    name = "ecs-operator",
+    version,
+    about = "Runs AWS ECS clusters, task definitions and services from Kubernetes"
+)]
 pub struct Cli {
     #[command(subcommand)]
     pub command: Command,
@@ -58,4 +62,20 @@ pub struct RunArgs {
     /// Log format.
     #[arg(long, env = "LOG_FORMAT", value_enum, default_value = "json")]
     pub log_format: LogFormat,
+
+    /// Reconcile only while holding the leader Lease, so that several replicas can run.
+    #[arg(long, env = "LEADER_ELECTION", default_value_t = false)]
+    pub leader_election: bool,
+
+    /// Name of the coordination.k8s.io Lease used for leader election.
+    #[arg(long, env = "LEASE_NAME", default_value = "ecs-operator")]
+    pub lease_name: String,
+
+    /// Namespace of the Lease (the operator's own namespace in a cluster).
+    #[arg(long, env = "LEASE_NAMESPACE", default_value = "default")]
+    pub lease_namespace: String,
+
+    /// How long a lease is valid without renewal: a dead leader is replaced within this time.
+    #[arg(long, env = "LEASE_DURATION", default_value = "15s", value_parser = humantime::parse_duration)]
+    pub lease_duration: Duration,
 }

@@ -44,6 +44,9 @@ pub enum Error {
     #[error("serialization error: {0}")]
     Serialization(#[from] serde_json::Error),
 
+    #[error("leader election: {0}")]
+    LeaderElection(String),
+
     #[error("finalizer error: {0}")]
     Finalizer(#[source] Box<kube::runtime::finalizer::Error<Error>>),
 }
@@ -77,6 +80,7 @@ impl Error {
             Error::OwnershipConflict(_) => "OwnershipConflict".into(),
             Error::DependencyNotReady(_) => "DependencyNotReady".into(),
             Error::Serialization(_) => "SerializationError".into(),
+            Error::LeaderElection(_) => "LeaderElection".into(),
             Error::Finalizer(inner) => match inner.as_ref() {
                 kube::runtime::finalizer::Error::ApplyFailed(e)
                 | kube::runtime::finalizer::Error::CleanupFailed(e) => e.label(),
@@ -102,7 +106,9 @@ impl Error {
     pub fn is_stalled(&self) -> bool {
         match self.inner() {
             Error::InvalidSpec(_) | Error::OwnershipConflict(_) => true,
-            Error::Ecs { class, .. } => matches!(class, EcsErrorClass::Invalid | EcsErrorClass::AccessDenied),
+            Error::Ecs { class, .. } => {
+                matches!(class, EcsErrorClass::Invalid | EcsErrorClass::AccessDenied)
+            }
             _ => false,
         }
     }
@@ -112,7 +118,10 @@ impl Error {
     pub fn requeue_after(&self) -> Duration {
         match self.inner() {
             Error::DependencyNotReady(_) => Duration::from_secs(30),
-            Error::Ecs { class: EcsErrorClass::Throttled, .. } => Duration::from_secs(20),
+            Error::Ecs {
+                class: EcsErrorClass::Throttled,
+                ..
+            } => Duration::from_secs(20),
             e if e.is_stalled() => Duration::from_secs(300),
             _ => Duration::from_secs(10),
         }

@@ -8,8 +8,12 @@ async fn main() -> ExitCode {
     ecs_operator::operator::install_crypto_provider();
     let cli = Cli::parse();
     let result = match cli.command {
-        Command::Run(args) => ecs_operator::operator::run(args).await.map_err(|e| e.to_string()),
-        Command::Crds { output_dir } => ecs_operator::api::write_crds(output_dir.as_deref()).map_err(|e| e.to_string()),
+        Command::Run(args) => ecs_operator::operator::run(args)
+            .await
+            .map_err(|e| e.to_string()),
+        Command::Crds { output_dir } => {
+            ecs_operator::api::write_crds(output_dir.as_deref()).map_err(|e| e.to_string())
+        }
         Command::Version => {
             println!("ecs-operator {}", env!("CARGO_PKG_VERSION"));
             Ok(())

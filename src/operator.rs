@@ -15,7 +15,7 @@ use crate::controller::{self, Context};
 use crate::ecs::Ecs;
 use crate::runtime::admin::{self, Readiness};
 use crate::runtime::metrics::Metrics;
-use crate::Result;
+use crate::{Error, Result};
 
 /// Installs the one rustls crypto provider that both kube and the AWS SDK use.
 pub fn install_crypto_provider() {
@@ -45,22 +45,38 @@ impl Operator {
         let metrics = Arc::new(Metrics::default());
         let ecs = Ecs::new(aws, metrics.clone());
         let cluster_id = controller::cluster_id(&client).await?;
-        let ctx = Arc::new(Context::new(client, ecs, metrics.clone(), cluster_id, args.resync_period));
-        Ok(Operator { ctx, readiness: Readiness::default(), metrics })
+        let ctx = Arc::new(Context::new(
+            client,
+            ecs,
+            metrics.clone(),
+            cluster_id,
+            args.resync_period,
+        ));
+        Ok(Operator {
+            ctx,
+            readiness: Readiness::default(),
+            metrics,
+        })
     }
 
     /// Runs the controllers until `shutdown` resolves, then lets in-flight reconciles finish.
-    pub async fn run_controllers(&self, args: &RunArgs, mut shutdown: watch::Receiver<bool>) {
-        let scopes: Vec<Option<String>> =
-            if args.namespaces.is_empty() { vec![None] } else { args.namespaces.iter().cloned().map(Some).collect() };
+    pub async fn run_controllers(&self, args: &RunArgs, shutdown: watch::Receiver<bool>) {
+        let scopes: Vec<Option<String>> = if args.namespaces.is_empty() {
+            vec![None]
+        } else {
+            args.namespaces.iter().cloned().map(Some).collect()
+        };
         let client = self.ctx.client.clone();
         let mut runs = Vec::new();
         let mut stores_ready = Vec::new();
         for namespace in scopes {
             let config = watcher::Config::default();
-            let (clusters, cluster_store) = controller::cluster::controller(scoped(&client, &namespace), config.clone());
-            let (definitions, definition_store) =
-                controller::task_definition::controller(scoped(&client, &namespace), config.clone());
+            let (clusters, cluster_store) =
+                controller::cluster::controller(scoped(&client, &namespace), config.clone());
+            let (definitions, definition_store) = controller::task_definition::controller(
+                scoped(&client, &namespace),
+                config.clone(),
+            );
             let (services, service_store) = controller::service::controller(
                 scoped::<EcsService>(&client, &namespace),
                 scoped::<EcsTaskDefinition>(&client, &namespace),
@@ -74,14 +90,24 @@ impl Operator {
                 let _ = service_store.wait_until_ready().await;
             });
             let concurrency = args.concurrency;
-            runs.push(tokio::spawn(controller::cluster::run(self.ctx.clone(), clusters, concurrency, signal(&shutdown))));
+            runs.push(tokio::spawn(controller::cluster::run(
+                self.ctx.clone(),
+                clusters,
+                concurrency,
+                signal(&shutdown),
+            )));
             runs.push(tokio::spawn(controller::task_definition::run(
                 self.ctx.clone(),
                 definitions,
                 concurrency,
                 signal(&shutdown),
             )));
-            runs.push(tokio::spawn(controller::service::run(self.ctx.clone(), services, concurrency, signal(&shutdown))));
+            runs.push(tokio::spawn(controller::service::run(
+                self.ctx.clone(),
+                services,
+                concurrency,
+                signal(&shutdown),
+            )));
         }
         let readiness = self.readiness.clone();
         tokio::spawn(async move {
@@ -90,7 +116,6 @@ impl Operator {
             readiness.set_ready();
         });
         join_all(runs).await;
-        let _ = shutdown.changed().await;
     }
 }
 
@@ -115,24 +140,104 @@ fn signal(shutdown: &watch::Receiver<bool>) -> impl Future<Output = ()> + Send +
 /// `ecs-operator run`: everything, until SIGTERM or Ctrl-C.
 pub async fn run(args: RunArgs) -> Result<()> {
     crate::runtime::telemetry::init(&args.log_level, args.log_format);
-    let client = kube::Client::try_default().await.map_err(crate::Error::from)?;
+    let client = kube::Client::try_default()
+        .await
+        .map_err(crate::Error::from)?;
     let aws = aws_config(args.region.clone()).await;
-    let operator = Operator::new(client, aws, &args).await?;
+    let operator = Operator::new(client.clone(), aws, &args).await?;
     let (stop, shutdown) = watch::channel(false);
 
     let admin_shutdown = signal(&shutdown);
     let router = admin::router(operator.metrics.clone(), operator.readiness.clone());
     let admin_address = args.admin_address;
-    let admin = tokio::spawn(async move { admin::serve(admin_address, router, admin_shutdown).await });
+    let admin =
+        tokio::spawn(async move { admin::serve(admin_address, router, admin_shutdown).await });
 
     tokio::spawn(async move {
         wait_for_termination().await;
         tracing::info!("shutting down");
         let _ = stop.send(true);
     });
-    tracing::info!(version = env!("CARGO_PKG_VERSION"), namespaces = ?args.namespaces, "starting controllers");
-    operator.run_controllers(&args, shutdown).await;
+    tracing::info!(version = env!("CARGO_PKG_VERSION"), namespaces = ?args.namespaces, "starting");
+    let result = if args.leader_election {
+        run_as_elected_leader(&operator, client, &args, shutdown).await
+    } else {
+        operator.metrics.set_leader(true);
+        operator.run_controllers(&args, shutdown).await;
+        Ok(())
+    };
     let _ = admin.await;
+    result
+}
+
+/// Reconciles only while this replica holds the Lease. A standby replica is ready (it serves
+/// health and metrics) and waits; when the leader dies or stops renewing, another replica takes
+/// the Lease within its duration. On SIGTERM the leader stops its controllers and releases the
+/// Lease at once. A leader that loses the Lease exits, so that it restarts with fresh caches.
+async fn run_as_elected_leader(
+    operator: &Operator,
+    client: kube::Client,
+    args: &RunArgs,
+    mut shutdown: watch::Receiver<bool>,
+) -> Result<()> {
+    let identity = std::env::var("POD_NAME").unwrap_or_else(|_| {
+        format!(
+            "{}-{}",
+            std::env::var("HOSTNAME").unwrap_or_else(|_| "ecs-operator".into()),
+            std::process::id()
+        )
+    });
+    let duration = args.lease_duration.as_secs().max(3);
+    let manager = kube_lease_manager::LeaseManagerBuilder::new(client, &args.lease_name)
+        .with_namespace(&args.lease_namespace)
+        .with_identity(&identity)
+        .with_duration(duration)
+        .with_grace((duration / 3).max(1))
+        .with_field_manager(crate::api::FIELD_MANAGER)
+        .build()
+        .await
+        .map_err(|e| Error::LeaderElection(e.to_string()))?;
+    let (mut is_leader, lease_task) = manager.watch().await;
+    operator.readiness.set_ready();
+    tracing::info!(%identity, lease = %args.lease_name, "waiting for the leader lease");
+
+    let release = |is_leader: watch::Receiver<bool>, lease_task: tokio::task::JoinHandle<_>| async move {
+        // Closing the channel makes the lease task release the Lease.
+        drop(is_leader);
+        let _ = tokio::time::timeout(std::time::Duration::from_secs(5), lease_task).await;
+    };
+
+    let stopped = tokio::select! {
+        _ = is_leader.wait_for(|leader| *leader) => false,
+        _ = shutdown.wait_for(|stop| *stop) => true,
+    };
+    if stopped {
+        release(is_leader, lease_task).await;
+        return Ok(());
+    }
+    tracing::info!(%identity, "acquired the leader lease: starting controllers");
+    operator.metrics.set_leader(true);
+
+    let (stop_controllers, controllers_shutdown) = watch::channel(false);
+    let mut watch_leadership = is_leader.clone();
+    let mut watch_shutdown = shutdown.clone();
+    let lost = tokio::spawn(async move {
+        let lost = tokio::select! {
+            _ = watch_leadership.wait_for(|leader| !*leader) => true,
+            _ = watch_shutdown.wait_for(|stop| *stop) => false,
+        };
+        let _ = stop_controllers.send(true);
+        lost
+    });
+    operator.run_controllers(args, controllers_shutdown).await;
+    operator.metrics.set_leader(false);
+    let lost = lost.await.unwrap_or(true);
+    release(is_leader, lease_task).await;
+    if lost {
+        return Err(Error::LeaderElection(
+            "lost the leader lease; exiting to restart as a standby".into(),
+        ));
+    }
     Ok(())
 }
 

@@ -139,7 +139,11 @@ async fn custom_resource_is_created_and_watched_changing() {
         .await
         .expect("the watcher saw the patch in time");
     assert_eq!(seen.resource_version(), patched.resource_version());
-    assert_eq!(seen.metadata.generation, Some(2), "a spec change bumps the generation");
+    assert_eq!(
+        seen.metadata.generation,
+        Some(2),
+        "a spec change bumps the generation"
+    );
 }
 
 #[tokio::test]
@@ -166,18 +170,29 @@ async fn deleted_namespace_disappears_with_its_content() {
         .expect("create configmap");
 
     let namespaces = Api::<Namespace>::all(client.clone());
-    let uid = namespaces.get(&ns).await.expect("namespace").uid().expect("uid");
+    let uid = namespaces
+        .get(&ns)
+        .await
+        .expect("namespace")
+        .uid()
+        .expect("uid");
     namespaces
         .delete(&ns, &DeleteParams::default())
         .await
         .expect("delete namespace");
     // Only the namespace controller (kube-controller-manager) empties and removes a namespace.
-    tokio::time::timeout(WAIT, await_condition(namespaces.clone(), &ns, conditions::is_deleted(&uid)))
-        .await
-        .expect("the namespace controller deleted the namespace in time")
-        .expect("watch namespace");
+    tokio::time::timeout(
+        WAIT,
+        await_condition(namespaces.clone(), &ns, conditions::is_deleted(&uid)),
+    )
+    .await
+    .expect("the namespace controller deleted the namespace in time")
+    .expect("watch namespace");
     let err = namespaces.get(&ns).await.expect_err("namespace is gone");
-    assert!(matches!(&err, kube::Error::Api(s) if s.is_not_found()), "{err:?}");
+    assert!(
+        matches!(&err, kube::Error::Api(s) if s.is_not_found()),
+        "{err:?}"
+    );
 }
 
 #[tokio::test]
@@ -206,7 +221,10 @@ async fn garbage_collector_deletes_dependents() {
         .await
         .expect("create owner");
     let dependent = api
-        .create(&PostParams::default(), &config_map("dependent", Some(&owner)))
+        .create(
+            &PostParams::default(),
+            &config_map("dependent", Some(&owner)),
+        )
         .await
         .expect("create dependent");
     api.delete("owner", &DeleteParams::background())
@@ -214,16 +232,25 @@ async fn garbage_collector_deletes_dependents() {
         .expect("delete owner");
     tokio::time::timeout(
         WAIT,
-        await_condition(api.clone(), "dependent", conditions::is_deleted(&dependent.uid().unwrap())),
+        await_condition(
+            api.clone(),
+            "dependent",
+            conditions::is_deleted(&dependent.uid().unwrap()),
+        ),
     )
     .await
     .expect("the garbage collector deleted the dependent in time")
     .expect("watch dependent");
     let left = api.list(&ListParams::default()).await.expect("list");
     assert!(
-        left.items.iter().all(|cm| cm.name_any() != "dependent" && cm.name_any() != "owner"),
+        left.items
+            .iter()
+            .all(|cm| cm.name_any() != "dependent" && cm.name_any() != "owner"),
         "left over: {:?}",
-        left.items.iter().map(ResourceExt::name_any).collect::<Vec<_>>()
+        left.items
+            .iter()
+            .map(ResourceExt::name_any)
+            .collect::<Vec<_>>()
     );
 }
 
@@ -239,7 +266,10 @@ async fn unprivileged_identity_is_authenticated_but_denied() {
     let user = review.status.and_then(|s| s.user_info).expect("user info");
     assert_eq!(user.username.as_deref(), Some("e2e-unprivileged"));
     assert!(
-        user.groups.unwrap_or_default().iter().all(|g| g != "system:masters"),
+        user.groups
+            .unwrap_or_default()
+            .iter()
+            .all(|g| g != "system:masters"),
         "the unprivileged identity must not be a cluster admin"
     );
 
@@ -248,12 +278,18 @@ async fn unprivileged_identity_is_authenticated_but_denied() {
         .list(&ListParams::default())
         .await
         .expect_err("listing namespaces is denied");
-    assert!(matches!(&err, kube::Error::Api(s) if s.is_forbidden()), "expected 403, got {err:?}");
+    assert!(
+        matches!(&err, kube::Error::Api(s) if s.is_forbidden()),
+        "expected 403, got {err:?}"
+    );
     let err = Api::<ConfigMap>::namespaced(client, "default")
         .create(&PostParams::default(), &ConfigMap::default())
         .await
         .expect_err("creating in default is denied");
-    assert!(matches!(&err, kube::Error::Api(s) if s.code == 403), "expected 403, got {err:?}");
+    assert!(
+        matches!(&err, kube::Error::Api(s) if s.code == 403),
+        "expected 403, got {err:?}"
+    );
 }
 
 #[tokio::test]
@@ -264,7 +300,10 @@ async fn operator_crds_install_and_are_served() {
     for crd in ecs_operator::api::crds() {
         let name = crd.name_any();
         let stored = crds.get(&name).await.expect("CRD stored");
-        assert!(conditions::is_crd_established().matches_object(Some(&stored)), "{name}");
+        assert!(
+            conditions::is_crd_established().matches_object(Some(&stored)),
+            "{name}"
+        );
         // The new kind is served: an empty list in a fresh namespace.
         let version = &crd.spec.versions[0].name;
         let resource = ApiResource::from_gvk_with_plural(
@@ -275,7 +314,13 @@ async fn operator_crds_install_and_are_served() {
             .list(&ListParams::default())
             .await
             .unwrap_or_else(|e| panic!("list {name}: {e}"));
-        assert!(list.items.is_empty() || list.items.iter().all(|o| o.metadata.namespace.as_deref() == Some("default")));
+        assert!(
+            list.items.is_empty()
+                || list
+                    .items
+                    .iter()
+                    .all(|o| o.metadata.namespace.as_deref() == Some("default"))
+        );
     }
 }
 
@@ -302,7 +347,11 @@ async fn ecs_round_trip_against_the_emulator() {
     assert!(arn.ends_with(&format!(":cluster/{name}")), "{arn}");
 
     let listed = ecs.list_clusters().send().await.expect("ListClusters");
-    assert!(listed.cluster_arns().contains(&arn), "{arn} not in {:?}", listed.cluster_arns());
+    assert!(
+        listed.cluster_arns().contains(&arn),
+        "{arn} not in {:?}",
+        listed.cluster_arns()
+    );
 
     let described = ecs
         .describe_clusters()
@@ -331,7 +380,10 @@ async fn ecs_round_trip_against_the_emulator() {
         .send()
         .await
         .expect("DescribeClusters through sdk_config()");
-    assert_eq!(again.clusters()[0].cluster_name.as_deref(), Some(name.as_str()));
+    assert_eq!(
+        again.clusters()[0].cluster_name.as_deref(),
+        Some(name.as_str())
+    );
 
     let deleted = ecs
         .delete_cluster()

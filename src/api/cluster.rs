@@ -29,11 +29,13 @@ use super::common::{CapacityProviderStrategyItem, DeletionPolicy, Tag};
 pub struct EcsClusterSpec {
     /// Name of the ECS cluster. Defaults to metadata.name. Immutable.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(length(max = 255))]
     #[x_kube(validation = Rule::new("self.matches('^[a-zA-Z0-9_-]{1,255}$')").message("clusterName may contain up to 255 letters, digits, hyphens and underscores"))]
     pub cluster_name: Option<String>,
 
     /// Cluster settings, such as `containerInsights` (enabled, enhanced or disabled).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[schemars(length(max = 1))]
     #[x_kube(merge_strategy = ListMerge::Map(vec!["name".into()]))]
     pub settings: Vec<ClusterSetting>,
 
@@ -46,6 +48,7 @@ pub struct EcsClusterSpec {
     /// The capacity provider strategy services use when they name neither a launch type nor a
     /// strategy. Each provider must be listed in capacityProviders.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[schemars(length(max = 20))]
     #[x_kube(merge_strategy = ListMerge::Map(vec!["capacityProvider".into()]))]
     pub default_capacity_provider_strategy: Vec<CapacityProviderStrategyItem>,
 
@@ -59,6 +62,7 @@ pub struct EcsClusterSpec {
 
     /// Tags of the ECS cluster. The operator adds its ownership tags (`ecs.operator.dev/*`).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[schemars(length(max = 47))]
     #[x_kube(merge_strategy = ListMerge::Map(vec!["key".into()]))]
     pub tags: Vec<Tag>,
 
@@ -68,6 +72,7 @@ pub struct EcsClusterSpec {
 
     /// AWS region of the cluster. Defaults to the operator's region. Immutable.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(length(max = 64))]
     pub region: Option<String>,
 }
 
@@ -75,10 +80,10 @@ pub struct EcsClusterSpec {
 #[derive(KubeSchema, Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ClusterSetting {
     /// Setting name; ECS knows `containerInsights`.
-    #[x_kube(validation = Rule::new("self == 'containerInsights'").message("the only cluster setting ECS knows is containerInsights"))]
+    #[schemars(extend("enum" = ["containerInsights"]))]
     pub name: String,
     /// `enabled`, `enhanced` or `disabled`.
-    #[x_kube(validation = Rule::new("self in ['enabled', 'enhanced', 'disabled']").message("containerInsights is enabled, enhanced or disabled"))]
+    #[schemars(extend("enum" = ["enabled", "enhanced", "disabled"]))]
     pub value: String,
 }
 

@@ -4,7 +4,9 @@ use kube::KubeSchema;
 use serde::{Deserialize, Serialize};
 
 /// What happens to the ECS object when the Kubernetes object is deleted.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
+#[derive(
+    Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema,
+)]
 pub enum DeletionPolicy {
     /// Remove the ECS object (the default).
     #[default]
@@ -17,10 +19,12 @@ pub enum DeletionPolicy {
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize, KubeSchema)]
 pub struct Tag {
     /// Tag key, up to 128 characters. Keys starting with `ecs.operator.dev/` are reserved.
+    #[schemars(length(min = 1, max = 128))]
     #[x_kube(validation = Rule::new("!self.startsWith('ecs.operator.dev/')").message("tag keys starting with ecs.operator.dev/ are reserved for the operator's ownership tags"))]
     pub key: String,
     /// Tag value, up to 256 characters.
     #[serde(default)]
+    #[schemars(length(max = 256))]
     pub value: String,
 }
 
@@ -28,6 +32,7 @@ pub struct Tag {
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct LocalObjectReference {
     /// `metadata.name` of the referenced object.
+    #[schemars(length(min = 1, max = 253))]
     pub name: String,
 }
 

@@ -7,7 +7,9 @@ pub mod service;
 pub mod task_definition;
 
 pub use cluster::{EcsCluster, EcsClusterSpec, EcsClusterStatus};
-pub use common::{CapacityProviderStrategyItem, DeletionPolicy, KeyValuePair, LocalObjectReference, Tag};
+pub use common::{
+    CapacityProviderStrategyItem, DeletionPolicy, KeyValuePair, LocalObjectReference, Tag,
+};
 pub use service::{EcsService, EcsServiceSpec, EcsServiceStatus};
 pub use task_definition::{EcsTaskDefinition, EcsTaskDefinitionSpec, EcsTaskDefinitionStatus};
 
@@ -34,9 +36,15 @@ pub const SPEC_HASH_TAG: &str = "ecs.operator.dev/spec-hash";
 pub const FIELD_MANAGER: &str = "ecs-operator";
 
 /// All CustomResourceDefinitions, in the order they are printed and installed.
-pub fn crds() -> Vec<k8s_openapi::apiextensions_apiserver::pkg::apis::apiextensions::v1::CustomResourceDefinition> {
+pub fn crds()
+-> Vec<k8s_openapi::apiextensions_apiserver::pkg::apis::apiextensions::v1::CustomResourceDefinition>
+{
     use kube::CustomResourceExt;
-    vec![EcsCluster::crd(), EcsTaskDefinition::crd(), EcsService::crd()]
+    vec![
+        EcsCluster::crd(),
+        EcsTaskDefinition::crd(),
+        EcsService::crd(),
+    ]
 }
 
 /// Writes the CRDs as YAML: one file per kind into `dir`, or one multi-document stream to stdout.
@@ -47,7 +55,10 @@ pub fn write_crds(dir: Option<&std::path::Path>) -> std::io::Result<()> {
         Some(dir) => {
             std::fs::create_dir_all(dir)?;
             for crd in crds() {
-                let file = dir.join(format!("{}.yaml", crd.metadata.name.clone().unwrap_or_default()));
+                let file = dir.join(format!(
+                    "{}.yaml",
+                    crd.metadata.name.clone().unwrap_or_default()
+                ));
                 std::fs::write(file, to_yaml(crd)?)?;
             }
         }

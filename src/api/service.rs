@@ -160,7 +160,11 @@ pub struct EcsServiceSpec {
     pub enable_execute_command: Option<bool>,
 
     /// Let ECS tag tasks with the cluster and service names.
-    #[serde(default, rename = "enableECSManagedTags", skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        rename = "enableECSManagedTags",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub enable_ecs_managed_tags: Option<bool>,
 
     /// Copy tags to tasks from the TASK_DEFINITION or the SERVICE, or NONE.
@@ -470,6 +474,10 @@ pub struct EcsServiceStatus {
     /// deployment.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub last_restarted_at: Option<String>,
+    /// The generation whose spec was last sent to ECS (CreateService or UpdateService). A spec
+    /// change is sent once, even when a failure was reported for that generation in between.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub applied_generation: Option<i64>,
     /// Creation time of the newest ECS service event already mirrored as a Kubernetes Event, RFC
     /// 3339 with sub-second precision (metav1.Time would round to seconds and break the cursor).
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -551,8 +559,12 @@ mod tests {
                 "labelSelectorPath": ".status.selector",
             })
         );
-        let columns: Vec<&str> =
-            version["additionalPrinterColumns"].as_array().unwrap().iter().map(|c| c["name"].as_str().unwrap()).collect();
+        let columns: Vec<&str> = version["additionalPrinterColumns"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|c| c["name"].as_str().unwrap())
+            .collect();
         assert_eq!(columns, ["Ready", "Desired", "Running", "Revision", "Age"]);
     }
 
@@ -563,13 +575,19 @@ mod tests {
         assert_eq!(props["tags"]["x-kubernetes-list-type"], "map");
         assert_eq!(props["tags"]["x-kubernetes-list-map-keys"], json!(["key"]));
         assert_eq!(props["tags"]["maxItems"], 47);
-        assert_eq!(props["capacityProviderStrategy"]["x-kubernetes-list-map-keys"], json!(["capacityProvider"]));
+        assert_eq!(
+            props["capacityProviderStrategy"]["x-kubernetes-list-map-keys"],
+            json!(["capacityProvider"])
+        );
         assert_eq!(props["capacityProviderStrategy"]["maxItems"], 20);
         assert_eq!(props["placementStrategy"]["maxItems"], 5);
         assert_eq!(props["placementConstraints"]["maxItems"], 10);
         assert_eq!(props["loadBalancers"]["maxItems"], 5);
         let vpc = &props["networkConfiguration"]["properties"]["awsvpcConfiguration"];
-        assert_eq!(vpc["properties"]["subnets"]["x-kubernetes-list-type"], "set");
+        assert_eq!(
+            vpc["properties"]["subnets"]["x-kubernetes-list-type"],
+            "set"
+        );
         assert_eq!(vpc["required"], json!(["subnets"]));
         let services = &props["serviceConnectConfiguration"]["properties"]["services"];
         assert_eq!(services["x-kubernetes-list-map-keys"], json!(["portName"]));
@@ -608,7 +626,10 @@ mod tests {
             "region",
         ] {
             assert!(props.get(name).is_some(), "spec.{name} missing");
-            assert!(props[name].get("description").is_some(), "spec.{name} has no description");
+            assert!(
+                props[name].get("description").is_some(),
+                "spec.{name} has no description"
+            );
         }
         assert_eq!(props.as_object().unwrap().len(), 26);
     }
@@ -618,8 +639,15 @@ mod tests {
         let root = crd()["spec"]["versions"][0]["schema"]["openAPIV3Schema"].clone();
         let rules = root["x-kubernetes-validations"].as_array().unwrap();
         assert_eq!(rules.len(), 13);
-        assert!(rules.iter().all(|r| r["message"].as_str().is_some_and(|m| !m.is_empty())));
-        let transition = rules.iter().filter(|r| r["rule"].as_str().unwrap().contains("oldSelf")).count();
+        assert!(
+            rules
+                .iter()
+                .all(|r| r["message"].as_str().is_some_and(|m| !m.is_empty()))
+        );
+        let transition = rules
+            .iter()
+            .filter(|r| r["rule"].as_str().unwrap().contains("oldSelf"))
+            .count();
         assert_eq!(transition, 6);
     }
 
@@ -644,7 +672,10 @@ mod tests {
         assert_eq!(spec.deletion_policy, DeletionPolicy::Delete);
         let back = serde_json::to_value(&spec).unwrap();
         assert_eq!(back["enableECSManagedTags"], true);
-        assert_eq!(back["placementConstraints"], json!([{"type": "distinctInstance"}]));
+        assert_eq!(
+            back["placementConstraints"],
+            json!([{"type": "distinctInstance"}])
+        );
         assert!(back.get("tags").is_none() && back.get("serviceName").is_none());
     }
 }

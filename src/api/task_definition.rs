@@ -42,7 +42,16 @@ pub const MAX_CONTAINERS: usize = 10;
     validation = fargate_size_required_rule(),
     validation = fargate_cpu_rule(),
     validation = fargate_memory_rule(),
-    validation = unique_container_ports_rule()
+    validation = unique_container_ports_rule(0),
+    validation = unique_container_ports_rule(1),
+    validation = unique_container_ports_rule(2),
+    validation = unique_container_ports_rule(3),
+    validation = unique_container_ports_rule(4),
+    validation = unique_container_ports_rule(5),
+    validation = unique_container_ports_rule(6),
+    validation = unique_container_ports_rule(7),
+    validation = unique_container_ports_rule(8),
+    validation = unique_container_ports_rule(9)
 )]
 #[serde(rename_all = "camelCase")]
 pub struct EcsTaskDefinitionSpec {
@@ -68,7 +77,10 @@ pub struct EcsTaskDefinitionSpec {
     /// Launch types the task definition is validated against: `EC2`, `FARGATE`, `EXTERNAL` or
     /// `MANAGED_INSTANCES`.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    #[x_kube(merge_strategy = ListMerge::Set)]
+    #[x_kube(
+        merge_strategy = ListMerge::Set,
+        validation = Rule::new("self.all(c, c in ['EC2', 'FARGATE', 'EXTERNAL', 'MANAGED_INSTANCES'])").message("requiresCompatibilities may contain EC2, FARGATE, EXTERNAL and MANAGED_INSTANCES")
+    )]
     #[schemars(length(max = 4), inner(length(max = 32)))]
     pub requires_compatibilities: Vec<String>,
 
@@ -86,14 +98,16 @@ pub struct EcsTaskDefinitionSpec {
     #[schemars(length(max = 16))]
     pub memory: Option<String>,
 
-    /// The containers of the task (1 to 10), keyed by name, in the ECS container definition
-    /// format: the `containerDefinitions` of an existing task definition paste in unchanged.
+    /// The containers of the task (1 to 10, the ECS limit), keyed by name, in the ECS container
+    /// definition format: the `containerDefinitions` of an existing task definition paste in
+    /// unchanged.
+    // maxItems rather than a CEL rule enforces the limit: it bounds the cost of the rules over
+    // containers, and the apiserver skips CEL rules once the schema check has failed.
     #[x_kube(
         merge_strategy = ListMerge::Map(vec!["name".into()]),
-        validation = Rule::new("size(self) >= 1").message("containerDefinitions needs at least one container"),
-        validation = Rule::new(format!("size(self) <= {MAX_CONTAINERS}")).message("ECS allows at most 10 containers in a task definition; move the others to another task definition")
+        validation = Rule::new("size(self) >= 1").message("containerDefinitions needs at least one container")
     )]
-    #[schemars(length(max = 10))]
+    #[schemars(length(max = MAX_CONTAINERS))]
     pub container_definitions: Vec<ContainerDefinition>,
 
     /// Data volumes the containers can mount, keyed by name.
@@ -136,10 +150,12 @@ pub struct EcsTaskDefinitionSpec {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub enable_fault_injection: Option<bool>,
 
-    /// Tags of each revision, keyed by key. The operator adds its ownership tags
-    /// (`ecs.operator.dev/*`); changing tags alone does not register a new revision.
+    /// Tags of each revision, keyed by key (at most 46: ECS allows 50 per resource and the
+    /// operator adds its 4 `ecs.operator.dev/*` tags). Changing tags alone does not register a
+    /// new revision.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     #[x_kube(merge_strategy = ListMerge::Map(vec!["key".into()]))]
+    #[schemars(length(max = 46))]
     pub tags: Vec<Tag>,
 
     /// How many revisions this object registered stay ACTIVE (at least 1, default 10). Older
@@ -1100,14 +1116,197 @@ fn fargate_memory_rule() -> Rule {
         )))
 }
 
-fn unique_container_ports_rule() -> Rule {
+/// Container `index`'s port mappings clash with no other mapping of the task. One rule per
+/// container index: a single rule over all containers would compare up to 1000 mappings with
+/// 1000 and exceed the apiserver's CEL cost budget; per container it stays well inside.
+fn unique_container_ports_rule(index: usize) -> Rule {
+    let container = format!("self.containerDefinitions[{index}]");
     // A mapping without containerPort uses containerPortRange, which ECS checks itself.
     let same_port = "has(q.containerPort) && q.containerPort == p.containerPort && (has(q.protocol) ? q.protocol : 'tcp') == (has(p.protocol) ? p.protocol : 'tcp')";
+    let clashes = format!(
+        "{container}.portMappings.filter(q, {same_port}).size() > 1 || \
+         self.containerDefinitions.filter(d, has(d.portMappings) && d.portMappings.exists(q, {same_port})).size() > 1"
+    );
     Rule::new(format!(
-        "self.containerDefinitions.all(c, !has(c.portMappings) || c.portMappings.all(p, !has(p.containerPort) || \
-         c.portMappings.filter(q, {same_port}).size() == 1 && \
-         self.containerDefinitions.filter(d, has(d.portMappings) && d.portMappings.exists(q, {same_port})).size() == 1))"
+        "size(self.containerDefinitions) <= {index} || !has({container}.portMappings) || \
+         !{container}.portMappings.exists(p, has(p.containerPort) && ({clashes}))"
     ))
     .field_path(".containerDefinitions")
-    .message("a containerPort/protocol pair (protocol defaults to tcp) appears more than once across the containers: each may be mapped only once per task")
+    // Only the name: the apiserver cannot bound the cost of string(int), so no port number.
+    .message(Message::Expression(format!(
+        "'container ' + {container}.name + ' maps a containerPort/protocol pair that is mapped again in the task (protocol defaults to tcp): map each pair only once'"
+    )))
+}
+
+#[cfg(test)]
+mod tests {
+    use kube::CustomResourceExt;
+    use serde_json::{Value, json};
+
+    use super::*;
+
+    fn schema() -> Value {
+        let crd = serde_json::to_value(EcsTaskDefinition::crd()).unwrap();
+        crd["spec"]["versions"][0]["schema"]["openAPIV3Schema"].clone()
+    }
+
+    fn rules(schema: &Value) -> Vec<String> {
+        schema["x-kubernetes-validations"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .map(|rule| rule["rule"].as_str().unwrap().to_string())
+            .collect()
+    }
+
+    #[test]
+    fn crd_names_and_columns() {
+        let crd = EcsTaskDefinition::crd();
+        assert_eq!(
+            crd.metadata.name.as_deref(),
+            Some("ecstaskdefinitions.ecs.operator.dev")
+        );
+        assert_eq!(crd.spec.names.short_names, Some(vec!["ecstd".to_string()]));
+        assert_eq!(crd.spec.names.categories, Some(vec!["ecs".to_string()]));
+        assert_eq!(crd.spec.scope, "Namespaced");
+        let version = &crd.spec.versions[0];
+        assert!(version.subresources.as_ref().unwrap().status.is_some());
+        let columns: Vec<&str> = version
+            .additional_printer_columns
+            .iter()
+            .flatten()
+            .map(|column| column.name.as_str())
+            .collect();
+        assert_eq!(columns, ["Ready", "Family", "Revision", "Age"]);
+    }
+
+    #[test]
+    fn family_and_region_are_immutable() {
+        let root_rules = rules(&schema());
+        assert!(
+            root_rules
+                .iter()
+                .any(|rule| rule.contains("self.spec.family == oldSelf.spec.family"))
+        );
+        assert!(
+            root_rules
+                .iter()
+                .any(|rule| rule.contains("self.spec.region == oldSelf.spec.region"))
+        );
+    }
+
+    #[test]
+    fn every_container_index_has_a_port_uniqueness_rule() {
+        let spec_rules = rules(&schema()["properties"]["spec"]);
+        for index in 0..MAX_CONTAINERS {
+            let guard = format!("size(self.containerDefinitions) <= {index} ||");
+            assert!(
+                spec_rules.iter().any(|rule| rule.starts_with(&guard)),
+                "no port rule for container {index}"
+            );
+        }
+        let guard = format!("size(self.containerDefinitions) <= {MAX_CONTAINERS} ||");
+        assert!(!spec_rules.iter().any(|rule| rule.starts_with(&guard)));
+    }
+
+    #[test]
+    fn lists_used_by_rules_are_bounded_and_keyed_lists_are_maps() {
+        let spec = &schema()["properties"]["spec"];
+        let containers = &spec["properties"]["containerDefinitions"];
+        assert_eq!(containers["maxItems"], json!(MAX_CONTAINERS));
+        assert_eq!(containers["x-kubernetes-list-type"], "map");
+        assert_eq!(containers["x-kubernetes-list-map-keys"], json!(["name"]));
+        let container = &containers["items"]["properties"];
+        assert_eq!(container["portMappings"]["maxItems"], json!(100));
+        assert_eq!(
+            container["portMappings"]["items"]["properties"]["protocol"]["maxLength"],
+            json!(3)
+        );
+        for (list, key) in [
+            ("environment", "name"),
+            ("secrets", "name"),
+            ("dependsOn", "containerName"),
+            ("ulimits", "name"),
+        ] {
+            assert_eq!(container[list]["x-kubernetes-list-type"], "map", "{list}");
+            assert_eq!(
+                container[list]["x-kubernetes-list-map-keys"],
+                json!([key]),
+                "{list}"
+            );
+        }
+        assert_eq!(
+            spec["properties"]["requiresCompatibilities"]["maxItems"],
+            json!(4)
+        );
+        assert_eq!(
+            spec["properties"]["requiresCompatibilities"]["x-kubernetes-list-type"],
+            "set"
+        );
+        assert_eq!(
+            spec["properties"]["tags"]["x-kubernetes-list-map-keys"],
+            json!(["key"])
+        );
+        for string in ["cpu", "memory", "family", "region"] {
+            assert!(
+                spec["properties"][string]["maxLength"].is_number(),
+                "{string}"
+            );
+        }
+    }
+
+    #[test]
+    fn fargate_memory_message_names_the_valid_values() {
+        let rule = serde_json::to_value(fargate_memory_rule()).unwrap();
+        let message = rule["messageExpression"].as_str().unwrap();
+        assert!(message.contains("'512, 1024 or 2048'"), "{message}");
+        assert!(message.contains("'1024, 2048, 3072 or 4096'"), "{message}");
+        assert!(
+            message.contains("'32768 to 122880 in steps of 8192'"),
+            "{message}"
+        );
+        for (_, memory) in &FARGATE_SIZES {
+            if let FargateMemory::Steps { min, max, step } = memory {
+                assert_eq!(
+                    (min % step, max % step),
+                    (0, 0),
+                    "the CEL check relies on multiples of step"
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn ecs_json_names_round_trip() {
+        let spec = json!({
+            "containerDefinitions": [{
+                "name": "app",
+                "image": "nginx",
+                "environmentFiles": [{"value": "arn:aws:s3:::b/app.env", "type": "s3"}],
+                "resourceRequirements": [{"type": "GPU", "sharingStrategy": {"nvidiaMps": {"memory": 1024}}}],
+                "firelensConfiguration": {"type": "fluentbit"},
+                "readonlyRootFilesystem": true
+            }],
+            "ephemeralStorage": {"sizeInGiB": 30},
+            "placementConstraints": [{"type": "memberOf", "expression": "attribute:ecs.os-type == linux"}],
+            "proxyConfiguration": {"type": "APPMESH", "containerName": "envoy"},
+            "volumes": [{"name": "s3", "s3filesVolumeConfiguration": {"fileSystemArn": "arn:fs"}},
+                        {"name": "fsx", "fsxWindowsFileServerVolumeConfiguration": {"fileSystemId": "fs-1", "rootDirectory": "\\share"}}],
+            "deletionPolicy": "Delete"
+        });
+        let parsed: EcsTaskDefinitionSpec = serde_json::from_value(spec.clone()).unwrap();
+        assert_eq!(parsed.ephemeral_storage.as_ref().unwrap().size_in_gib, 30);
+        assert_eq!(serde_json::to_value(&parsed).unwrap(), spec);
+    }
+
+    #[test]
+    fn defaults_for_family_and_history() {
+        let mut spec = EcsTaskDefinitionSpec::default();
+        assert_eq!(spec.family_or("web"), "web");
+        assert_eq!(spec.revision_history_limit_or_default(), 10);
+        spec.family = Some("shop-web".into());
+        spec.revision_history_limit = Some(0);
+        assert_eq!(spec.family_or("web"), "shop-web");
+        assert_eq!(spec.revision_history_limit_or_default(), 1);
+    }
 }

@@ -49,7 +49,10 @@ impl Managed for EcsCluster {
 impl EcsCluster {
     /// The ECS cluster name: spec.clusterName, else metadata.name.
     pub fn ecs_name(&self) -> String {
-        self.spec.cluster_name.clone().unwrap_or_else(|| self.name_any())
+        self.spec
+            .cluster_name
+            .clone()
+            .unwrap_or_else(|| self.name_any())
     }
 }
 
@@ -62,7 +65,10 @@ pub fn error_policy(obj: Arc<EcsCluster>, error: &Error, ctx: Arc<Context>) -> A
 }
 
 /// The controller, ready to run; its store serves readiness and the service controller.
-pub fn controller(api: Api<EcsCluster>, config: watcher::Config) -> (Controller<EcsCluster>, Store<EcsCluster>) {
+pub fn controller(
+    api: Api<EcsCluster>,
+    config: watcher::Config,
+) -> (Controller<EcsCluster>, Store<EcsCluster>) {
     let (reader, writer) = reflector::store();
     let stream = watcher(api, config)
         .default_backoff()
@@ -94,14 +100,23 @@ async fn apply(obj: Arc<EcsCluster>, ctx: Arc<Context>) -> Result<Applied<EcsClu
                         .set_settings(input.settings)
                         .set_configuration(input.configuration)
                         .set_capacity_providers(input.capacity_providers)
-                        .set_default_capacity_provider_strategy(input.default_capacity_provider_strategy)
+                        .set_default_capacity_provider_strategy(
+                            input.default_capacity_provider_strategy,
+                        )
                         .set_service_connect_defaults(input.service_connect_defaults)
                         .send(),
                 )
                 .await?;
-            ctx.event(obj.as_ref(), EventType::Normal, "Created", format!("created ECS cluster {name} in {region}"))
-                .await;
-            let cluster = output.cluster.ok_or_else(|| Error::empty_response("CreateCluster"))?;
+            ctx.event(
+                obj.as_ref(),
+                EventType::Normal,
+                "Created",
+                format!("created ECS cluster {name} in {region}"),
+            )
+            .await;
+            let cluster = output
+                .cluster
+                .ok_or_else(|| Error::empty_response("CreateCluster"))?;
             (cluster, true)
         }
         Some(cluster) => {
@@ -172,7 +187,9 @@ async fn apply(obj: Arc<EcsCluster>, ctx: Arc<Context>) -> Result<Applied<EcsClu
 
     let tag_changes = tags::tag_changes(&tags::from_ecs(cluster.tags()), &desired_tags);
     if !created && !tag_changes.is_empty() {
-        ctx.ecs.apply_tag_changes(&region, &arn, &tag_changes).await?;
+        ctx.ecs
+            .apply_tag_changes(&region, &arn, &tag_changes)
+            .await?;
         changed.push("tags");
     }
 
@@ -180,13 +197,29 @@ async fn apply(obj: Arc<EcsCluster>, ctx: Arc<Context>) -> Result<Applied<EcsClu
         super::announce_changes(&ctx, obj.as_ref(), &format!("ECS cluster {name}"), &changed).await;
     }
 
-    let cluster = if changed.is_empty() { cluster } else { describe(&ctx, &region, &name).await?.unwrap_or(cluster) };
+    let cluster = if changed.is_empty() {
+        cluster
+    } else {
+        describe(&ctx, &region, &name).await?.unwrap_or(cluster)
+    };
     let mut status = mapping::status_facts(&cluster);
-    status.conditions = obj.status.as_ref().map(|s| s.conditions.clone()).unwrap_or_default();
+    status.conditions = obj
+        .status
+        .as_ref()
+        .map(|s| s.conditions.clone())
+        .unwrap_or_default();
     let (health, requeue) = match cluster.status() {
-        Some("ACTIVE") => (Health::Ready { message: format!("ECS cluster {name} is ACTIVE") }, None),
+        Some("ACTIVE") => (
+            Health::Ready {
+                message: format!("ECS cluster {name} is ACTIVE"),
+            },
+            None,
+        ),
         Some("FAILED") => (
-            Health::stalled("ClusterFailed", format!("ECS reports cluster {name} as FAILED")),
+            Health::stalled(
+                "ClusterFailed",
+                format!("ECS reports cluster {name} as FAILED"),
+            ),
             None,
         ),
         other => (
@@ -197,7 +230,11 @@ async fn apply(obj: Arc<EcsCluster>, ctx: Arc<Context>) -> Result<Applied<EcsClu
             Some(Duration::from_secs(10)),
         ),
     };
-    Ok(Applied { health, status, requeue })
+    Ok(Applied {
+        health,
+        status,
+        requeue,
+    })
 }
 
 /// The cluster as ECS describes it; None when it does not exist or is INACTIVE (deleted).
@@ -217,29 +254,50 @@ async fn describe(ctx: &Context, region: &str, name: &str) -> Result<Option<Clus
                 .send(),
         )
         .await?;
-    Ok(output.clusters.unwrap_or_default().into_iter().find(|c| c.status() != Some("INACTIVE")))
+    Ok(output
+        .clusters
+        .unwrap_or_default()
+        .into_iter()
+        .find(|c| c.status() != Some("INACTIVE")))
 }
 
 async fn cleanup(obj: Arc<EcsCluster>, ctx: Arc<Context>) -> Result<Cleanup> {
     let name = obj.ecs_name();
     if obj.spec.deletion_policy == DeletionPolicy::Retain {
-        return Ok(Cleanup::Done(format!("retained ECS cluster {name} (deletionPolicy Retain)")));
+        return Ok(Cleanup::Done(format!(
+            "retained ECS cluster {name} (deletionPolicy Retain)"
+        )));
     }
     let region = ctx.ecs.region(obj.spec.region.as_deref());
     let Some(cluster) = describe(&ctx, &region, &name).await? else {
-        return Ok(Cleanup::Done(format!("ECS cluster {name} was already gone")));
+        return Ok(Cleanup::Done(format!(
+            "ECS cluster {name} was already gone"
+        )));
     };
-    if ctx.identity(obj.as_ref()).judge(&tags::from_ecs(cluster.tags())) != Ownership::Ours {
-        return Ok(Cleanup::Done(format!("left ECS cluster {name} in place: this object does not own it")));
+    if ctx
+        .identity(obj.as_ref())
+        .judge(&tags::from_ecs(cluster.tags()))
+        != Ownership::Ours
+    {
+        return Ok(Cleanup::Done(format!(
+            "left ECS cluster {name} in place: this object does not own it"
+        )));
     }
     if cluster.active_services_count() > 0 {
         let client = ctx.ecs.client(&region);
         let services = ctx
             .ecs
-            .call(&region, "ListServices", client.list_services().cluster(&name).max_results(10).send())
+            .call(
+                &region,
+                "ListServices",
+                client.list_services().cluster(&name).max_results(10).send(),
+            )
             .await?;
-        let names: Vec<&str> =
-            services.service_arns().iter().map(|arn| arn.rsplit('/').next().unwrap_or(arn)).collect();
+        let names: Vec<&str> = services
+            .service_arns()
+            .iter()
+            .map(|arn| arn.rsplit('/').next().unwrap_or(arn))
+            .collect();
         return Ok(Cleanup::Waiting(format!(
             "waiting for {} service(s) to be deleted from ECS cluster {name} first: {}",
             cluster.active_services_count(),
@@ -247,21 +305,39 @@ async fn cleanup(obj: Arc<EcsCluster>, ctx: Arc<Context>) -> Result<Cleanup> {
         )));
     }
     let client = ctx.ecs.client(&region);
-    match ctx.ecs.call(&region, "DeleteCluster", client.delete_cluster().cluster(&name).send()).await {
+    match ctx
+        .ecs
+        .call(
+            &region,
+            "DeleteCluster",
+            client.delete_cluster().cluster(&name).send(),
+        )
+        .await
+    {
         Ok(_) => Ok(Cleanup::Done(format!("deleted ECS cluster {name}"))),
-        Err(Error::Ecs { class: EcsErrorClass::NotFound, .. }) => {
-            Ok(Cleanup::Done(format!("ECS cluster {name} was already gone")))
-        }
+        Err(Error::Ecs {
+            class: EcsErrorClass::NotFound,
+            ..
+        }) => Ok(Cleanup::Done(format!(
+            "ECS cluster {name} was already gone"
+        ))),
         // Services, tasks or container instances remain: ECS refuses until they are gone.
         Err(Error::Ecs { code, message, .. }) if code.starts_with("ClusterContains") => {
-            Ok(Cleanup::Waiting(format!("waiting before deleting ECS cluster {name}: {message}")))
+            Ok(Cleanup::Waiting(format!(
+                "waiting before deleting ECS cluster {name}: {message}"
+            )))
         }
         Err(e) => Err(e),
     }
 }
 
 /// Runs the controller until shutdown.
-pub async fn run(ctx: Arc<Context>, controller: Controller<EcsCluster>, concurrency: u16, shutdown: impl Future<Output = ()> + Send + Sync + 'static) {
+pub async fn run(
+    ctx: Arc<Context>,
+    controller: Controller<EcsCluster>,
+    concurrency: u16,
+    shutdown: impl Future<Output = ()> + Send + Sync + 'static,
+) {
     controller
         .with_config(kube::runtime::controller::Config::default().concurrency(concurrency))
         .graceful_shutdown_on(shutdown)

@@ -48,7 +48,13 @@ pub struct Context {
 }
 
 impl Context {
-    pub fn new(client: kube::Client, ecs: Ecs, metrics: Arc<Metrics>, cluster_id: String, resync: Duration) -> Self {
+    pub fn new(
+        client: kube::Client,
+        ecs: Ecs,
+        metrics: Arc<Metrics>,
+        cluster_id: String,
+        resync: Duration,
+    ) -> Self {
         let reporter = Reporter {
             controller: "ecs-operator".into(),
             instance: std::env::var("POD_NAME").ok(),
@@ -66,24 +72,42 @@ impl Context {
     }
 
     pub fn add_service_store(&self, store: Store<EcsService>) {
-        self.services.lock().expect("service stores poisoned").push(store);
+        self.services
+            .lock()
+            .expect("service stores poisoned")
+            .push(store);
     }
 
     /// Every EcsService known to the caches.
     pub fn services(&self) -> Vec<Arc<EcsService>> {
-        self.services.lock().expect("service stores poisoned").iter().flat_map(|s| s.state()).collect()
+        self.services
+            .lock()
+            .expect("service stores poisoned")
+            .iter()
+            .flat_map(|s| s.state())
+            .collect()
     }
 
     pub fn identity<K: Resource>(&self, obj: &K) -> OwnerIdentity {
         OwnerIdentity {
-            owner: format!("{}/{}", obj.meta().namespace.as_deref().unwrap_or_default(), obj.name_any()),
+            owner: format!(
+                "{}/{}",
+                obj.meta().namespace.as_deref().unwrap_or_default(),
+                obj.name_any()
+            ),
             uid: obj.meta().uid.clone().unwrap_or_default(),
             cluster_id: self.cluster_id.clone(),
         }
     }
 
     /// Publishes an event on `obj`; a failure to publish is logged, never fatal.
-    pub async fn event<K: Resource<DynamicType = ()>>(&self, obj: &K, type_: EventType, reason: &str, note: String) {
+    pub async fn event<K: Resource<DynamicType = ()>>(
+        &self,
+        obj: &K,
+        type_: EventType,
+        reason: &str,
+        note: String,
+    ) {
         let event = Event {
             type_,
             reason: reason.chars().take(128).collect(),
@@ -102,28 +126,39 @@ impl Context {
         let count = failures.entry(key.to_string()).or_insert(0);
         *count = count.saturating_add(1);
         let exponential = Duration::from_secs(5).saturating_mul(1 << (*count - 1).min(6));
-        exponential.max(error.requeue_after()).min(Duration::from_secs(300))
+        exponential
+            .max(error.requeue_after())
+            .min(Duration::from_secs(300))
     }
 
     fn succeeded(&self, key: &str) {
-        self.failures.lock().expect("backoff map poisoned").remove(key);
+        self.failures
+            .lock()
+            .expect("backoff map poisoned")
+            .remove(key);
     }
 }
 
 /// Reads the uid of kube-system, the identity of this Kubernetes cluster.
 pub async fn cluster_id(client: &kube::Client) -> Result<String> {
-    let namespace = Api::<Namespace>::all(client.clone()).get("kube-system").await?;
+    let namespace = Api::<Namespace>::all(client.clone())
+        .get("kube-system")
+        .await?;
     Ok(namespace.metadata.uid.unwrap_or_default())
 }
 
 /// Which changes of a watched object start a reconcile: the spec (generation), annotations
 /// (adopt, restartedAt), finalizers and deletion, not the operator's own status writes.
 pub fn relevant_change<K: Resource>() -> impl Predicate<K> + Clone {
-    predicates::generation.combine(predicates::annotations).combine(predicates::finalizers)
+    predicates::generation
+        .combine(predicates::annotations)
+        .combine(predicates::finalizers)
 }
 
 pub fn wants_adoption<K: Resource>(obj: &K) -> bool {
-    obj.annotations().get(ADOPT_ANNOTATION).is_some_and(|v| v == "true")
+    obj.annotations()
+        .get(ADOPT_ANNOTATION)
+        .is_some_and(|v| v == "true")
 }
 
 pub fn has_finalizer<K: Resource>(obj: &K) -> bool {
@@ -147,7 +182,12 @@ where
         ])
     };
     let patch: json_patch::Patch = serde_json::from_value(patch)?;
-    api.patch(&obj.name_any(), &PatchParams::default(), &Patch::Json::<()>(patch)).await?;
+    api.patch(
+        &obj.name_any(),
+        &PatchParams::default(),
+        &Patch::Json::<()>(patch),
+    )
+    .await?;
     Ok(())
 }
 
@@ -163,7 +203,14 @@ where
         {"op": "test", "path": format!("/metadata/finalizers/{index}"), "value": FINALIZER},
         {"op": "remove", "path": format!("/metadata/finalizers/{index}")}
     ]))?;
-    match api.patch(&obj.name_any(), &PatchParams::default(), &Patch::Json::<()>(patch)).await {
+    match api
+        .patch(
+            &obj.name_any(),
+            &PatchParams::default(),
+            &Patch::Json::<()>(patch),
+        )
+        .await
+    {
         Ok(_) => Ok(()),
         // Already gone: nothing holds it any more.
         Err(kube::Error::Api(status)) if status.code == 404 => Ok(()),
@@ -187,7 +234,8 @@ where
         "status": new,
     });
     let params = PatchParams::apply(FIELD_MANAGER).force();
-    api.patch_status(&obj.name_any(), &params, &Patch::Apply(patch)).await?;
+    api.patch_status(&obj.name_any(), &params, &Patch::Apply(patch))
+        .await?;
     Ok(())
 }
 
@@ -196,7 +244,10 @@ pub fn api_for<K>(client: &kube::Client, obj: &K) -> Api<K>
 where
     K: Resource<Scope = NamespaceResourceScope, DynamicType = ()>,
 {
-    Api::namespaced(client.clone(), obj.meta().namespace.as_deref().unwrap_or("default"))
+    Api::namespaced(
+        client.clone(),
+        obj.meta().namespace.as_deref().unwrap_or("default"),
+    )
 }
 
 /// What a failed reconcile means for the conditions: Stalled when only a change can help,
@@ -208,14 +259,24 @@ pub fn health_from_error(error: &Error) -> Health {
         other => other.to_string(),
     };
     match error {
-        Error::DependencyNotReady(message) => Health::progressing("DependencyNotReady", message.clone()),
+        Error::DependencyNotReady(message) => {
+            Health::progressing("DependencyNotReady", message.clone())
+        }
         e if e.is_stalled() => Health::stalled(e.label(), message),
-        e => Health::Retrying { reason: e.label(), message },
+        e => Health::Retrying {
+            reason: e.label(),
+            message,
+        },
     }
 }
 
 /// What `error_policy` does for every kind: count it and back off per object.
-pub fn backoff_on_error<K: Resource>(obj: &K, error: &Error, ctx: &Context, kind: &'static str) -> Action {
+pub fn backoff_on_error<K: Resource>(
+    obj: &K,
+    error: &Error,
+    ctx: &Context,
+    kind: &'static str,
+) -> Action {
     ctx.metrics.reconcile_failure(kind, error);
     let key = obj.meta().uid.clone().unwrap_or_else(|| obj.name_any());
     let delay = ctx.backoff(&key, error);
@@ -234,9 +295,15 @@ pub fn next_conditions(
     health: &Health,
     generation: Option<i64>,
     previous: &[k8s_openapi::apimachinery::pkg::apis::meta::v1::Condition],
-) -> (Vec<k8s_openapi::apimachinery::pkg::apis::meta::v1::Condition>, bool) {
+) -> (
+    Vec<k8s_openapi::apimachinery::pkg::apis::meta::v1::Condition>,
+    bool,
+) {
     let next = health.conditions(generation, previous, Timestamp::now());
-    let changed = match (conditions::find(previous, conditions::READY), conditions::find(&next, conditions::READY)) {
+    let changed = match (
+        conditions::find(previous, conditions::READY),
+        conditions::find(&next, conditions::READY),
+    ) {
         (Some(old), Some(new)) => old.reason != new.reason || old.message != new.message,
         _ => true,
     };
@@ -256,7 +323,13 @@ pub trait ObjectStatus: Serialize + PartialEq + Clone + Default + Send + Sync {
 
 /// A kind this operator reconciles.
 pub trait Managed:
-    Resource<DynamicType = (), Scope = NamespaceResourceScope> + Clone + DeserializeOwned + Debug + Send + Sync + 'static
+    Resource<DynamicType = (), Scope = NamespaceResourceScope>
+    + Clone
+    + DeserializeOwned
+    + Debug
+    + Send
+    + Sync
+    + 'static
 {
     type Status: ObjectStatus;
     const KIND: &'static str;
@@ -282,7 +355,12 @@ pub enum Cleanup {
 
 /// The shape every reconcile shares (Stackable-style pipeline around the kind's own steps):
 /// finalizer, first-visit conditions, apply or cleanup, then status, events and requeue.
-pub async fn drive<K, A, AF, C, CF>(obj: Arc<K>, ctx: Arc<Context>, apply: A, cleanup: C) -> Result<Action>
+pub async fn drive<K, A, AF, C, CF>(
+    obj: Arc<K>,
+    ctx: Arc<Context>,
+    apply: A,
+    cleanup: C,
+) -> Result<Action>
 where
     K: Managed,
     A: FnOnce(Arc<K>, Arc<Context>) -> AF,
@@ -303,13 +381,23 @@ where
         return match cleanup(obj.clone(), ctx.clone()).await {
             Ok(Cleanup::Done(note)) => {
                 remove_finalizer(&api, obj.as_ref()).await?;
-                ctx.event(obj.as_ref(), EventType::Normal, "Deleted", note).await;
+                ctx.event(obj.as_ref(), EventType::Normal, "Deleted", note)
+                    .await;
                 reset_backoff(obj.as_ref(), &ctx);
                 Ok(Action::await_change())
             }
             Ok(Cleanup::Waiting(message)) => {
                 let health = Health::progressing("Deleting", message);
-                report(&ctx, &api, obj.as_ref(), old, old.cloned().unwrap_or_default(), &health, &previous).await?;
+                report(
+                    &ctx,
+                    &api,
+                    obj.as_ref(),
+                    old,
+                    old.cloned().unwrap_or_default(),
+                    &health,
+                    &previous,
+                )
+                .await?;
                 Ok(Action::requeue(Duration::from_secs(10)))
             }
             Err(error) => fail(&ctx, &api, obj.as_ref(), old, &previous, error).await,
@@ -321,13 +409,25 @@ where
     }
     if old.is_none_or(|s| s.conditions().is_empty()) {
         let mut first = K::Status::default();
-        first.set_conditions(conditions::initial_conditions(generation, &[], Timestamp::now()), generation);
+        first.set_conditions(
+            conditions::initial_conditions(generation, &[], Timestamp::now()),
+            generation,
+        );
         write_status(&api, obj.as_ref(), old, &first).await?;
     }
 
     match apply(obj.clone(), ctx.clone()).await {
         Ok(applied) => {
-            report(&ctx, &api, obj.as_ref(), old, applied.status, &applied.health, &previous).await?;
+            report(
+                &ctx,
+                &api,
+                obj.as_ref(),
+                old,
+                applied.status,
+                &applied.health,
+                &previous,
+            )
+            .await?;
             reset_backoff(obj.as_ref(), &ctx);
             Ok(Action::requeue(applied.requeue.unwrap_or(ctx.resync)))
         }
@@ -349,8 +449,11 @@ async fn report<K: Managed>(
     let (next, changed) = next_conditions(health, generation, previous);
     status.set_conditions(next, generation);
     write_status(api, obj, old, &status).await?;
-    if changed && let Health::Stalled { reason, message } | Health::Retrying { reason, message } = health {
-        ctx.event(obj, EventType::Warning, reason, message.clone()).await;
+    if changed
+        && let Health::Stalled { reason, message } | Health::Retrying { reason, message } = health
+    {
+        ctx.event(obj, EventType::Warning, reason, message.clone())
+            .await;
     }
     Ok(())
 }
@@ -383,7 +486,18 @@ async fn fail<K: Managed>(
 /// An Updated event when the spec changed since the last reconcile, DriftCorrected when ECS was
 /// changed behind the operator's back.
 pub async fn announce_changes<K: Managed>(ctx: &Context, obj: &K, what: &str, fields: &[&str]) {
-    let spec_changed = obj.status().and_then(ObjectStatus::observed_generation) != obj.meta().generation;
-    let (reason, verb) = if spec_changed { ("Updated", "updated") } else { ("DriftCorrected", "corrected drift in") };
-    ctx.event(obj, EventType::Normal, reason, format!("{verb} {what}: {}", fields.join(", "))).await;
+    let spec_changed =
+        obj.status().and_then(ObjectStatus::observed_generation) != obj.meta().generation;
+    let (reason, verb) = if spec_changed {
+        ("Updated", "updated")
+    } else {
+        ("DriftCorrected", "corrected drift in")
+    };
+    ctx.event(
+        obj,
+        EventType::Normal,
+        reason,
+        format!("{verb} {what}: {}", fields.join(", ")),
+    )
+    .await;
 }

@@ -2,12 +2,12 @@
 //! revision the moment it is registered, reports Ready only when the rollout has completed, leaves
 //! an omitted desiredCount to whoever scales the service, and mirrors ECS's service events.
 
-use std::collections::HashSet;
+use std::collections::{BTreeMap, HashSet};
 use std::hash::{DefaultHasher, Hash, Hasher};
 use std::sync::Arc;
 use std::time::Duration;
 
-use aws_sdk_ecs::types::Service;
+use aws_sdk_ecs::types::{SchedulingStrategy, Service};
 use futures::StreamExt;
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::Condition;
 use kube::api::Api;
@@ -19,7 +19,8 @@ use kube::{Resource, ResourceExt};
 
 use super::{Applied, Cleanup, Context, Managed, ObjectStatus, drive, wants_adoption};
 use crate::api::{
-    DeletionPolicy, EcsCluster, EcsService, EcsServiceStatus, EcsTaskDefinition, RESTARTED_AT_ANNOTATION,
+    ADOPT_ANNOTATION, DeletionPolicy, EcsCluster, EcsService, EcsServiceStatus, EcsTaskDefinition,
+    RESTARTED_AT_ANNOTATION,
 };
 use crate::error::EcsErrorClass;
 use crate::mapping::conditions::{self, Health};
@@ -29,6 +30,8 @@ use crate::{Error, Result};
 
 /// How often a rollout in progress is looked at.
 const ROLLOUT_POLL: Duration = Duration::from_secs(10);
+/// How often a failed deployment is looked at again (a new revision or spec change comes at once).
+const FAILED_POLL: Duration = Duration::from_secs(60);
 /// desiredCount at creation when the spec leaves it to an autoscaler.
 const INITIAL_DESIRED_COUNT: i32 = 1;
 
@@ -59,7 +62,10 @@ impl Managed for EcsService {
 impl EcsService {
     /// The ECS service name: spec.serviceName, else metadata.name.
     pub fn ecs_name(&self) -> String {
-        self.spec.service_name.clone().unwrap_or_else(|| self.name_any())
+        self.spec
+            .service_name
+            .clone()
+            .unwrap_or_else(|| self.name_any())
     }
 }
 
@@ -91,7 +97,12 @@ pub fn controller(
         .default_backoff()
         .touched_objects()
         .predicate_filter(
-            |td: &EcsTaskDefinition| Some(fingerprint((td.current_arn(), is_ready(td.status().map(|s| &s.conditions[..]))))),
+            |td: &EcsTaskDefinition| {
+                Some(fingerprint((
+                    td.current_arn(),
+                    is_ready(td.status().map(|s| &s.conditions[..])),
+                )))
+            },
             Default::default(),
         );
     let cluster_store = reader.clone();
@@ -99,16 +110,27 @@ pub fn controller(
         .default_backoff()
         .touched_objects()
         .predicate_filter(
-            |c: &EcsCluster| Some(fingerprint(is_ready(c.status.as_ref().map(|s| &s.conditions[..])))),
+            |c: &EcsCluster| {
+                let status = c.status.as_ref();
+                Some(fingerprint((
+                    status.and_then(|s| s.cluster_arn.as_deref()),
+                    status.and_then(|s| s.status.as_deref()),
+                    is_ready(status.map(|s| &s.conditions[..])),
+                )))
+            },
             Default::default(),
         );
 
     let controller = Controller::for_stream(stream, reader.clone())
         .watches_stream(definition_changes, move |td: EcsTaskDefinition| {
-            referencing(&store, &td, |s| s.spec.task_definition_ref.as_ref().map(|r| r.name.as_str()))
+            referencing(&store, &td, |s| {
+                s.spec.task_definition_ref.as_ref().map(|r| r.name.as_str())
+            })
         })
         .watches_stream(cluster_changes, move |cluster: EcsCluster| {
-            referencing(&cluster_store, &cluster, |s| s.spec.cluster_ref.as_ref().map(|r| r.name.as_str()))
+            referencing(&cluster_store, &cluster, |s| {
+                s.spec.cluster_ref.as_ref().map(|r| r.name.as_str())
+            })
         });
     (controller, reader)
 }
@@ -161,29 +183,48 @@ pub fn task_definitions_in_use(ctx: &Context) -> HashSet<String> {
         .iter()
         .filter_map(|s| s.status.as_ref())
         .flat_map(|s| {
-            s.task_definition_arn.iter().cloned().chain(s.deployments.iter().filter_map(|d| d.task_definition.clone()))
+            s.task_definition_arn.iter().cloned().chain(
+                s.deployments
+                    .iter()
+                    .filter_map(|d| d.task_definition.clone()),
+            )
         })
         .collect()
 }
 
-/// The ECS cluster (name or ARN) the service runs on, once its EcsCluster is Ready.
+/// The ECS cluster (name or ARN) the service runs on: spec.cluster, or the ARN of the EcsCluster
+/// once ECS reports it ACTIVE. An EcsCluster that is only being updated (not Ready for its newest
+/// generation) still hosts its services: they do not flap to DependencyNotReady.
 async fn resolve_cluster(ctx: &Context, obj: &EcsService) -> Result<String> {
     if let Some(cluster) = &obj.spec.cluster {
         return Ok(cluster.clone());
     }
-    let name = obj.spec.cluster_ref.as_ref().map(|r| r.name.clone()).unwrap_or_default();
-    let api: Api<EcsCluster> = Api::namespaced(ctx.client.clone(), &obj.namespace().unwrap_or_default());
-    match api.get_opt(&name).await? {
-        None => Err(Error::DependencyNotReady(format!("EcsCluster {name} does not exist yet"))),
-        Some(cluster) if !super::cluster::is_ready(&cluster) => {
-            Err(Error::DependencyNotReady(format!("EcsCluster {name} is not Ready yet")))
-        }
-        Some(cluster) => Ok(cluster.status.and_then(|s| s.cluster_arn).unwrap_or_else(|| name.clone())),
-    }
+    let name = obj
+        .spec
+        .cluster_ref
+        .as_ref()
+        .map(|r| r.name.clone())
+        .unwrap_or_default();
+    let api: Api<EcsCluster> =
+        Api::namespaced(ctx.client.clone(), &obj.namespace().unwrap_or_default());
+    let Some(cluster) = api.get_opt(&name).await? else {
+        return Err(Error::DependencyNotReady(format!(
+            "EcsCluster {name} does not exist yet"
+        )));
+    };
+    cluster
+        .status
+        .filter(|s| s.status.as_deref() == Some("ACTIVE"))
+        .and_then(|s| s.cluster_arn)
+        .ok_or_else(|| Error::DependencyNotReady(format!("EcsCluster {name} is not Ready yet")))
 }
 
-/// The task definition ARN the service should run: the newest revision of its
+/// The task definition ARN the service should run: the newest revision registered for its
 /// EcsTaskDefinition, or what spec.taskDefinition names (a bare family follows its latest).
+///
+/// A revision, once registered, is used even while the EcsTaskDefinition works on its next one
+/// (or cannot register it): the service keeps running it and moves when the next is registered,
+/// through the watch relation, instead of flapping to DependencyNotReady on every change.
 async fn resolve_task_definition(ctx: &Context, obj: &EcsService, region: &str) -> Result<String> {
     if let Some(reference) = &obj.spec.task_definition {
         if reference.starts_with("arn:") {
@@ -192,25 +233,38 @@ async fn resolve_task_definition(ctx: &Context, obj: &EcsService, region: &str) 
         let client = ctx.ecs.client(region);
         let output = ctx
             .ecs
-            .call(region, "DescribeTaskDefinition", client.describe_task_definition().task_definition(reference).send())
+            .call(
+                region,
+                "DescribeTaskDefinition",
+                client
+                    .describe_task_definition()
+                    .task_definition(reference)
+                    .send(),
+            )
             .await?;
         return output
             .task_definition
             .and_then(|t| t.task_definition_arn)
             .ok_or_else(|| Error::InvalidSpec(format!("task definition {reference} not found")));
     }
-    let name = obj.spec.task_definition_ref.as_ref().map(|r| r.name.clone()).unwrap_or_default();
-    let api: Api<EcsTaskDefinition> = Api::namespaced(ctx.client.clone(), &obj.namespace().unwrap_or_default());
+    let name = obj
+        .spec
+        .task_definition_ref
+        .as_ref()
+        .map(|r| r.name.clone())
+        .unwrap_or_default();
+    let api: Api<EcsTaskDefinition> =
+        Api::namespaced(ctx.client.clone(), &obj.namespace().unwrap_or_default());
     let Some(definition) = api.get_opt(&name).await? else {
-        return Err(Error::DependencyNotReady(format!("EcsTaskDefinition {name} does not exist yet")));
+        return Err(Error::DependencyNotReady(format!(
+            "EcsTaskDefinition {name} does not exist yet"
+        )));
     };
-    let ready_now = definition.status.as_ref().is_some_and(|s| {
-        s.observed_generation == definition.meta().generation && is_ready(Some(&s.conditions))
-    });
-    match definition.current_arn() {
-        Some(arn) if ready_now => Ok(arn.to_string()),
-        _ => Err(Error::DependencyNotReady(format!("EcsTaskDefinition {name} has no Ready revision yet"))),
-    }
+    definition.current_arn().map(str::to_string).ok_or_else(|| {
+        Error::DependencyNotReady(format!(
+            "EcsTaskDefinition {name} has no registered revision yet"
+        ))
+    })
 }
 
 async fn apply(obj: Arc<EcsService>, ctx: Arc<Context>) -> Result<Applied<EcsServiceStatus>> {
@@ -224,8 +278,14 @@ async fn apply(obj: Arc<EcsService>, ctx: Arc<Context>) -> Result<Applied<EcsSer
     let client = ctx.ecs.client(&region);
     let old_status = obj.status.clone().unwrap_or_default();
     let restarted_at = obj.annotations().get(RESTARTED_AT_ANNOTATION).cloned();
+    let mut applied_generation = old_status.applied_generation;
+    let mut last_restarted_at = old_status.last_restarted_at.clone();
 
-    let existing = ctx.ecs.describe_service(&region, &cluster, &name).await?.filter(|s| s.status() != Some("INACTIVE"));
+    let existing = ctx
+        .ecs
+        .describe_service(&region, &cluster, &name)
+        .await?
+        .filter(|s| s.status() != Some("INACTIVE"));
     let service = match existing {
         None => {
             let desired_count = obj.spec.desired_count.unwrap_or(INITIAL_DESIRED_COUNT);
@@ -238,7 +298,14 @@ async fn apply(obj: Arc<EcsService>, ctx: Arc<Context>) -> Result<Applied<EcsSer
                 tags::to_ecs(&desired_tags),
                 obj.meta().uid.as_deref().unwrap_or_default(),
             )?;
-            let output = ctx.ecs.call(&region, "CreateService", create_request(&client, input).send()).await?;
+            let output = ctx
+                .ecs
+                .call(
+                    &region,
+                    "CreateService",
+                    create_request(&client, input).send(),
+                )
+                .await?;
             ctx.event(
                 obj.as_ref(),
                 EventType::Normal,
@@ -246,11 +313,19 @@ async fn apply(obj: Arc<EcsService>, ctx: Arc<Context>) -> Result<Applied<EcsSer
                 format!("created ECS service {name} running {task_definition} with {desired_count} task(s)"),
             )
             .await;
-            output.service.ok_or_else(|| Error::empty_response("CreateService"))?
+            applied_generation = obj.meta().generation;
+            // A new service deploys anyway: a restartedAt it was created with needs no extra deployment.
+            last_restarted_at = restarted_at.clone();
+            output
+                .service
+                .ok_or_else(|| Error::empty_response("CreateService"))?
         }
         Some(current) if current.status() == Some("DRAINING") => {
             return Ok(Applied {
-                health: Health::progressing("Deleting", format!("the ECS service {name} is DRAINING; waiting for it to go")),
+                health: Health::progressing(
+                    "Deleting",
+                    format!("the ECS service {name} is DRAINING; waiting for it to go"),
+                ),
                 status: old_status,
                 requeue: Some(ROLLOUT_POLL),
             });
@@ -259,13 +334,18 @@ async fn apply(obj: Arc<EcsService>, ctx: Arc<Context>) -> Result<Applied<EcsSer
             match identity.judge(&tags::from_ecs(current.tags())) {
                 Ownership::Ours => {}
                 Ownership::Unowned if wants_adoption(obj.as_ref()) => {
-                    ctx.event(obj.as_ref(), EventType::Normal, "Adopted", format!("adopted the existing ECS service {name}"))
-                        .await;
+                    ctx.event(
+                        obj.as_ref(),
+                        EventType::Normal,
+                        "Adopted",
+                        format!("adopted the existing ECS service {name}"),
+                    )
+                    .await;
                 }
                 Ownership::Unowned => {
                     return Err(Error::OwnershipConflict(format!(
                         "an ECS service named {name} already exists in cluster {cluster} and was not created by this \
-                         object; annotate it with ecs.operator.dev/adopt=\"true\" to manage it"
+                         object; annotate it with {ADOPT_ANNOTATION}=\"true\" to manage it"
                     )));
                 }
                 Ownership::Foreign { owner } => {
@@ -274,54 +354,98 @@ async fn apply(obj: Arc<EcsService>, ctx: Arc<Context>) -> Result<Applied<EcsSer
                     )));
                 }
             }
-            update(&ctx, &obj, &region, &cluster, &task_definition, current, &desired_tags, restarted_at.as_deref()).await?
+            let target = Target {
+                region: &region,
+                cluster: &cluster,
+                task_definition: &task_definition,
+            };
+            let updated = update(
+                &ctx,
+                &obj,
+                &target,
+                current,
+                &desired_tags,
+                restarted_at.as_deref(),
+            )
+            .await?;
+            if updated.sent_spec {
+                applied_generation = obj.meta().generation;
+            }
+            if updated.restarted {
+                last_restarted_at = restarted_at.clone();
+            }
+            updated.service
         }
     };
 
     let mut status = mapping::status_facts(&service);
     status.selector = Some(mapping::selector(&obj.name_any()));
-    status.last_restarted_at = restarted_at.or(old_status.last_restarted_at.clone());
+    status.last_restarted_at = last_restarted_at;
+    status.applied_generation = applied_generation;
     status.conditions = old_status.conditions.clone();
     status.observed_generation = old_status.observed_generation;
     mirror_events(&ctx, &obj, &service, &old_status, &mut status).await;
 
     let (health, requeue) = match mapping::rollout(&service, &task_definition) {
-        Rollout::Ready => (Health::Ready { message: format!("ECS service {name} reached a steady state") }, None),
-        Rollout::InProgress { message } => (Health::progressing("DeploymentInProgress", message), Some(ROLLOUT_POLL)),
-        Rollout::Failed { message } => {
-            if !matches!(conditions::find(&old_status.conditions, conditions::STALLED), Some(c) if c.status == "True" && c.reason == "DeploymentFailed")
-            {
-                tracing::info!(service = %name, %message, "deployment failed");
-            }
-            (Health::stalled("DeploymentFailed", message), Some(Duration::from_secs(60)))
-        }
+        Rollout::Ready => (
+            Health::Ready {
+                message: format!("ECS service {name} reached a steady state"),
+            },
+            None,
+        ),
+        Rollout::InProgress { message } => (
+            Health::progressing("DeploymentInProgress", message),
+            Some(ROLLOUT_POLL),
+        ),
+        Rollout::Failed { message } => (
+            Health::stalled("DeploymentFailed", message),
+            Some(FAILED_POLL),
+        ),
         Rollout::NotActive { status } => (
-            Health::progressing("Updating", format!("ECS reports service {name} as {status}")),
+            Health::progressing(
+                "Updating",
+                format!("ECS reports service {name} as {status}"),
+            ),
             Some(ROLLOUT_POLL),
         ),
     };
-    Ok(Applied { health, status, requeue })
+    Ok(Applied {
+        health,
+        status,
+        requeue,
+    })
 }
 
-/// Brings an existing service in line: UpdateService when the spec changed or ECS drifted
-/// (the task definition included), a forced deployment when restartedAt changed, and tags.
-#[allow(clippy::too_many_arguments)]
+/// Where the service lives and what it should run.
+struct Target<'a> {
+    region: &'a str,
+    cluster: &'a str,
+    task_definition: &'a str,
+}
+
+/// What `update` did.
+struct Updated {
+    service: Service,
+    /// UpdateService carried this generation's spec.
+    sent_spec: bool,
+    /// UpdateService forced the new deployment restartedAt asked for.
+    restarted: bool,
+}
+
+/// Brings an existing service in line: its tags first (they record ownership), then one
+/// UpdateService when the spec changed since it was last sent, ECS drifted from it (the task
+/// definition included: a new revision of the EcsTaskDefinition is drift too), or restartedAt
+/// asks for a new deployment.
 async fn update(
     ctx: &Context,
     obj: &EcsService,
-    region: &str,
-    cluster: &str,
-    task_definition: &str,
+    target: &Target<'_>,
     current: Service,
-    desired_tags: &std::collections::BTreeMap<String, String>,
+    desired_tags: &BTreeMap<String, String>,
     restarted_at: Option<&str>,
-) -> Result<Service> {
+) -> Result<Updated> {
     let name = obj.ecs_name();
-    let old_status = obj.status.clone().unwrap_or_default();
-    let spec_changed = old_status.observed_generation != obj.meta().generation;
-    let drift = mapping::drift(&obj.spec, task_definition, &current);
-    let restart = restarted_at.is_some() && restarted_at != old_status.last_restarted_at.as_deref();
-
+    let generation = obj.meta().generation;
     let conflicts = mapping::immutable_conflicts(&obj.spec, &current);
     if !conflicts.is_empty() {
         return Err(Error::InvalidSpec(format!(
@@ -330,53 +454,170 @@ async fn update(
             conflicts.join(", ")
         )));
     }
-    let mut service = current.clone();
-    if spec_changed || !drift.is_empty() || restart {
-        let input = mapping::update_input(&obj.spec, &name, cluster, task_definition, obj.spec.desired_count, restart)?;
-        let output = ctx.ecs.call(region, "UpdateService", update_request(&ctx.ecs.client(region), input).send()).await?;
-        service = output.service.unwrap_or(current.clone());
-        if current.task_definition() != Some(task_definition) {
-            ctx.event(obj, EventType::Normal, "Updated", format!("ECS service {name} now rolls out {task_definition}"))
-                .await;
-        }
-        if restart {
-            ctx.event(
-                obj,
-                EventType::Normal,
-                "Updated",
-                format!("forced a new deployment of ECS service {name} ({RESTARTED_AT_ANNOTATION}={})", restarted_at.unwrap_or_default()),
-            )
-            .await;
-        }
-        let other: Vec<&str> = drift.iter().copied().filter(|f| *f != "taskDefinition").collect();
-        if !other.is_empty() {
-            super::announce_changes(ctx, obj, &format!("ECS service {name}"), &other).await;
-        }
-    }
 
     let changes = tags::tag_changes(&tags::from_ecs(current.tags()), desired_tags);
     if !changes.is_empty() {
         let arn = current.service_arn().unwrap_or_default();
-        ctx.ecs.apply_tag_changes(region, arn, &changes).await?;
-        super::announce_changes(ctx, obj, &format!("tags of ECS service {name}"), &["tags"]).await;
+        ctx.ecs
+            .apply_tag_changes(target.region, arn, &changes)
+            .await?;
     }
-    // UpdateService answers without tags; keep the ones now set for the next comparison.
-    Ok(service)
+
+    let old_status = obj.status.clone().unwrap_or_default();
+    let mut spec_changed = old_status.applied_generation != generation;
+    let mut restart =
+        restarted_at.is_some() && restarted_at != old_status.last_restarted_at.as_deref();
+    if spec_changed || restart {
+        // The cache can lag behind this operator's own last status write (a reconcile queued
+        // while the previous one ran): confirm with a fresh read before writing to ECS, so a spec
+        // change or a restart is sent once.
+        let api = super::api_for(&ctx.client, obj);
+        if let Some(fresh) = api.get_opt(&obj.name_any()).await? {
+            let fresh = fresh.status.unwrap_or_default();
+            spec_changed = fresh.applied_generation != generation;
+            restart = restarted_at.is_some() && restarted_at != fresh.last_restarted_at.as_deref();
+        }
+    }
+    let drift = mapping::drift(&obj.spec, target.task_definition, &current);
+
+    let mut service = current.clone();
+    if spec_changed || !drift.is_empty() || restart {
+        let input = mapping::update_input(
+            &obj.spec,
+            &name,
+            target.cluster,
+            target.task_definition,
+            obj.spec.desired_count,
+            restart,
+        )?;
+        let request = update_request(&ctx.ecs.client(target.region), input).send();
+        let output = ctx
+            .ecs
+            .call(target.region, "UpdateService", request)
+            .await?;
+        service = output.service.unwrap_or(current.clone());
+        announce(
+            ctx,
+            obj,
+            &name,
+            target.task_definition,
+            &current,
+            &old_status,
+            &drift,
+            spec_changed,
+        )
+        .await;
+        if restart {
+            let note = format!(
+                "forced a new deployment of ECS service {name} ({RESTARTED_AT_ANNOTATION}={})",
+                restarted_at.unwrap_or_default()
+            );
+            ctx.event(obj, EventType::Normal, "Updated", note).await;
+        }
+    }
+    if !changes.is_empty() {
+        let reason = if spec_changed {
+            "Updated"
+        } else {
+            "DriftCorrected"
+        };
+        let mut note = format!("set the tags of ECS service {name}");
+        if !changes.set.is_empty() {
+            note.push_str(&format!(
+                "; set {}",
+                changes.set.keys().cloned().collect::<Vec<_>>().join(", ")
+            ));
+        }
+        if !changes.remove.is_empty() {
+            note.push_str(&format!("; removed {}", changes.remove.join(", ")));
+        }
+        ctx.event(obj, EventType::Normal, reason, note).await;
+    }
+    // UpdateService answers without tags; the next describe reads them again.
+    Ok(Updated {
+        service,
+        sent_spec: spec_changed,
+        restarted: restart,
+    })
+}
+
+/// The events of one UpdateService: Updated for a spec change or a new revision to roll out,
+/// DriftCorrected for what changed in ECS behind the operator's back.
+#[allow(clippy::too_many_arguments)]
+async fn announce(
+    ctx: &Context,
+    obj: &EcsService,
+    name: &str,
+    task_definition: &str,
+    current: &Service,
+    old_status: &EcsServiceStatus,
+    drift: &[&str],
+    spec_changed: bool,
+) {
+    if drift.contains(&"taskDefinition") {
+        let was = current.task_definition().unwrap_or("?");
+        // The service ran the desired revision at the last look: someone changed it in ECS.
+        if !spec_changed && old_status.task_definition_arn.as_deref() == Some(task_definition) {
+            let note = format!(
+                "corrected drift in ECS service {name}: taskDefinition was {was}, set back to {task_definition}"
+            );
+            ctx.event(obj, EventType::Normal, "DriftCorrected", note)
+                .await;
+        } else {
+            let note = format!("ECS service {name} now rolls out {task_definition} (was {was})");
+            ctx.event(obj, EventType::Normal, "Updated", note).await;
+        }
+    }
+    let other: Vec<&str> = drift
+        .iter()
+        .copied()
+        .filter(|f| *f != "taskDefinition")
+        .collect();
+    if spec_changed {
+        let generation = obj.meta().generation.unwrap_or_default();
+        let mut note = format!("updated ECS service {name} to generation {generation} of the spec");
+        if !other.is_empty() {
+            note.push_str(&format!(": {}", other.join(", ")));
+        }
+        ctx.event(obj, EventType::Normal, "Updated", note).await;
+    } else if !other.is_empty() {
+        let note = format!(
+            "corrected drift in ECS service {name}: {}",
+            other.join(", ")
+        );
+        ctx.event(obj, EventType::Normal, "DriftCorrected", note)
+            .await;
+    }
 }
 
 /// Publishes ECS's own service events that are newer than the cursor in status, once each,
 /// and moves the cursor forward in `status`.
-async fn mirror_events(ctx: &Context, obj: &EcsService, service: &Service, old: &EcsServiceStatus, status: &mut EcsServiceStatus) {
+async fn mirror_events(
+    ctx: &Context,
+    obj: &EcsService,
+    service: &Service,
+    old: &EcsServiceStatus,
+    status: &mut EcsServiceStatus,
+) {
     let cursor = EventCursor::from_status(old);
     let fresh = mapping::events_to_mirror(service.events(), cursor.as_ref());
     for event in &fresh {
         let message = event.message().unwrap_or_default();
-        let trouble = ["unable to", "failed", "error", "unhealthy"].iter().any(|w| message.contains(w));
-        let (type_, reason) =
-            if trouble { (EventType::Warning, "EcsServiceProblem") } else { (EventType::Normal, "EcsServiceEvent") };
+        let trouble = ["unable to", "failed", "error", "unhealthy"]
+            .iter()
+            .any(|w| message.contains(w));
+        let (type_, reason) = if trouble {
+            (EventType::Warning, "EcsServiceProblem")
+        } else {
+            (EventType::Normal, "EcsServiceEvent")
+        };
         ctx.event(obj, type_, reason, message.to_string()).await;
     }
-    match fresh.last().and_then(|newest| EventCursor::of(newest)).or(cursor) {
+    match fresh
+        .last()
+        .and_then(|newest| EventCursor::of(newest))
+        .or(cursor)
+    {
         Some(cursor) => cursor.write_to(status),
         None => (status.last_event_time, status.last_event_id) = (None, None),
     }
@@ -443,15 +684,23 @@ fn update_request(
 async fn cleanup(obj: Arc<EcsService>, ctx: Arc<Context>) -> Result<Cleanup> {
     let name = obj.ecs_name();
     if obj.spec.deletion_policy == DeletionPolicy::Retain {
-        return Ok(Cleanup::Done(format!("retained ECS service {name} (deletionPolicy Retain)")));
+        return Ok(Cleanup::Done(format!(
+            "retained ECS service {name} (deletionPolicy Retain)"
+        )));
     }
     let region = ctx.ecs.region(obj.spec.region.as_deref());
     let cluster = match &obj.spec.cluster {
         Some(cluster) => cluster.clone(),
         None => {
             // The EcsCluster may be going too; its ECS name is all that is needed.
-            let reference = obj.spec.cluster_ref.as_ref().map(|r| r.name.clone()).unwrap_or_default();
-            let api: Api<EcsCluster> = Api::namespaced(ctx.client.clone(), &obj.namespace().unwrap_or_default());
+            let reference = obj
+                .spec
+                .cluster_ref
+                .as_ref()
+                .map(|r| r.name.clone())
+                .unwrap_or_default();
+            let api: Api<EcsCluster> =
+                Api::namespaced(ctx.client.clone(), &obj.namespace().unwrap_or_default());
             match api.get_opt(&reference).await? {
                 Some(cluster) => cluster.ecs_name(),
                 None => reference,
@@ -460,26 +709,69 @@ async fn cleanup(obj: Arc<EcsService>, ctx: Arc<Context>) -> Result<Cleanup> {
     };
     let service = match ctx.ecs.describe_service(&region, &cluster, &name).await {
         Ok(service) => service,
-        Err(Error::Ecs { class: EcsErrorClass::NotFound, .. }) => None,
+        // The cluster is gone, and the service with it.
+        Err(Error::Ecs {
+            class: EcsErrorClass::NotFound,
+            ..
+        }) => None,
         Err(e) => return Err(e),
     };
     let Some(service) = service.filter(|s| s.status() != Some("INACTIVE")) else {
         return Ok(Cleanup::Done(format!("ECS service {name} is gone")));
     };
-    if ctx.identity(obj.as_ref()).judge(&tags::from_ecs(service.tags())) != Ownership::Ours {
-        return Ok(Cleanup::Done(format!("left ECS service {name} in place: this object does not own it")));
+    if ctx
+        .identity(obj.as_ref())
+        .judge(&tags::from_ecs(service.tags()))
+        != Ownership::Ours
+    {
+        return Ok(Cleanup::Done(format!(
+            "left ECS service {name} in place: this object does not own it"
+        )));
     }
     if service.status() == Some("DRAINING") {
-        return Ok(Cleanup::Waiting(format!("waiting for ECS service {name} to finish draining")));
+        return Ok(Cleanup::Waiting(format!(
+            "waiting for ECS service {name} to finish draining"
+        )));
     }
     let client = ctx.ecs.client(&region);
-    if service.desired_count() > 0 {
-        let request = client.update_service().cluster(&cluster).service(&name).desired_count(0).send();
+    // A REPLICA service must be scaled to 0 before DeleteService (short of forcing it); a DAEMON
+    // service has no count to set.
+    let daemon = service.scheduling_strategy() == Some(&SchedulingStrategy::Daemon);
+    if !daemon && service.desired_count() > 0 {
+        let request = client
+            .update_service()
+            .cluster(&cluster)
+            .service(&name)
+            .desired_count(0)
+            .send();
         ctx.ecs.call(&region, "UpdateService", request).await?;
     }
-    match ctx.ecs.call(&region, "DeleteService", client.delete_service().cluster(&cluster).service(&name).send()).await {
-        Ok(_) | Err(Error::Ecs { class: EcsErrorClass::NotFound, .. }) => {}
+    let deleted = match ctx
+        .ecs
+        .call(
+            &region,
+            "DeleteService",
+            client
+                .delete_service()
+                .cluster(&cluster)
+                .service(&name)
+                .send(),
+        )
+        .await
+    {
+        Ok(output) => output.service,
+        Err(Error::Ecs {
+            class: EcsErrorClass::NotFound,
+            ..
+        }) => None,
         Err(e) => return Err(e),
+    };
+    match deleted.as_ref().and_then(|s| s.status()) {
+        Some("INACTIVE") | None => Ok(Cleanup::Done(format!(
+            "scaled ECS service {name} to 0 and deleted it"
+        ))),
+        Some(status) => Ok(Cleanup::Waiting(format!(
+            "scaled ECS service {name} to 0 and deleted it; waiting until ECS reports it INACTIVE (now {status})"
+        ))),
     }
-    Ok(Cleanup::Waiting(format!("deleted ECS service {name}; waiting until ECS reports it INACTIVE")))
 }

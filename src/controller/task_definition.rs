@@ -11,12 +11,12 @@ use std::sync::Arc;
 use aws_sdk_ecs::types::{TaskDefinition, TaskDefinitionField, TaskDefinitionStatus};
 use futures::StreamExt;
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::Condition;
+use kube::ResourceExt;
 use kube::api::Api;
 use kube::runtime::controller::{Action, Controller};
 use kube::runtime::events::EventType;
 use kube::runtime::reflector::{self, Store};
 use kube::runtime::{WatchStreamExt, watcher};
-use kube::ResourceExt;
 
 use super::{Applied, Cleanup, Context, Managed, ObjectStatus, drive, wants_adoption};
 use crate::api::{DeletionPolicy, EcsTaskDefinition, EcsTaskDefinitionStatus, SPEC_HASH_TAG};
@@ -115,14 +115,23 @@ async fn describe(ctx: &Context, region: &str, task_definition: &str) -> Result<
         .task_definition(task_definition)
         .include(TaskDefinitionField::Tags)
         .send();
-    match ctx.ecs.call(region, "DescribeTaskDefinition", request).await {
+    match ctx
+        .ecs
+        .call(region, "DescribeTaskDefinition", request)
+        .await
+    {
         Ok(output) => Ok(output.task_definition.map(|definition| Revision {
             definition,
             tags: tags::from_ecs(output.tags.as_deref().unwrap_or_default()),
         })),
         // ECS answers a family without ACTIVE revisions with a ClientException.
-        Err(Error::Ecs { class: EcsErrorClass::Invalid | EcsErrorClass::NotFound, message, .. })
-            if message.contains("Unable to describe") || message.contains("not found") || message.contains("does not exist") =>
+        Err(Error::Ecs {
+            class: EcsErrorClass::Invalid | EcsErrorClass::NotFound,
+            message,
+            ..
+        }) if message.contains("Unable to describe")
+            || message.contains("not found")
+            || message.contains("does not exist") =>
         {
             Ok(None)
         }
@@ -130,7 +139,10 @@ async fn describe(ctx: &Context, region: &str, task_definition: &str) -> Result<
     }
 }
 
-async fn apply(obj: Arc<EcsTaskDefinition>, ctx: Arc<Context>) -> Result<Applied<EcsTaskDefinitionStatus>> {
+async fn apply(
+    obj: Arc<EcsTaskDefinition>,
+    ctx: Arc<Context>,
+) -> Result<Applied<EcsTaskDefinitionStatus>> {
     let family = obj.ecs_family();
     let region = ctx.ecs.region(obj.spec.region.as_deref());
     let identity = ctx.identity(obj.as_ref());
@@ -140,7 +152,11 @@ async fn apply(obj: Arc<EcsTaskDefinition>, ctx: Arc<Context>) -> Result<Applied
 
     let latest = describe(&ctx, &region, &family).await?;
     let register_reason = match &latest {
-        None => Some(if managed_before { "DriftCorrected" } else { "Created" }),
+        None => Some(if managed_before {
+            "DriftCorrected"
+        } else {
+            "Created"
+        }),
         Some(latest) => match identity.judge(&latest.tags) {
             Ownership::Ours if latest.tags.get(SPEC_HASH_TAG) == Some(&hash) => None,
             Ownership::Ours => Some("Updated"),
@@ -167,17 +183,28 @@ async fn apply(obj: Arc<EcsTaskDefinition>, ctx: Arc<Context>) -> Result<Applied
             let mut tags = desired_tags.clone();
             tags.insert(SPEC_HASH_TAG.to_string(), hash.clone());
             let revision = register(&ctx, &region, &obj, &family, tags).await?;
-            let arn = revision.definition.task_definition_arn().unwrap_or_default().to_string();
+            let arn = revision
+                .definition
+                .task_definition_arn()
+                .unwrap_or_default()
+                .to_string();
             let note = match reason {
                 "Adopted" => format!("adopted family {family} and registered {arn}"),
-                "DriftCorrected" => format!("the newest revision of {family} did not match the spec; registered {arn}"),
+                "DriftCorrected" => format!(
+                    "the newest revision of {family} did not match the spec; registered {arn}"
+                ),
                 _ => format!("registered {arn}"),
             };
-            ctx.event(obj.as_ref(), EventType::Normal, "RevisionRegistered", note).await;
+            ctx.event(obj.as_ref(), EventType::Normal, "RevisionRegistered", note)
+                .await;
             revision
         }
     };
-    let arn = current.definition.task_definition_arn().unwrap_or_default().to_string();
+    let arn = current
+        .definition
+        .task_definition_arn()
+        .unwrap_or_default()
+        .to_string();
 
     // Tags can change on a revision without registering a new one.
     let mut wanted = desired_tags;
@@ -197,7 +224,13 @@ async fn apply(obj: Arc<EcsTaskDefinition>, ctx: Arc<Context>) -> Result<Applied
         spec_hash: Some(hash),
         ..obj.status.clone().unwrap_or_default()
     };
-    Ok(Applied { health: Health::Ready { message: format!("{arn} matches the spec") }, status, requeue: None })
+    Ok(Applied {
+        health: Health::Ready {
+            message: format!("{arn} matches the spec"),
+        },
+        status,
+        requeue: None,
+    })
 }
 
 async fn register(
@@ -229,16 +262,26 @@ async fn register(
         .set_runtime_platform(input.runtime_platform)
         .set_enable_fault_injection(input.enable_fault_injection)
         .send();
-    let output = ctx.ecs.call(region, "RegisterTaskDefinition", request).await?;
+    let output = ctx
+        .ecs
+        .call(region, "RegisterTaskDefinition", request)
+        .await?;
     Ok(Revision {
-        definition: output.task_definition.ok_or_else(|| Error::empty_response("RegisterTaskDefinition"))?,
+        definition: output
+            .task_definition
+            .ok_or_else(|| Error::empty_response("RegisterTaskDefinition"))?,
         tags: tags::from_ecs(output.tags.as_deref().unwrap_or_default()),
     })
 }
 
 /// ARNs of the family's revisions with the given status, newest first, across all pages.
 /// `familyPrefix` matches by prefix, so revisions of longer family names are filtered out.
-async fn list_revisions(ctx: &Context, region: &str, family: &str, status: TaskDefinitionStatus) -> Result<Vec<(i32, String)>> {
+async fn list_revisions(
+    ctx: &Context,
+    region: &str,
+    family: &str,
+    status: TaskDefinitionStatus,
+) -> Result<Vec<(i32, String)>> {
     let client = ctx.ecs.client(region);
     let mut revisions = Vec::new();
     let mut next_token = None;
@@ -261,14 +304,23 @@ async fn list_revisions(ctx: &Context, region: &str, family: &str, status: TaskD
             break;
         }
     }
-    revisions.sort_by(|a, b| b.0.cmp(&a.0));
+    revisions.sort_by_key(|(revision, _)| std::cmp::Reverse(*revision));
     Ok(revisions)
 }
 
 /// Deregisters (and deletes) this object's revisions beyond revisionHistoryLimit, except the
 /// current one and any a service of this operator still runs.
-async fn prune(ctx: &Context, region: &str, obj: &EcsTaskDefinition, family: &str, current_arn: &str) -> Result<()> {
-    let limit = obj.spec.revision_history_limit.map_or(DEFAULT_REVISION_HISTORY_LIMIT, |l| l.max(1) as usize);
+async fn prune(
+    ctx: &Context,
+    region: &str,
+    obj: &EcsTaskDefinition,
+    family: &str,
+    current_arn: &str,
+) -> Result<()> {
+    let limit = obj
+        .spec
+        .revision_history_limit
+        .map_or(DEFAULT_REVISION_HISTORY_LIMIT, |l| l.max(1) as usize);
     let active = list_revisions(ctx, region, family, TaskDefinitionStatus::Active).await?;
     if active.len() <= limit {
         return Ok(());
@@ -279,7 +331,9 @@ async fn prune(ctx: &Context, region: &str, obj: &EcsTaskDefinition, family: &st
     let mut pruned = Vec::new();
     for arn in candidates {
         // Only revisions this object registered; older, adopted ones stay.
-        let Some(revision) = describe(ctx, region, &arn).await? else { continue };
+        let Some(revision) = describe(ctx, region, &arn).await? else {
+            continue;
+        };
         if identity.judge(&revision.tags) != Ownership::Ours {
             continue;
         }
@@ -288,12 +342,18 @@ async fn prune(ctx: &Context, region: &str, obj: &EcsTaskDefinition, family: &st
     }
     if !pruned.is_empty() {
         delete_inactive(ctx, region, &pruned).await;
-        let names: Vec<&str> = pruned.iter().map(|arn| arn.rsplit('/').next().unwrap_or(arn)).collect();
+        let names: Vec<&str> = pruned
+            .iter()
+            .map(|arn| arn.rsplit('/').next().unwrap_or(arn))
+            .collect();
         ctx.event(
             obj,
             EventType::Normal,
             "RevisionDeregistered",
-            format!("deregistered {} (revisionHistoryLimit {limit})", names.join(", ")),
+            format!(
+                "deregistered {} (revisionHistoryLimit {limit})",
+                names.join(", ")
+            ),
         )
         .await;
     }
@@ -302,11 +362,21 @@ async fn prune(ctx: &Context, region: &str, obj: &EcsTaskDefinition, family: &st
 
 async fn deregister(ctx: &Context, region: &str, arn: &str) -> Result<()> {
     let client = ctx.ecs.client(region);
-    let request = client.deregister_task_definition().task_definition(arn).send();
-    match ctx.ecs.call(region, "DeregisterTaskDefinition", request).await {
+    let request = client
+        .deregister_task_definition()
+        .task_definition(arn)
+        .send();
+    match ctx
+        .ecs
+        .call(region, "DeregisterTaskDefinition", request)
+        .await
+    {
         Ok(_) => Ok(()),
         // Already INACTIVE or gone: that is what we wanted.
-        Err(Error::Ecs { class: EcsErrorClass::Invalid | EcsErrorClass::NotFound, .. }) => Ok(()),
+        Err(Error::Ecs {
+            class: EcsErrorClass::Invalid | EcsErrorClass::NotFound,
+            ..
+        }) => Ok(()),
         Err(e) => Err(e),
     }
 }
@@ -316,7 +386,10 @@ async fn deregister(ctx: &Context, region: &str, arn: &str) -> Result<()> {
 async fn delete_inactive(ctx: &Context, region: &str, arns: &[String]) {
     let client = ctx.ecs.client(region);
     for chunk in arns.chunks(DELETE_BATCH) {
-        let request = client.delete_task_definitions().set_task_definitions(Some(chunk.to_vec())).send();
+        let request = client
+            .delete_task_definitions()
+            .set_task_definitions(Some(chunk.to_vec()))
+            .send();
         if let Err(error) = ctx.ecs.call(region, "DeleteTaskDefinitions", request).await {
             tracing::info!(%error, "could not delete deregistered task definition revisions");
         }
@@ -326,18 +399,25 @@ async fn delete_inactive(ctx: &Context, region: &str, arns: &[String]) {
 async fn cleanup(obj: Arc<EcsTaskDefinition>, ctx: Arc<Context>) -> Result<Cleanup> {
     let family = obj.ecs_family();
     if obj.spec.deletion_policy == DeletionPolicy::Retain {
-        return Ok(Cleanup::Done(format!("retained the revisions of {family} (deletionPolicy Retain)")));
+        return Ok(Cleanup::Done(format!(
+            "retained the revisions of {family} (deletionPolicy Retain)"
+        )));
     }
     let region = ctx.ecs.region(obj.spec.region.as_deref());
     let identity = ctx.identity(obj.as_ref());
     let mut deregistered = Vec::new();
     for (_, arn) in list_revisions(&ctx, &region, &family, TaskDefinitionStatus::Active).await? {
-        let Some(revision) = describe(&ctx, &region, &arn).await? else { continue };
+        let Some(revision) = describe(&ctx, &region, &arn).await? else {
+            continue;
+        };
         if identity.judge(&revision.tags) == Ownership::Ours {
             deregister(&ctx, &region, &arn).await?;
             deregistered.push(arn);
         }
     }
     delete_inactive(&ctx, &region, &deregistered).await;
-    Ok(Cleanup::Done(format!("deregistered {} revision(s) of {family}", deregistered.len())))
+    Ok(Cleanup::Done(format!(
+        "deregistered {} revision(s) of {family}",
+        deregistered.len()
+    )))
 }

@@ -18,6 +18,8 @@ pub const MAX_PER_CALL: usize = 10;
 
 type Key = (String, String);
 type Reply = oneshot::Sender<Result<Option<Service>, BatchError>>;
+/// Requests waiting for the next call, per region and cluster.
+type Pending = Arc<Mutex<HashMap<Key, Vec<(String, Reply)>>>>;
 
 /// An ECS error shared by every request of a failed batch.
 #[derive(Clone, Debug)]
@@ -30,16 +32,25 @@ struct BatchError {
 #[derive(Clone)]
 pub struct ServiceReader {
     window: Duration,
-    pending: Arc<Mutex<HashMap<Key, Vec<(String, Reply)>>>>,
+    pending: Pending,
 }
 
 impl ServiceReader {
     pub fn new(window: Duration) -> Self {
-        ServiceReader { window, pending: Arc::default() }
+        ServiceReader {
+            window,
+            pending: Arc::default(),
+        }
     }
 
     /// Describes one service (with tags); `None` when ECS does not know it.
-    pub async fn describe(&self, ecs: &Ecs, region: &str, cluster: &str, service: &str) -> Result<Option<Service>> {
+    pub async fn describe(
+        &self,
+        ecs: &Ecs,
+        region: &str,
+        cluster: &str,
+        service: &str,
+    ) -> Result<Option<Service>> {
         let (reply, answer) = oneshot::channel();
         let key = (region.to_string(), cluster.to_string());
         let first = {
@@ -54,7 +65,12 @@ impl ServiceReader {
             let ecs = ecs.clone();
             tokio::spawn(async move {
                 tokio::time::sleep(reader.window).await;
-                let batch = reader.pending.lock().expect("batch map poisoned").remove(&key).unwrap_or_default();
+                let batch = reader
+                    .pending
+                    .lock()
+                    .expect("batch map poisoned")
+                    .remove(&key)
+                    .unwrap_or_default();
                 flush(&ecs, &key, batch).await;
             });
         }
@@ -97,13 +113,26 @@ async fn flush(ecs: &Ecs, (region, cluster): &Key, batch: Vec<(String, Reply)>) 
         match result {
             Ok(output) => {
                 for (name, reply) in chunk {
-                    let found = output.services().iter().find(|s| matches_name(s, &name)).cloned();
+                    let found = output
+                        .services()
+                        .iter()
+                        .find(|s| matches_name(s, &name))
+                        .cloned();
                     let _ = reply.send(Ok(found));
                 }
             }
             Err(error) => {
                 let shared = match error {
-                    Error::Ecs { code, message, class, .. } => BatchError { code, message, class },
+                    Error::Ecs {
+                        code,
+                        message,
+                        class,
+                        ..
+                    } => BatchError {
+                        code,
+                        message,
+                        class,
+                    },
                     other => BatchError {
                         code: other.label(),
                         message: other.to_string(),

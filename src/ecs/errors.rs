@@ -21,8 +21,17 @@ const ACCESS_DENIED: &[&str] = &[
     "InvalidClientTokenId",
     "ExpiredTokenException",
 ];
-const NOT_FOUND: &[&str] = &["ClusterNotFoundException", "ServiceNotFoundException", "ResourceNotFoundException"];
-const TRANSIENT: &[&str] = &["ServerException", "ServiceUnavailable", "InternalFailure", "RequestTimeout"];
+const NOT_FOUND: &[&str] = &[
+    "ClusterNotFoundException",
+    "ServiceNotFoundException",
+    "ResourceNotFoundException",
+];
+const TRANSIENT: &[&str] = &[
+    "ServerException",
+    "ServiceUnavailable",
+    "InternalFailure",
+    "RequestTimeout",
+];
 
 /// Classifies an AWS error code (and the HTTP status when there is no code).
 pub fn classify(code: &str, http_status: Option<u16>) -> EcsErrorClass {
@@ -53,17 +62,34 @@ where
             let class = classify(&code, None);
             (code, message, class)
         }
-        SdkError::TimeoutError(_) => ("Timeout".into(), format!("{error:?}"), EcsErrorClass::Transient),
+        SdkError::TimeoutError(_) => (
+            "Timeout".into(),
+            format!("{error:?}"),
+            EcsErrorClass::Transient,
+        ),
         SdkError::DispatchFailure(failure) => (
             "DispatchFailure".into(),
             format!("could not reach ECS: {failure:?}"),
             EcsErrorClass::Transient,
         ),
-        SdkError::ResponseError(_) => ("ResponseError".into(), format!("{error:?}"), EcsErrorClass::Transient),
+        SdkError::ResponseError(_) => (
+            "ResponseError".into(),
+            format!("{error:?}"),
+            EcsErrorClass::Transient,
+        ),
         // Building the request failed: a value the SDK refused.
-        _ => ("ConstructionFailure".into(), format!("{error:?}"), EcsErrorClass::Invalid),
+        _ => (
+            "ConstructionFailure".into(),
+            format!("{error:?}"),
+            EcsErrorClass::Invalid,
+        ),
     };
-    Error::Ecs { operation, code, message, class }
+    Error::Ecs {
+        operation,
+        code,
+        message,
+        class,
+    }
 }
 
 pub(super) fn outcome_label(class: EcsErrorClass) -> &'static str {
@@ -82,19 +108,42 @@ mod tests {
 
     #[test]
     fn classifies_real_ecs_error_codes() {
-        assert_eq!(classify("ThrottlingException", Some(400)), EcsErrorClass::Throttled);
+        assert_eq!(
+            classify("ThrottlingException", Some(400)),
+            EcsErrorClass::Throttled
+        );
         assert_eq!(classify("", Some(429)), EcsErrorClass::Throttled);
-        assert_eq!(classify("AccessDeniedException", Some(400)), EcsErrorClass::AccessDenied);
-        assert_eq!(classify("ClusterNotFoundException", Some(400)), EcsErrorClass::NotFound);
-        assert_eq!(classify("ServerException", Some(500)), EcsErrorClass::Transient);
+        assert_eq!(
+            classify("AccessDeniedException", Some(400)),
+            EcsErrorClass::AccessDenied
+        );
+        assert_eq!(
+            classify("ClusterNotFoundException", Some(400)),
+            EcsErrorClass::NotFound
+        );
+        assert_eq!(
+            classify("ServerException", Some(500)),
+            EcsErrorClass::Transient
+        );
         assert_eq!(classify("Whatever", Some(503)), EcsErrorClass::Transient);
-        assert_eq!(classify("ClientException", Some(400)), EcsErrorClass::Invalid);
-        assert_eq!(classify("InvalidParameterException", Some(400)), EcsErrorClass::Invalid);
+        assert_eq!(
+            classify("ClientException", Some(400)),
+            EcsErrorClass::Invalid
+        );
+        assert_eq!(
+            classify("InvalidParameterException", Some(400)),
+            EcsErrorClass::Invalid
+        );
     }
 
     #[test]
     fn client_errors_stall_and_transient_ones_retry() {
-        let err = |class| Error::Ecs { operation: "CreateService", code: "X".into(), message: "m".into(), class };
+        let err = |class| Error::Ecs {
+            operation: "CreateService",
+            code: "X".into(),
+            message: "m".into(),
+            class,
+        };
         assert!(err(EcsErrorClass::Invalid).is_stalled());
         assert!(err(EcsErrorClass::AccessDenied).is_stalled());
         assert!(!err(EcsErrorClass::Throttled).is_stalled());

@@ -86,7 +86,12 @@ impl Ecs {
 
     /// Runs one ECS call: paced if it writes, counted by operation and outcome, its error
     /// classified into the operator's Error.
-    pub async fn call<T, E, R, F>(&self, region: &str, operation: &'static str, request: F) -> Result<T>
+    pub async fn call<T, E, R, F>(
+        &self,
+        region: &str,
+        operation: &'static str,
+        request: F,
+    ) -> Result<T>
     where
         F: Future<Output = Result<T, SdkError<E, R>>>,
         E: ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
@@ -112,7 +117,10 @@ impl Ecs {
         cluster: &str,
         service: &str,
     ) -> Result<Option<aws_sdk_ecs::types::Service>> {
-        self.inner.services.describe(self, region, cluster, service).await
+        self.inner
+            .services
+            .describe(self, region, cluster, service)
+            .await
     }
 
     fn pacer(&self, region: &str, operation: &'static str) -> Option<Arc<Pacer>> {
@@ -129,18 +137,35 @@ impl Ecs {
 
 impl Ecs {
     /// Tags and untags an ECS resource so its tags become the desired ones.
-    pub async fn apply_tag_changes(&self, region: &str, arn: &str, changes: &crate::mapping::tags::TagChanges) -> Result<()> {
+    pub async fn apply_tag_changes(
+        &self,
+        region: &str,
+        arn: &str,
+        changes: &crate::mapping::tags::TagChanges,
+    ) -> Result<()> {
         let client = self.client(region);
         if !changes.set.is_empty() {
             let tags = crate::mapping::tags::to_ecs(&changes.set);
-            self.call(region, "TagResource", client.tag_resource().resource_arn(arn).set_tags(Some(tags)).send())
-                .await?;
+            self.call(
+                region,
+                "TagResource",
+                client
+                    .tag_resource()
+                    .resource_arn(arn)
+                    .set_tags(Some(tags))
+                    .send(),
+            )
+            .await?;
         }
         if !changes.remove.is_empty() {
             self.call(
                 region,
                 "UntagResource",
-                client.untag_resource().resource_arn(arn).set_tag_keys(Some(changes.remove.clone())).send(),
+                client
+                    .untag_resource()
+                    .resource_arn(arn)
+                    .set_tag_keys(Some(changes.remove.clone()))
+                    .send(),
             )
             .await?;
         }

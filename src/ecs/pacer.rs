@@ -13,7 +13,10 @@ pub struct Pacer {
 
 impl Pacer {
     pub fn per_second(rate: f64) -> Self {
-        Pacer { interval: Duration::from_secs_f64(1.0 / rate), next: Mutex::new(Instant::now()) }
+        Pacer {
+            interval: Duration::from_secs_f64(1.0 / rate),
+            next: Mutex::new(Instant::now()),
+        }
     }
 
     /// Waits for this call's slot. Slots are handed out in order, one interval apart.

@@ -41,7 +41,9 @@ pub fn create_input(spec: &EcsClusterSpec, name: &str, tags: Vec<ecs::Tag>) -> C
         .set_settings(non_empty(settings(spec)))
         .set_configuration(spec.configuration.as_ref().map(configuration))
         .set_capacity_providers(has_providers.then(|| spec.capacity_providers.clone()))
-        .set_default_capacity_provider_strategy(non_empty(strategy(&spec.default_capacity_provider_strategy)))
+        .set_default_capacity_provider_strategy(non_empty(strategy(
+            &spec.default_capacity_provider_strategy,
+        )))
         .set_service_connect_defaults(service_connect_defaults(spec))
         .build()
         .expect("CreateClusterInput has no required fields")
@@ -50,7 +52,12 @@ pub fn create_input(spec: &EcsClusterSpec, name: &str, tags: Vec<ecs::Tag>) -> C
 pub fn settings(spec: &EcsClusterSpec) -> Vec<ecs::ClusterSetting> {
     spec.settings
         .iter()
-        .map(|s| ecs::ClusterSetting::builder().name(s.name.as_str().into()).value(&s.value).build())
+        .map(|s| {
+            ecs::ClusterSetting::builder()
+                .name(s.name.as_str().into())
+                .value(&s.value)
+                .build()
+        })
         .collect()
 }
 
@@ -73,7 +80,9 @@ pub fn configuration(config: &ClusterConfiguration) -> ecs::ClusterConfiguration
     let managed_storage = config.managed_storage_configuration.as_ref().map(|m| {
         ecs::ManagedStorageConfiguration::builder()
             .set_kms_key_id(m.kms_key_id.clone())
-            .set_fargate_ephemeral_storage_kms_key_id(m.fargate_ephemeral_storage_kms_key_id.clone())
+            .set_fargate_ephemeral_storage_kms_key_id(
+                m.fargate_ephemeral_storage_kms_key_id.clone(),
+            )
             .build()
     });
     ecs::ClusterConfiguration::builder()
@@ -96,7 +105,9 @@ pub fn strategy(items: &[CapacityProviderStrategyItem]) -> Vec<ecs::CapacityProv
         .collect()
 }
 
-pub fn service_connect_defaults(spec: &EcsClusterSpec) -> Option<ecs::ClusterServiceConnectDefaultsRequest> {
+pub fn service_connect_defaults(
+    spec: &EcsClusterSpec,
+) -> Option<ecs::ClusterServiceConnectDefaultsRequest> {
     spec.service_connect_defaults.as_ref().map(|d| {
         ecs::ClusterServiceConnectDefaultsRequest::builder()
             .namespace(&d.namespace)
@@ -128,26 +139,40 @@ pub fn drift(spec: &EcsClusterSpec, current: &ecs::Cluster) -> ClusterDrift {
 
     if let Some(want) = &spec.service_connect_defaults {
         // ECS answers with the namespace ARN, the spec may name it.
-        let matches = current.service_connect_defaults().and_then(|d| d.namespace()).is_some_and(|have| {
-            have == want.namespace || have.ends_with(&format!("/{}", want.namespace))
-        });
+        let matches = current
+            .service_connect_defaults()
+            .and_then(|d| d.namespace())
+            .is_some_and(|have| {
+                have == want.namespace || have.ends_with(&format!("/{}", want.namespace))
+            });
         if !matches {
             update.push("serviceConnectDefaults");
         }
     }
 
-    let want_providers: BTreeSet<&str> = spec.capacity_providers.iter().map(String::as_str).collect();
-    let have_providers: BTreeSet<&str> = current.capacity_providers().iter().map(String::as_str).collect();
+    let want_providers: BTreeSet<&str> =
+        spec.capacity_providers.iter().map(String::as_str).collect();
+    let have_providers: BTreeSet<&str> = current
+        .capacity_providers()
+        .iter()
+        .map(String::as_str)
+        .collect();
     let capacity_providers = want_providers != have_providers
         || normalized(&strategy(&spec.default_capacity_provider_strategy))
             != normalized(current.default_capacity_provider_strategy());
 
-    ClusterDrift { update, capacity_providers }
+    ClusterDrift {
+        update,
+        capacity_providers,
+    }
 }
 
 /// Strategy entries in a comparable form: ECS reports unset weight/base as 0.
 fn normalized(items: &[ecs::CapacityProviderStrategyItem]) -> BTreeSet<(String, i32, i32)> {
-    items.iter().map(|i| (i.capacity_provider().to_string(), i.weight(), i.base())).collect()
+    items
+        .iter()
+        .map(|i| (i.capacity_provider().to_string(), i.weight(), i.base()))
+        .collect()
 }
 
 /// The ECS facts of the status.
@@ -171,7 +196,9 @@ fn non_empty<T>(items: Vec<T>) -> Option<Vec<T>> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::api::cluster::{ClusterServiceConnectDefaults, ClusterSetting, ExecuteCommandConfiguration};
+    use crate::api::cluster::{
+        ClusterServiceConnectDefaults, ClusterSetting, ExecuteCommandConfiguration,
+    };
 
     fn spec() -> EcsClusterSpec {
         serde_json::from_value(serde_json::json!({
@@ -200,10 +227,20 @@ mod tests {
             .capacity_providers("FARGATE_SPOT")
             .capacity_providers("FARGATE")
             .default_capacity_provider_strategy(
-                ecs::CapacityProviderStrategyItem::builder().capacity_provider("FARGATE_SPOT").weight(4).base(0).build().unwrap(),
+                ecs::CapacityProviderStrategyItem::builder()
+                    .capacity_provider("FARGATE_SPOT")
+                    .weight(4)
+                    .base(0)
+                    .build()
+                    .unwrap(),
             )
             .default_capacity_provider_strategy(
-                ecs::CapacityProviderStrategyItem::builder().capacity_provider("FARGATE").weight(1).base(1).build().unwrap(),
+                ecs::CapacityProviderStrategyItem::builder()
+                    .capacity_provider("FARGATE")
+                    .weight(1)
+                    .base(1)
+                    .build()
+                    .unwrap(),
             )
             .service_connect_defaults(
                 ecs::ClusterServiceConnectDefaults::builder()
@@ -217,17 +254,30 @@ mod tests {
 
     #[test]
     fn create_input_carries_every_field() {
-        let input = create_input(&spec(), "prod", vec![ecs::Tag::builder().key("team").value("web").build()]);
+        let input = create_input(
+            &spec(),
+            "prod",
+            vec![ecs::Tag::builder().key("team").value("web").build()],
+        );
         assert_eq!(input.cluster_name(), Some("prod"));
-        assert_eq!(input.settings()[0].name(), Some(&ecs::ClusterSettingName::ContainerInsights));
+        assert_eq!(
+            input.settings()[0].name(),
+            Some(&ecs::ClusterSettingName::ContainerInsights)
+        );
         assert_eq!(input.settings()[0].value(), Some("enabled"));
         assert_eq!(input.capacity_providers(), ["FARGATE", "FARGATE_SPOT"]);
         assert_eq!(input.default_capacity_provider_strategy()[1].weight(), 4);
         assert_eq!(
-            input.configuration().and_then(|c| c.execute_command_configuration()).and_then(|e| e.logging()),
+            input
+                .configuration()
+                .and_then(|c| c.execute_command_configuration())
+                .and_then(|e| e.logging()),
             Some(&ecs::ExecuteCommandLogging::Default)
         );
-        assert_eq!(input.service_connect_defaults().map(|d| d.namespace()), Some("internal"));
+        assert_eq!(
+            input.service_connect_defaults().map(|d| d.namespace()),
+            Some("internal")
+        );
         assert_eq!(input.tags().len(), 1);
     }
 
@@ -235,7 +285,9 @@ mod tests {
     fn an_empty_spec_sends_nothing_optional() {
         let input = create_input(&EcsClusterSpec::default(), "bare", vec![]);
         assert!(input.settings.is_none() && input.capacity_providers.is_none());
-        assert!(input.default_capacity_provider_strategy.is_none() && input.configuration().is_none());
+        assert!(
+            input.default_capacity_provider_strategy.is_none() && input.configuration().is_none()
+        );
     }
 
     #[test]
@@ -249,8 +301,14 @@ mod tests {
         let bare = ecs::Cluster::builder()
             .capacity_providers("FARGATE")
             .capacity_providers("FARGATE_SPOT")
-            .set_default_capacity_provider_strategy(Some(strategy(&spec().default_capacity_provider_strategy)))
-            .service_connect_defaults(ecs::ClusterServiceConnectDefaults::builder().namespace("internal").build())
+            .set_default_capacity_provider_strategy(Some(strategy(
+                &spec().default_capacity_provider_strategy,
+            )))
+            .service_connect_defaults(
+                ecs::ClusterServiceConnectDefaults::builder()
+                    .namespace("internal")
+                    .build(),
+            )
             .build();
         assert!(drift(&spec(), &bare).is_empty());
     }
@@ -258,7 +316,10 @@ mod tests {
     #[test]
     fn changed_settings_and_configuration_need_update_cluster() {
         let mut s = spec();
-        s.settings = vec![ClusterSetting { name: "containerInsights".into(), value: "disabled".into() }];
+        s.settings = vec![ClusterSetting {
+            name: "containerInsights".into(),
+            value: "disabled".into(),
+        }];
         s.configuration = Some(ClusterConfiguration {
             execute_command_configuration: Some(ExecuteCommandConfiguration {
                 logging: Some("NONE".into()),
@@ -266,9 +327,14 @@ mod tests {
             }),
             ..Default::default()
         });
-        s.service_connect_defaults = Some(ClusterServiceConnectDefaults { namespace: "other".into() });
+        s.service_connect_defaults = Some(ClusterServiceConnectDefaults {
+            namespace: "other".into(),
+        });
         let d = drift(&s, &described());
-        assert_eq!(d.update, vec!["settings", "configuration", "serviceConnectDefaults"]);
+        assert_eq!(
+            d.update,
+            vec!["settings", "configuration", "serviceConnectDefaults"]
+        );
         assert!(!d.capacity_providers);
     }
 

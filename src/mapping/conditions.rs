@@ -25,11 +25,17 @@ pub enum Health {
 
 impl Health {
     pub fn progressing(reason: &str, message: impl Into<String>) -> Self {
-        Health::Progressing { reason: reason.into(), message: message.into() }
+        Health::Progressing {
+            reason: reason.into(),
+            message: message.into(),
+        }
     }
 
     pub fn stalled(reason: impl Into<String>, message: impl Into<String>) -> Self {
-        Health::Stalled { reason: reason.into(), message: message.into() }
+        Health::Stalled {
+            reason: reason.into(),
+            message: message.into(),
+        }
     }
 
     pub fn is_ready(&self) -> bool {
@@ -39,8 +45,18 @@ impl Health {
     /// The first visit, before anything is known.
     pub fn unknown() -> [(&'static str, &'static str, &'static str, &'static str); 3] {
         [
-            (READY, "Unknown", "Reconciling", "the operator has not reconciled this generation yet"),
-            (RECONCILING, "True", "Reconciling", "the operator has picked this object up"),
+            (
+                READY,
+                "Unknown",
+                "Reconciling",
+                "the operator has not reconciled this generation yet",
+            ),
+            (
+                RECONCILING,
+                "True",
+                "Reconciling",
+                "the operator has picked this object up",
+            ),
             (STALLED, "False", "Reconciling", ""),
         ]
     }
@@ -67,14 +83,28 @@ impl Health {
 
     /// The three conditions for `generation`, keeping each one's lastTransitionTime when its
     /// status did not change, so that writing status is idempotent.
-    pub fn conditions(&self, generation: Option<i64>, previous: &[Condition], now: Timestamp) -> Vec<Condition> {
-        build(self.triple().iter().map(|(t, s, r, m)| (*t, *s, *r, *m)), generation, previous, now)
+    pub fn conditions(
+        &self,
+        generation: Option<i64>,
+        previous: &[Condition],
+        now: Timestamp,
+    ) -> Vec<Condition> {
+        build(
+            self.triple().iter().map(|(t, s, r, m)| (*t, *s, *r, *m)),
+            generation,
+            previous,
+            now,
+        )
     }
 }
 
 /// Conditions for the first visit (Ready=Unknown), so `kubectl wait` and kstatus see the object
 /// being worked on at once.
-pub fn initial_conditions(generation: Option<i64>, previous: &[Condition], now: Timestamp) -> Vec<Condition> {
+pub fn initial_conditions(
+    generation: Option<i64>,
+    previous: &[Condition],
+    now: Timestamp,
+) -> Vec<Condition> {
     build(Health::unknown().into_iter(), generation, previous, now)
 }
 
@@ -105,7 +135,10 @@ fn build<'a>(
 /// metav1.Condition requires a reason matching `^[A-Za-z]([A-Za-z0-9_,:]*[A-Za-z0-9_])?$`; AWS
 /// error codes already fit, anything else is reduced to fit.
 fn camel_case_reason(reason: &str) -> String {
-    let cleaned: String = reason.chars().filter(|c| c.is_ascii_alphanumeric() || *c == '_').collect();
+    let cleaned: String = reason
+        .chars()
+        .filter(|c| c.is_ascii_alphanumeric() || *c == '_')
+        .collect();
     match cleaned.chars().next() {
         Some(c) if c.is_ascii_alphabetic() => cleaned,
         _ => "Unknown".into(),
@@ -141,7 +174,10 @@ mod tests {
 
     #[test]
     fn ready_clears_reconciling_and_stalled() {
-        let c = Health::Ready { message: "ok".into() }.conditions(Some(3), &[], at(10));
+        let c = Health::Ready {
+            message: "ok".into(),
+        }
+        .conditions(Some(3), &[], at(10));
         assert_eq!(status_of(&c, READY), "True");
         assert_eq!(status_of(&c, RECONCILING), "False");
         assert_eq!(status_of(&c, STALLED), "False");
@@ -150,7 +186,11 @@ mod tests {
 
     #[test]
     fn stalled_is_not_reconciling() {
-        let c = Health::stalled("InvalidParameterException", "bad cpu").conditions(Some(1), &[], at(10));
+        let c = Health::stalled("InvalidParameterException", "bad cpu").conditions(
+            Some(1),
+            &[],
+            at(10),
+        );
         assert_eq!(status_of(&c, READY), "False");
         assert_eq!(find(&c, READY).unwrap().reason, "InvalidParameterException");
         assert_eq!(status_of(&c, RECONCILING), "False");
@@ -170,10 +210,22 @@ mod tests {
     fn transition_time_moves_only_when_status_changes() {
         let first = Health::progressing("Creating", "creating").conditions(Some(1), &[], at(10));
         let same = Health::progressing("Updating", "updating").conditions(Some(1), &first, at(20));
-        assert_eq!(find(&same, READY).unwrap().last_transition_time, Time(at(10)));
-        let ready = Health::Ready { message: String::new() }.conditions(Some(1), &same, at(30));
-        assert_eq!(find(&ready, READY).unwrap().last_transition_time, Time(at(30)));
-        assert_eq!(find(&ready, STALLED).unwrap().last_transition_time, Time(at(10)));
+        assert_eq!(
+            find(&same, READY).unwrap().last_transition_time,
+            Time(at(10))
+        );
+        let ready = Health::Ready {
+            message: String::new(),
+        }
+        .conditions(Some(1), &same, at(30));
+        assert_eq!(
+            find(&ready, READY).unwrap().last_transition_time,
+            Time(at(30))
+        );
+        assert_eq!(
+            find(&ready, STALLED).unwrap().last_transition_time,
+            Time(at(10))
+        );
     }
 
     #[test]
@@ -185,7 +237,10 @@ mod tests {
 
     #[test]
     fn reasons_are_made_valid() {
-        assert_eq!(camel_case_reason("Service Unavailable"), "ServiceUnavailable");
+        assert_eq!(
+            camel_case_reason("Service Unavailable"),
+            "ServiceUnavailable"
+        );
         assert_eq!(camel_case_reason("503"), "Unknown");
         assert_eq!(camel_case_reason(""), "Unknown");
     }

@@ -38,7 +38,9 @@ impl OwnerIdentity {
     pub fn judge(&self, tags: &BTreeMap<String, String>) -> Ownership {
         match (tags.get(UID_TAG), tags.get(CLUSTER_ID_TAG)) {
             (None, None) if !tags.contains_key(OWNER_TAG) => Ownership::Unowned,
-            (Some(uid), Some(cluster)) if *uid == self.uid && *cluster == self.cluster_id => Ownership::Ours,
+            (Some(uid), Some(cluster)) if *uid == self.uid && *cluster == self.cluster_id => {
+                Ownership::Ours
+            }
             _ => Ownership::Foreign {
                 owner: format!(
                     "{} (uid {}, cluster {})",
@@ -53,7 +55,10 @@ impl OwnerIdentity {
 
 /// The tags an ECS object should carry: the user's, then the operator's (which win).
 pub fn desired_tags(spec_tags: &[Tag], identity: &OwnerIdentity) -> BTreeMap<String, String> {
-    let mut tags: BTreeMap<String, String> = spec_tags.iter().map(|t| (t.key.clone(), t.value.clone())).collect();
+    let mut tags: BTreeMap<String, String> = spec_tags
+        .iter()
+        .map(|t| (t.key.clone(), t.value.clone()))
+        .collect();
     tags.extend(identity.tags());
     tags
 }
@@ -73,7 +78,10 @@ impl TagChanges {
 
 /// Spec tags are authoritative: tags added behind the operator's back are removed, except the
 /// `aws:` tags AWS manages and the spec-hash tag the operator itself keeps on revisions.
-pub fn tag_changes(current: &BTreeMap<String, String>, desired: &BTreeMap<String, String>) -> TagChanges {
+pub fn tag_changes(
+    current: &BTreeMap<String, String>,
+    desired: &BTreeMap<String, String>,
+) -> TagChanges {
     let set = desired
         .iter()
         .filter(|(k, v)| current.get(*k) != Some(v))
@@ -81,7 +89,9 @@ pub fn tag_changes(current: &BTreeMap<String, String>, desired: &BTreeMap<String
         .collect();
     let remove = current
         .keys()
-        .filter(|k| !desired.contains_key(*k) && !k.starts_with("aws:") && k.as_str() != SPEC_HASH_TAG)
+        .filter(|k| {
+            !desired.contains_key(*k) && !k.starts_with("aws:") && k.as_str() != SPEC_HASH_TAG
+        })
         .cloned()
         .collect();
     TagChanges { set, remove }
@@ -95,7 +105,12 @@ pub fn to_ecs(tags: &BTreeMap<String, String>) -> Vec<aws_sdk_ecs::types::Tag> {
 
 pub fn from_ecs(tags: &[aws_sdk_ecs::types::Tag]) -> BTreeMap<String, String> {
     tags.iter()
-        .filter_map(|t| Some((t.key()?.to_string(), t.value().unwrap_or_default().to_string())))
+        .filter_map(|t| {
+            Some((
+                t.key()?.to_string(),
+                t.value().unwrap_or_default().to_string(),
+            ))
+        })
         .collect()
 }
 
@@ -104,21 +119,42 @@ mod tests {
     use super::*;
 
     fn me() -> OwnerIdentity {
-        OwnerIdentity { owner: "team/web".into(), uid: "u-1".into(), cluster_id: "c-1".into() }
+        OwnerIdentity {
+            owner: "team/web".into(),
+            uid: "u-1".into(),
+            cluster_id: "c-1".into(),
+        }
     }
 
     #[test]
     fn judges_ownership_by_uid_and_cluster() {
         assert_eq!(me().judge(&me().tags()), Ownership::Ours);
-        assert_eq!(me().judge(&BTreeMap::from([("team".into(), "x".into())])), Ownership::Unowned);
+        assert_eq!(
+            me().judge(&BTreeMap::from([("team".into(), "x".into())])),
+            Ownership::Unowned
+        );
 
-        let other_object = OwnerIdentity { uid: "u-2".into(), ..me() };
-        assert!(matches!(me().judge(&other_object.tags()), Ownership::Foreign { .. }));
+        let other_object = OwnerIdentity {
+            uid: "u-2".into(),
+            ..me()
+        };
+        assert!(matches!(
+            me().judge(&other_object.tags()),
+            Ownership::Foreign { .. }
+        ));
 
         // Same namespace/name and uid in another Kubernetes cluster is still someone else.
-        let other_cluster = OwnerIdentity { cluster_id: "c-2".into(), ..me() };
-        let Ownership::Foreign { owner } = me().judge(&other_cluster.tags()) else { panic!("not foreign") };
-        assert!(owner.contains("team/web") && owner.contains("c-2"), "{owner}");
+        let other_cluster = OwnerIdentity {
+            cluster_id: "c-2".into(),
+            ..me()
+        };
+        let Ownership::Foreign { owner } = me().judge(&other_cluster.tags()) else {
+            panic!("not foreign")
+        };
+        assert!(
+            owner.contains("team/web") && owner.contains("c-2"),
+            "{owner}"
+        );
     }
 
     #[test]
@@ -129,7 +165,10 @@ mod tests {
 
     #[test]
     fn operator_tags_win_over_spec_tags() {
-        let spec = vec![Tag { key: "team".into(), value: "payments".into() }];
+        let spec = vec![Tag {
+            key: "team".into(),
+            value: "payments".into(),
+        }];
         let tags = desired_tags(&spec, &me());
         assert_eq!(tags["team"], "payments");
         assert_eq!(tags[UID_TAG], "u-1");
@@ -153,7 +192,10 @@ mod tests {
         let changes = tag_changes(&current, &desired);
         assert_eq!(
             changes.set,
-            BTreeMap::from([("add".to_string(), "a".to_string()), ("change".to_string(), "new".to_string())])
+            BTreeMap::from([
+                ("add".to_string(), "a".to_string()),
+                ("change".to_string(), "new".to_string())
+            ])
         );
         assert_eq!(changes.remove, vec!["stray".to_string()]);
         assert!(tag_changes(&desired, &desired).is_empty());

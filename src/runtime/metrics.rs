@@ -48,11 +48,34 @@ impl Default for Metrics {
         let ecs_calls = Family::<CallLabels, Counter>::default();
         let leader = Gauge::<i64, AtomicI64>::default();
         registry.register("reconcile", "Reconciles by kind", reconciles.clone());
-        registry.register("reconcile_errors", "Failed reconciles by kind and error label", failures.clone());
-        registry.register("reconcile_duration_seconds", "Reconcile duration by kind", duration.clone());
-        registry.register("ecs_api_calls", "ECS API calls by operation and outcome", ecs_calls.clone());
-        registry.register("leader", "1 while this replica holds the leader lease", leader.clone());
-        Metrics { registry, reconciles, failures, duration, ecs_calls, leader }
+        registry.register(
+            "reconcile_errors",
+            "Failed reconciles by kind and error label",
+            failures.clone(),
+        );
+        registry.register(
+            "reconcile_duration_seconds",
+            "Reconcile duration by kind",
+            duration.clone(),
+        );
+        registry.register(
+            "ecs_api_calls",
+            "ECS API calls by operation and outcome",
+            ecs_calls.clone(),
+        );
+        registry.register(
+            "leader",
+            "1 while this replica holds the leader lease",
+            leader.clone(),
+        );
+        Metrics {
+            registry,
+            reconciles,
+            failures,
+            duration,
+            ecs_calls,
+            leader,
+        }
     }
 }
 
@@ -60,19 +83,32 @@ impl Metrics {
     /// Starts timing a reconcile; the measure is recorded when the guard drops.
     pub fn reconcile(&self, kind: &'static str) -> ReconcileTimer<'_> {
         self.reconciles.get_or_create(&KindLabels { kind }).inc();
-        ReconcileTimer { metrics: self, kind, start: Instant::now() }
+        ReconcileTimer {
+            metrics: self,
+            kind,
+            start: Instant::now(),
+        }
     }
 
     pub fn reconcile_failure(&self, kind: &'static str, error: &crate::Error) {
-        self.failures.get_or_create(&ErrorLabels { kind, error: error.label() }).inc();
+        self.failures
+            .get_or_create(&ErrorLabels {
+                kind,
+                error: error.label(),
+            })
+            .inc();
     }
 
     pub fn ecs_call(&self, operation: &'static str, outcome: &'static str) {
-        self.ecs_calls.get_or_create(&CallLabels { operation, outcome }).inc();
+        self.ecs_calls
+            .get_or_create(&CallLabels { operation, outcome })
+            .inc();
     }
 
     pub fn ecs_calls(&self, operation: &'static str, outcome: &'static str) -> u64 {
-        self.ecs_calls.get_or_create(&CallLabels { operation, outcome }).get()
+        self.ecs_calls
+            .get_or_create(&CallLabels { operation, outcome })
+            .get()
     }
 
     pub fn set_leader(&self, leader: bool) {
@@ -82,7 +118,8 @@ impl Metrics {
     /// Text exposition format.
     pub fn render(&self) -> String {
         let mut out = String::new();
-        prometheus_client::encoding::text::encode(&mut out, &self.registry).expect("writing to a String cannot fail");
+        prometheus_client::encoding::text::encode(&mut out, &self.registry)
+            .expect("writing to a String cannot fail");
         out
     }
 }
@@ -96,7 +133,10 @@ pub struct ReconcileTimer<'a> {
 impl Drop for ReconcileTimer<'_> {
     fn drop(&mut self) {
         let seconds = self.start.elapsed().as_secs_f64();
-        self.metrics.duration.get_or_create(&KindLabels { kind: self.kind }).observe(seconds);
+        self.metrics
+            .duration
+            .get_or_create(&KindLabels { kind: self.kind })
+            .observe(seconds);
     }
 }
 
@@ -112,10 +152,17 @@ mod tests {
         metrics.ecs_call("DescribeServices", "throttled");
         metrics.set_leader(true);
         let text = metrics.render();
-        assert!(text.contains(r#"ecs_operator_reconcile_total{kind="EcsCluster"} 1"#), "{text}");
-        assert!(text.contains(r#"ecs_operator_reconcile_errors_total{kind="EcsCluster",error="InvalidSpec"} 1"#));
+        assert!(
+            text.contains(r#"ecs_operator_reconcile_total{kind="EcsCluster"} 1"#),
+            "{text}"
+        );
+        assert!(text.contains(
+            r#"ecs_operator_reconcile_errors_total{kind="EcsCluster",error="InvalidSpec"} 1"#
+        ));
         assert!(text.contains(r#"ecs_operator_ecs_api_calls_total{operation="DescribeServices",outcome="throttled"} 1"#));
-        assert!(text.contains("ecs_operator_reconcile_duration_seconds_count{kind=\"EcsCluster\"} 1"));
+        assert!(
+            text.contains("ecs_operator_reconcile_duration_seconds_count{kind=\"EcsCluster\"} 1")
+        );
         assert!(text.contains("ecs_operator_leader 1"));
     }
 }

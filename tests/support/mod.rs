@@ -88,7 +88,10 @@ pub fn env() -> &'static LocalEnv {
             .stderr(Stdio::inherit())
             .status()
             .unwrap_or_else(|e| panic!("cannot run {}: {e}", script.display()));
-        assert!(status.success(), "`e2e/local-env up` failed ({status}); see its output above");
+        assert!(
+            status.success(),
+            "`e2e/local-env up` failed ({status}); see its output above"
+        );
         let out = Command::new(&script)
             .arg("env")
             .stdin(Stdio::null())

@@ -1,0 +1,211 @@
+//! The operator under test: started in-process against the local environment, scoped to one
+//! test's namespace, and helpers to wait for what it writes back.
+#![allow(dead_code)]
+
+use std::time::Duration;
+
+use ecs_operator::cli::RunArgs;
+use ecs_operator::operator::Operator;
+use ecs_operator::runtime::telemetry::LogFormat;
+use k8s_openapi::api::events::v1::Event;
+use k8s_openapi::apimachinery::pkg::apis::meta::v1::Condition;
+use kube::api::{Api, ListParams};
+use kube::{Client, Resource};
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+use tokio::sync::watch;
+use tokio::task::JoinHandle;
+
+use crate::support;
+
+/// How long a test waits for the operator to converge.
+pub const CONVERGE: Duration = Duration::from_secs(60);
+/// The resync period of the operator under test: short, so drift tests do not wait long.
+pub const TEST_RESYNC: Duration = Duration::from_secs(3);
+
+/// One operator instance watching one namespace. Stopped on drop.
+pub struct TestOperator {
+    stop: watch::Sender<bool>,
+    task: Option<JoinHandle<()>>,
+}
+
+impl TestOperator {
+    pub async fn start(client: &Client, namespace: &str) -> TestOperator {
+        let args = RunArgs {
+            namespaces: vec![namespace.to_string()],
+            resync_period: TEST_RESYNC,
+            concurrency: 4,
+            region: None,
+            admin_address: "127.0.0.1:0".parse().unwrap(),
+            log_level: "info".into(),
+            log_format: LogFormat::Text,
+            leader_election: false,
+            lease_name: "ecs-operator".into(),
+            lease_namespace: namespace.to_string(),
+            lease_duration: Duration::from_secs(15),
+        };
+        if std::env::var_os("RUST_LOG").is_some() {
+            ecs_operator::runtime::telemetry::init("info", LogFormat::Text);
+        }
+        let operator = Operator::new(client.clone(), support::sdk_config().await, &args)
+            .await
+            .expect("operator starts");
+        let (stop, shutdown) = watch::channel(false);
+        let task = tokio::spawn(async move { operator.run_controllers(&args, shutdown).await });
+        TestOperator {
+            stop,
+            task: Some(task),
+        }
+    }
+
+    /// Stops it and waits until in-flight reconciles are done (a "restart" is stop + start).
+    pub async fn stop(mut self) {
+        let _ = self.stop.send(true);
+        if let Some(task) = self.task.take() {
+            let _ = tokio::time::timeout(Duration::from_secs(30), task).await;
+        }
+    }
+}
+
+impl Drop for TestOperator {
+    fn drop(&mut self) {
+        let _ = self.stop.send(true);
+    }
+}
+
+/// A condition of any of the kinds, read through its JSON.
+pub fn condition<K: Serialize>(obj: &K, type_: &str) -> Option<Condition> {
+    let value = serde_json::to_value(obj).ok()?;
+    let conditions = value.pointer("/status/conditions")?.as_array()?.clone();
+    conditions
+        .into_iter()
+        .filter_map(|c| serde_json::from_value::<Condition>(c).ok())
+        .find(|c| c.type_ == type_)
+}
+
+/// Ready=True for the object's current generation.
+pub fn is_ready<K: Serialize + Resource>(obj: &K) -> bool {
+    condition(obj, "Ready")
+        .is_some_and(|c| c.status == "True" && c.observed_generation == obj.meta().generation)
+}
+
+/// Polls the object until `check` holds, or panics with the last state seen.
+pub async fn wait_for<K>(api: &Api<K>, name: &str, what: &str, check: impl Fn(&K) -> bool) -> K
+where
+    K: Resource + Clone + DeserializeOwned + std::fmt::Debug + Serialize,
+{
+    let deadline = tokio::time::Instant::now() + CONVERGE;
+    let mut last = None;
+    while tokio::time::Instant::now() < deadline {
+        if let Ok(obj) = api.get(name).await {
+            if check(&obj) {
+                return obj;
+            }
+            last = Some(obj);
+        }
+        tokio::time::sleep(Duration::from_millis(250)).await;
+    }
+    panic!(
+        "{name}: not {what} within {CONVERGE:?}; last seen status: {}",
+        last.and_then(|o| serde_json::to_value(o).ok())
+            .and_then(|v| v.get("status").cloned())
+            .unwrap_or_default()
+    );
+}
+
+/// Polls until `check` holds for a value produced by `probe` (ECS state, events...).
+pub async fn eventually<T: std::fmt::Debug, F, Fut>(
+    what: &str,
+    probe: F,
+    check: impl Fn(&T) -> bool,
+) -> T
+where
+    F: Fn() -> Fut,
+    Fut: Future<Output = T>,
+{
+    let deadline = tokio::time::Instant::now() + CONVERGE;
+    loop {
+        let value = probe().await;
+        if check(&value) {
+            return value;
+        }
+        if tokio::time::Instant::now() > deadline {
+            panic!("not {what} within {CONVERGE:?}; last: {value:?}");
+        }
+        tokio::time::sleep(Duration::from_millis(250)).await;
+    }
+}
+
+/// Waits until the object is gone from the API server (its finalizer removed).
+pub async fn wait_gone<K>(api: &Api<K>, name: &str)
+where
+    K: Resource + Clone + DeserializeOwned + std::fmt::Debug,
+{
+    let deadline = tokio::time::Instant::now() + CONVERGE;
+    while tokio::time::Instant::now() < deadline {
+        if matches!(api.get_opt(name).await, Ok(None)) {
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(250)).await;
+    }
+    panic!("{name} still exists after {CONVERGE:?}");
+}
+
+/// (type, reason, note) of the events on the object named `name` in `namespace`.
+pub async fn events(client: &Client, namespace: &str, name: &str) -> Vec<(String, String, String)> {
+    let api: Api<Event> = Api::namespaced(client.clone(), namespace);
+    let list = api.list(&ListParams::default()).await.expect("list events");
+    list.items
+        .into_iter()
+        .filter(|e| e.regarding.as_ref().and_then(|r| r.name.as_deref()) == Some(name))
+        .map(|e| {
+            (
+                e.type_.unwrap_or_default(),
+                e.reason.unwrap_or_default(),
+                e.note.unwrap_or_default(),
+            )
+        })
+        .collect()
+}
+
+/// The reasons of the events on an object.
+pub async fn event_reasons(client: &Client, namespace: &str, name: &str) -> Vec<String> {
+    events(client, namespace, name)
+        .await
+        .into_iter()
+        .map(|(_, reason, _)| reason)
+        .collect()
+}
+
+/// The tags of an ECS resource, as a map.
+pub async fn ecs_tags(arn: &str) -> std::collections::BTreeMap<String, String> {
+    let output = support::ecs_client()
+        .list_tags_for_resource()
+        .resource_arn(arn)
+        .send()
+        .await
+        .expect("list tags");
+    output
+        .tags()
+        .iter()
+        .map(|t| {
+            (
+                t.key().unwrap_or_default().to_string(),
+                t.value().unwrap_or_default().to_string(),
+            )
+        })
+        .collect()
+}
+
+/// Admin client, CRDs installed, and a fresh namespace.
+pub async fn setup(prefix: &str) -> (Client, String) {
+    let client = support::kube_client().await;
+    support::install_crds(&client).await;
+    let namespace = support::test_namespace(&client, prefix).await;
+    (client, namespace)
+}
+
+/// Parses a YAML/JSON manifest into a typed object.
+pub fn manifest<K: DeserializeOwned>(value: serde_json::Value) -> K {
+    serde_json::from_value(value).expect("valid manifest")
+}

@@ -1,0 +1,4 @@
+//! EcsService against the local environment.
+
+mod harness;
+mod support;
