@@ -968,16 +968,10 @@ const CPU_FORMAT: &str = "^([0-9]+|[0-9]*[.]?[0-9]+ ?[vV][cC][pP][uU])$";
 const MEMORY_FORMAT: &str = "^([0-9]+|[0-9]*[.]?[0-9]+ ?[gG][bB])$";
 
 /// CEL: the task cpu in CPU units. Only valid where `self.cpu` matches CPU_FORMAT.
-fn cel_cpu_units() -> String {
-    "(self.cpu.matches('^[0-9]+$') ? int(self.cpu) : int(double(self.cpu.lowerAscii().replace('vcpu', '').trim()) * 1024.0))"
-        .to_string()
-}
+const CEL_CPU_UNITS: &str = "(self.cpu.matches('^[0-9]+$') ? int(self.cpu) : int(double(self.cpu.lowerAscii().replace('vcpu', '').trim()) * 1024.0))";
 
 /// CEL: the task memory in MiB. Only valid where `self.memory` matches MEMORY_FORMAT.
-fn cel_memory_mib() -> String {
-    "(self.memory.matches('^[0-9]+$') ? int(self.memory) : int(double(self.memory.lowerAscii().replace('gb', '').trim()) * 1024.0))"
-        .to_string()
-}
+const CEL_MEMORY_MIB: &str = "(self.memory.matches('^[0-9]+$') ? int(self.memory) : int(double(self.memory.lowerAscii().replace('gb', '').trim()) * 1024.0))";
 
 /// CEL: the spec requires Fargate compatibility.
 const CEL_REQUIRES_FARGATE: &str =
@@ -1088,21 +1082,21 @@ fn fargate_cpu_rule() -> Rule {
         .iter()
         .map(|(cpu, _)| cpu.to_string())
         .collect();
-    Rule::new(format!("!({}) || {} in [{}]", cel_fargate_sized(), cel_cpu_units(), cpus.join(", ")))
+    Rule::new(format!("!({}) || {} in [{}]", cel_fargate_sized(), CEL_CPU_UNITS, cpus.join(", ")))
         .field_path(".cpu")
         .message("a Fargate task's cpu is 256, 512, 1024, 2048, 4096, 8192 or 16384 CPU units (.25, .5, 1, 2, 4, 8 or 16 vCPU)")
 }
 
 fn fargate_memory_rule() -> Rule {
-    let cpu = cel_cpu_units();
-    let memory = cel_memory_mib();
+    let cpu = CEL_CPU_UNITS;
+    let memory = CEL_MEMORY_MIB;
     // Nested conditionals: an unknown cpu passes here (fargate_cpu_rule reports it).
     let mut valid = "true".to_string();
     let mut allowed = "'(see cpu)'".to_string();
     for (units, memory_range) in FARGATE_SIZES.iter().rev() {
         valid = format!(
             "({cpu} == {units} ? ({}) : {valid})",
-            memory_range.cel_condition(&memory)
+            memory_range.cel_condition(memory)
         );
         allowed = format!(
             "({cpu} == {units} ? '{}' : {allowed})",

@@ -163,6 +163,22 @@ fn is_ready(conditions: Option<&[Condition]>) -> bool {
         .is_some_and(|c| c.status == "True")
 }
 
+/// " (Reason: message)" of a dependency's Ready condition when it is not True, for the message of
+/// DependencyNotReady.
+fn why_not_ready(conditions: Option<&[Condition]>) -> String {
+    conditions
+        .and_then(|c| conditions::find(c, conditions::READY))
+        .filter(|c| c.status != "True")
+        .map(|c| {
+            if c.message.is_empty() {
+                format!(" ({})", c.reason)
+            } else {
+                format!(" ({}: {})", c.reason, c.message)
+            }
+        })
+        .unwrap_or_default()
+}
+
 pub async fn run(
     ctx: Arc<Context>,
     controller: Controller<EcsService>,
@@ -212,11 +228,14 @@ async fn resolve_cluster(ctx: &Context, obj: &EcsService) -> Result<String> {
             "EcsCluster {name} does not exist yet"
         )));
     };
+    let why = why_not_ready(cluster.status.as_ref().map(|s| &s.conditions[..]));
     cluster
         .status
         .filter(|s| s.status.as_deref() == Some("ACTIVE"))
         .and_then(|s| s.cluster_arn)
-        .ok_or_else(|| Error::DependencyNotReady(format!("EcsCluster {name} is not Ready yet")))
+        .ok_or_else(|| {
+            Error::DependencyNotReady(format!("EcsCluster {name} is not Ready yet{why}"))
+        })
 }
 
 /// The task definition ARN the service should run: the newest revision registered for its

@@ -28,8 +28,6 @@ use crate::{Error, Result};
 
 /// DeleteTaskDefinitions takes at most 10 revisions per call.
 const DELETE_BATCH: usize = 10;
-/// Revisions kept when spec.revisionHistoryLimit is not set.
-pub const DEFAULT_REVISION_HISTORY_LIMIT: usize = 10;
 
 impl ObjectStatus for EcsTaskDefinitionStatus {
     fn conditions(&self) -> &[Condition] {
@@ -317,10 +315,7 @@ async fn prune(
     family: &str,
     current_arn: &str,
 ) -> Result<()> {
-    let limit = obj
-        .spec
-        .revision_history_limit
-        .map_or(DEFAULT_REVISION_HISTORY_LIMIT, |l| l.max(1) as usize);
+    let limit = obj.spec.revision_history_limit_or_default();
     let active = list_revisions(ctx, region, family, TaskDefinitionStatus::Active).await?;
     if active.len() <= limit {
         return Ok(());

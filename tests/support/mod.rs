@@ -77,33 +77,42 @@ fn local_env_script() -> PathBuf {
 /// Blocking on purpose: the first caller runs `e2e/local-env up` (possibly a long first build
 /// whose progress goes to stderr), the others wait for it.
 pub fn env() -> &'static LocalEnv {
-    static ENV: OnceLock<LocalEnv> = OnceLock::new();
-    ENV.get_or_init(|| {
-        install_crypto_provider();
-        let script = local_env_script();
-        let status = Command::new(&script)
-            .arg("up")
-            .stdin(Stdio::null())
-            .stdout(Stdio::inherit())
-            .stderr(Stdio::inherit())
-            .status()
-            .unwrap_or_else(|e| panic!("cannot run {}: {e}", script.display()));
-        assert!(
-            status.success(),
+    // A failure is remembered too: the other tests of the binary fail at once with the same
+    // message instead of each trying `up` (and maybe a long build) again.
+    static ENV: OnceLock<Result<LocalEnv, String>> = OnceLock::new();
+    match ENV.get_or_init(start_local_env) {
+        Ok(env) => env,
+        Err(message) => panic!("{message}"),
+    }
+}
+
+fn start_local_env() -> Result<LocalEnv, String> {
+    install_crypto_provider();
+    let script = local_env_script();
+    let status = Command::new(&script)
+        .arg("up")
+        .stdin(Stdio::null())
+        .stdout(Stdio::inherit())
+        .stderr(Stdio::inherit())
+        .status()
+        .map_err(|e| format!("cannot run {}: {e}", script.display()))?;
+    if !status.success() {
+        return Err(format!(
             "`e2e/local-env up` failed ({status}); see its output above"
-        );
-        let out = Command::new(&script)
-            .arg("env")
-            .stdin(Stdio::null())
-            .output()
-            .unwrap_or_else(|e| panic!("cannot run {}: {e}", script.display()));
-        assert!(
-            out.status.success(),
+        ));
+    }
+    let out = Command::new(&script)
+        .arg("env")
+        .stdin(Stdio::null())
+        .output()
+        .map_err(|e| format!("cannot run {}: {e}", script.display()))?;
+    if !out.status.success() {
+        return Err(format!(
             "`e2e/local-env env` failed: {}",
             String::from_utf8_lossy(&out.stderr)
-        );
-        parse_env(&String::from_utf8_lossy(&out.stdout))
-    })
+        ));
+    }
+    Ok(parse_env(&String::from_utf8_lossy(&out.stdout)))
 }
 
 /// Parses the `export NAME='value'` lines that `e2e/local-env env` prints.
