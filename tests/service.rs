@@ -27,7 +27,8 @@ use harness::{
     TEST_RESYNC, TestOperator, condition, ecs_tags, eventually, is_ready, manifest, setup,
     wait_for, wait_gone,
 };
-use kube::api::{Api, DeleteParams, Patch, PatchParams, PostParams};
+use k8s_openapi::api::events::v1::Event;
+use kube::api::{Api, DeleteParams, ListParams, Patch, PatchParams, PostParams};
 use kube::{Client, ResourceExt};
 use serde_json::json;
 use tokio::sync::watch;
@@ -279,21 +280,66 @@ fn status_of(obj: &EcsService) -> ecs_operator::api::EcsServiceStatus {
     obj.status.clone().unwrap_or_default()
 }
 
-async fn warnings(client: &Client, ns: &str, name: &str) -> Vec<(String, String, String)> {
-    harness::events(client, ns, name)
-        .await
+/// One event on an EcsService: type, reason, note, and how often it occurred (the operator's
+/// event recorder folds a repeated reason into one Event with a series count, keeping its first
+/// note).
+#[derive(Debug)]
+struct Seen {
+    type_: String,
+    reason: String,
+    note: String,
+    count: i32,
+}
+
+async fn service_events(client: &Client, ns: &str, name: &str) -> Vec<Seen> {
+    let api: Api<Event> = Api::namespaced(client.clone(), ns);
+    let list = api.list(&ListParams::default()).await.expect("list events");
+    list.items
         .into_iter()
-        .filter(|(t, _, _)| t == "Warning")
+        .filter(|e| {
+            e.regarding.as_ref().is_some_and(|r| {
+                r.kind.as_deref() == Some("EcsService") && r.name.as_deref() == Some(name)
+            })
+        })
+        .map(|e| Seen {
+            count: e.series.as_ref().map_or(1, |s| s.count),
+            type_: e.type_.unwrap_or_default(),
+            reason: e.reason.unwrap_or_default(),
+            note: e.note.unwrap_or_default(),
+        })
+        .collect()
+}
+
+async fn warnings(client: &Client, ns: &str, name: &str) -> Vec<Seen> {
+    let events = service_events(client, ns, name).await;
+    events
+        .into_iter()
+        .filter(|e| e.type_ == "Warning")
         .collect()
 }
 
 async fn notes_with_reason(client: &Client, ns: &str, name: &str, reason: &str) -> Vec<String> {
-    harness::events(client, ns, name)
-        .await
+    let events = service_events(client, ns, name).await;
+    events
         .into_iter()
-        .filter(|(_, r, _)| r == reason)
-        .map(|(_, _, note)| note)
+        .filter(|e| e.reason == reason)
+        .map(|e| e.note)
         .collect()
+}
+
+/// How many times an event of `reason` was published on the EcsService.
+async fn occurrences(client: &Client, ns: &str, name: &str, reason: &str) -> i32 {
+    let events = service_events(client, ns, name).await;
+    events
+        .iter()
+        .filter(|e| e.reason == reason)
+        .map(|e| e.count)
+        .sum()
+}
+
+async fn reasons(client: &Client, ns: &str, name: &str) -> Vec<String> {
+    let events = service_events(client, ns, name).await;
+    events.into_iter().map(|e| e.reason).collect()
 }
 
 async fn annotate(api: &Api<EcsService>, name: &str, key: &str, value: &str) {
@@ -329,14 +375,14 @@ async fn lifecycle_round_trips_the_spec_and_delete_scales_down_then_lets_the_clu
     definitions
         .create(
             &PostParams::default(),
-            &task_definition_object("web", &family, "nginx:1.27"),
+            &task_definition_object("app", &family, "nginx:1.27"),
         )
         .await
         .unwrap();
     let spec = json!({
         "serviceName": service_name,
         "clusterRef": {"name": "prod"},
-        "taskDefinitionRef": {"name": "web"},
+        "taskDefinitionRef": {"name": "app"},
         "desiredCount": 1,
         "launchType": "FARGATE",
         "platformVersion": "1.4.0",
@@ -365,7 +411,7 @@ async fn lifecycle_round_trips_the_spec_and_delete_scales_down_then_lets_the_clu
 
     // Ready: ACTIVE, the primary deployment COMPLETED with runningCount == desiredCount.
     let obj = wait_for(&api, "web", "Ready", is_ready).await;
-    let td = wait_for(&definitions, "web", "Ready", is_ready).await;
+    let td = wait_for(&definitions, "app", "Ready", is_ready).await;
     let td_arn = td.status.unwrap().task_definition_arn.unwrap();
     let status = status_of(&obj);
     assert!(obj.finalizers().contains(&FINALIZER.to_string()));
@@ -392,7 +438,7 @@ async fn lifecycle_round_trips_the_spec_and_delete_scales_down_then_lets_the_clu
         Some("COMPLETED")
     );
     assert!(
-        harness::event_reasons(&client, &ns, "web")
+        reasons(&client, &ns, "web")
             .await
             .contains(&"Created".to_string())
     );
@@ -413,8 +459,8 @@ async fn lifecycle_round_trips_the_spec_and_delete_scales_down_then_lets_the_clu
         .network_configuration()
         .and_then(|n| n.awsvpc_configuration())
         .expect("awsvpc configuration");
-    assert_eq!(vpc.subnets(), [subnet.clone()]);
-    assert_eq!(vpc.security_groups(), [security_group.clone()]);
+    assert_eq!(vpc.subnets(), std::slice::from_ref(&subnet));
+    assert_eq!(vpc.security_groups(), std::slice::from_ref(&security_group));
     assert_eq!(vpc.assign_public_ip().map(|a| a.as_str()), Some("DISABLED"));
     let lb = &ecs.load_balancers()[0];
     assert_eq!(
@@ -510,7 +556,7 @@ async fn lifecycle_round_trips_the_spec_and_delete_scales_down_then_lets_the_clu
     assert!(
         updated
             .iter()
-            .any(|n| n.contains("healthCheckGracePeriodSeconds")),
+            .any(|n| n.contains("generation 2") && n.contains("loadBalancers")),
         "{updated:?}"
     );
     assert!(warnings(&client, &ns, "web").await.is_empty());
@@ -538,11 +584,11 @@ async fn lifecycle_round_trips_the_spec_and_delete_scales_down_then_lets_the_clu
         .await
         .unwrap();
     definitions
-        .delete("web", &DeleteParams::default())
+        .delete("app", &DeleteParams::default())
         .await
         .unwrap();
     wait_gone(&clusters, "prod").await;
-    wait_gone(&definitions, "web").await;
+    wait_gone(&definitions, "app").await;
     let output = support::ecs_client()
         .describe_clusters()
         .clusters(&cluster_name)
@@ -571,11 +617,11 @@ async fn a_new_revision_is_followed_within_seconds_through_the_watch_not_the_res
     definitions
         .create(
             &PostParams::default(),
-            &task_definition_object("web", &family, "app:1"),
+            &task_definition_object("app", &family, "app:1"),
         )
         .await
         .unwrap();
-    let spec = json!({"clusterRef": {"name": "prod"}, "taskDefinitionRef": {"name": "web"}});
+    let spec = json!({"clusterRef": {"name": "prod"}, "taskDefinitionRef": {"name": "app"}});
     api.create(&PostParams::default(), &service_object("web", spec))
         .await
         .unwrap();
@@ -592,7 +638,7 @@ async fn a_new_revision_is_followed_within_seconds_through_the_watch_not_the_res
     let started = Instant::now();
     let patch = json!({"spec": {"containerDefinitions": [{"name": "web", "image": "app:2"}]}});
     definitions
-        .patch("web", &PatchParams::default(), &Patch::Merge(&patch))
+        .patch("app", &PatchParams::default(), &Patch::Merge(&patch))
         .await
         .unwrap();
     let ecs = eventually(
@@ -662,7 +708,7 @@ async fn dependencies_are_awaited_without_warnings_and_followed_the_moment_they_
     let (cluster_name, family) = (support::unique_name("later"), support::unique_name("later"));
 
     // The service first, its cluster and task definition not there yet.
-    let spec = json!({"clusterRef": {"name": "prod"}, "taskDefinitionRef": {"name": "web"}, "desiredCount": 1});
+    let spec = json!({"clusterRef": {"name": "prod"}, "taskDefinitionRef": {"name": "app"}, "desiredCount": 1});
     api.create(&PostParams::default(), &service_object("web", spec))
         .await
         .unwrap();
@@ -684,11 +730,11 @@ async fn dependencies_are_awaited_without_warnings_and_followed_the_moment_they_
     definitions
         .create(
             &PostParams::default(),
-            &task_definition_object("web", &family, "app:1"),
+            &task_definition_object("app", &family, "app:1"),
         )
         .await
         .unwrap();
-    wait_for(&definitions, "web", "Ready", is_ready).await;
+    wait_for(&definitions, "app", "Ready", is_ready).await;
     tokio::time::sleep(TEST_RESYNC * 2).await;
     let obj = api.get("web").await.unwrap();
     assert_eq!(ready_reason(&obj), "DependencyNotReady");
@@ -774,9 +820,7 @@ async fn existing_services_are_adopted_only_when_asked_and_never_taken_from_anot
     assert_eq!(ready_reason(&obj), "OwnershipConflict");
     let warnings = warnings(&client, &ns, "legacy").await;
     assert!(
-        warnings
-            .iter()
-            .any(|(_, reason, _)| reason == "OwnershipConflict"),
+        warnings.iter().any(|e| e.reason == "OwnershipConflict"),
         "{warnings:?}"
     );
     assert!(
@@ -791,7 +835,7 @@ async fn existing_services_are_adopted_only_when_asked_and_never_taken_from_anot
     assert_eq!(tags[OWNER_TAG], format!("{ns}/legacy"));
     assert_eq!(tags[UID_TAG], obj.uid().unwrap());
     assert!(
-        harness::event_reasons(&client, &ns, "legacy")
+        reasons(&client, &ns, "legacy")
             .await
             .contains(&"Adopted".to_string())
     );
@@ -986,15 +1030,12 @@ async fn the_restart_annotation_forces_exactly_one_deployment_per_change() {
         second
     );
     assert_eq!(operator.calls("UpdateService"), 1);
-    let forced = notes_with_reason(&client, &ns, "web", "Updated").await;
-    assert_eq!(
-        forced
-            .iter()
-            .filter(|n| n.contains("forced a new deployment"))
-            .count(),
-        1,
-        "{forced:?}"
+    let updated = notes_with_reason(&client, &ns, "web", "Updated").await;
+    assert!(
+        updated[0].contains("forced a new deployment"),
+        "{updated:?}"
     );
+    assert_eq!(occurrences(&client, &ns, "web", "Updated").await, 1);
 
     // A new value: one more.
     annotate(&api, "web", RESTARTED_AT_ANNOTATION, "2025-01-02T10:00:00Z").await;
@@ -1006,6 +1047,12 @@ async fn the_restart_annotation_forces_exactly_one_deployment_per_change() {
     .await;
     tokio::time::sleep(TEST_RESYNC * 2).await;
     assert_eq!(operator.calls("UpdateService"), 2);
+    eventually(
+        "two Updated events",
+        || occurrences(&client, &ns, "web", "Updated"),
+        |n| *n == 2,
+    )
+    .await;
 }
 
 #[tokio::test]
@@ -1126,13 +1173,14 @@ async fn drift_in_ecs_is_corrected() {
         },
     )
     .await;
-    let corrected = notes_with_reason(&client, &ns, "web", "DriftCorrected").await;
-    assert!(
-        corrected
-            .iter()
-            .any(|n| n.contains("taskDefinition") && n.contains(&other)),
-        "{corrected:?}"
-    );
+    // One event per correction. (The event recorder folds a repeated reason into the first
+    // event's series, so this one's note is not visible while that series lasts.)
+    eventually(
+        "a second DriftCorrected event",
+        || occurrences(&client, &ns, "web", "DriftCorrected"),
+        |n| *n == 2,
+    )
+    .await;
 
     // Tags too: a changed value and a stray tag.
     support::ecs_client()
@@ -1160,6 +1208,12 @@ async fn drift_in_ecs_is_corrected() {
     )
     .await;
     assert_eq!(tags[OWNER_TAG], format!("{ns}/web"));
+    eventually(
+        "a third DriftCorrected event",
+        || occurrences(&client, &ns, "web", "DriftCorrected"),
+        |n| *n == 3,
+    )
+    .await;
     let obj = wait_for(&api, "web", "Ready", is_ready).await;
     assert_eq!(
         status_of(&obj).task_definition_arn.as_deref(),
@@ -1190,11 +1244,11 @@ async fn a_cluster_delete_waits_for_its_services() {
     definitions
         .create(
             &PostParams::default(),
-            &task_definition_object("web", &family, "app:1"),
+            &task_definition_object("app", &family, "app:1"),
         )
         .await
         .unwrap();
-    let spec = json!({"clusterRef": {"name": "prod"}, "taskDefinitionRef": {"name": "web"}, "desiredCount": 1});
+    let spec = json!({"clusterRef": {"name": "prod"}, "taskDefinitionRef": {"name": "app"}, "desiredCount": 1});
     api.create(&PostParams::default(), &service_object("web", spec))
         .await
         .unwrap();

@@ -22,8 +22,10 @@ use super::common::{CapacityProviderStrategyItem, DeletionPolicy, Tag};
     printcolumn(name = "Services", type_ = "integer", json_path = ".status.activeServicesCount"),
     printcolumn(name = "Running", type_ = "integer", json_path = ".status.runningTasksCount"),
     printcolumn(name = "Age", type_ = "date", json_path = ".metadata.creationTimestamp"),
-    validation = Rule::new("!has(oldSelf.spec.clusterName) && !has(self.spec.clusterName) || has(oldSelf.spec.clusterName) && has(self.spec.clusterName) && self.spec.clusterName == oldSelf.spec.clusterName").message("spec.clusterName is immutable: ECS cannot rename a cluster; create a new EcsCluster instead"),
-    validation = Rule::new("!has(oldSelf.spec.region) && !has(self.spec.region) || has(oldSelf.spec.region) && has(self.spec.region) && self.spec.region == oldSelf.spec.region").message("spec.region is immutable: an ECS cluster cannot move between regions")
+    // Immutable. clusterName compares the effective ECS name, so spelling out the default
+    // (metadata.name) is no change.
+    validation = Rule::new("(has(self.spec.clusterName) ? self.spec.clusterName : self.metadata.name) == (has(oldSelf.spec.clusterName) ? oldSelf.spec.clusterName : oldSelf.metadata.name)").message("spec.clusterName is immutable: ECS cannot rename a cluster; create a new EcsCluster instead").field_path(".spec.clusterName"),
+    validation = Rule::new("!has(oldSelf.spec.region) && !has(self.spec.region) || has(oldSelf.spec.region) && has(self.spec.region) && self.spec.region == oldSelf.spec.region").message("spec.region is immutable: an ECS cluster cannot move between regions").field_path(".spec.region")
 )]
 #[serde(rename_all = "camelCase")]
 pub struct EcsClusterSpec {
@@ -49,7 +51,10 @@ pub struct EcsClusterSpec {
     /// strategy. Each provider must be listed in capacityProviders.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     #[schemars(length(max = 20))]
-    #[x_kube(merge_strategy = ListMerge::Map(vec!["capacityProvider".into()]))]
+    #[x_kube(
+        merge_strategy = ListMerge::Map(vec!["capacityProvider".into()]),
+        validation = Rule::new("self.filter(i, has(i.base) && i.base > 0).size() <= 1").message("only one defaultCapacityProviderStrategy entry may set a base greater than 0")
+    )]
     pub default_capacity_provider_strategy: Vec<CapacityProviderStrategyItem>,
 
     /// Execute command (ECS Exec) and managed storage configuration.

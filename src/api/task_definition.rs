@@ -34,8 +34,10 @@ pub const MAX_CONTAINERS: usize = 10;
     printcolumn(name = "Family", type_ = "string", json_path = ".status.family", description = "ECS task definition family"),
     printcolumn(name = "Revision", type_ = "integer", json_path = ".status.revision", description = "Newest revision registered for this spec"),
     printcolumn(name = "Age", type_ = "date", json_path = ".metadata.creationTimestamp"),
-    validation = Rule::new("!has(oldSelf.spec.family) && !has(self.spec.family) || has(oldSelf.spec.family) && has(self.spec.family) && self.spec.family == oldSelf.spec.family").message("spec.family is immutable: ECS cannot rename a task definition family; create a new EcsTaskDefinition instead"),
-    validation = Rule::new("!has(oldSelf.spec.region) && !has(self.spec.region) || has(oldSelf.spec.region) && has(self.spec.region) && self.spec.region == oldSelf.spec.region").message("spec.region is immutable: a task definition family cannot move between regions; create a new EcsTaskDefinition instead")
+    // Immutable. family compares the effective ECS family, so spelling out the default
+    // (metadata.name) is no change.
+    validation = Rule::new("(has(self.spec.family) ? self.spec.family : self.metadata.name) == (has(oldSelf.spec.family) ? oldSelf.spec.family : oldSelf.metadata.name)").message("spec.family is immutable: ECS cannot rename a task definition family; create a new EcsTaskDefinition instead").field_path(".spec.family"),
+    validation = Rule::new("!has(oldSelf.spec.region) && !has(self.spec.region) || has(oldSelf.spec.region) && has(self.spec.region) && self.spec.region == oldSelf.spec.region").message("spec.region is immutable: a task definition family cannot move between regions; create a new EcsTaskDefinition instead").field_path(".spec.region")
 )]
 #[x_kube(
     validation = fargate_network_mode_rule(),
@@ -1180,7 +1182,7 @@ mod tests {
         assert!(
             root_rules
                 .iter()
-                .any(|rule| rule.contains("self.spec.family == oldSelf.spec.family"))
+                .any(|rule| rule.contains("self.spec.family : self.metadata.name) == (has(oldSelf.spec.family) ? oldSelf.spec.family : oldSelf.metadata.name)"))
         );
         assert!(
             root_rules

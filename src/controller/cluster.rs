@@ -5,16 +5,14 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use aws_sdk_ecs::types::{Cluster, ClusterField};
-use futures::StreamExt;
-use k8s_openapi::apimachinery::pkg::apis::meta::v1::Condition;
 use kube::api::Api;
 use kube::runtime::controller::{Action, Controller};
 use kube::runtime::events::EventType;
-use kube::runtime::reflector::{self, Store};
-use kube::runtime::{WatchStreamExt, watcher};
+use kube::runtime::reflector::Store;
+use kube::runtime::watcher;
 use kube::{Resource, ResourceExt};
 
-use super::{Applied, Cleanup, Context, Managed, ObjectStatus, drive, wants_adoption};
+use super::{Applied, Cleanup, Context, Managed, drive, wants_adoption};
 use crate::api::{DeletionPolicy, EcsCluster, EcsClusterStatus};
 use crate::error::EcsErrorClass;
 use crate::mapping::cluster as mapping;
@@ -22,20 +20,7 @@ use crate::mapping::conditions::Health;
 use crate::mapping::tags::{self, Ownership};
 use crate::{Error, Result};
 
-impl ObjectStatus for EcsClusterStatus {
-    fn conditions(&self) -> &[Condition] {
-        &self.conditions
-    }
-
-    fn set_conditions(&mut self, conditions: Vec<Condition>, generation: Option<i64>) {
-        self.conditions = conditions;
-        self.observed_generation = generation;
-    }
-
-    fn observed_generation(&self) -> Option<i64> {
-        self.observed_generation
-    }
-}
+super::object_status!(EcsClusterStatus);
 
 impl Managed for EcsCluster {
     type Status = EcsClusterStatus;
@@ -64,18 +49,12 @@ pub fn error_policy(obj: Arc<EcsCluster>, error: &Error, ctx: Arc<Context>) -> A
     super::backoff_on_error(obj.as_ref(), error, &ctx, EcsCluster::KIND)
 }
 
-/// The controller, ready to run; its store serves readiness and the service controller.
+/// The controller, ready to run; its store serves readiness.
 pub fn controller(
     api: Api<EcsCluster>,
     config: watcher::Config,
 ) -> (Controller<EcsCluster>, Store<EcsCluster>) {
-    let (reader, writer) = reflector::store();
-    let stream = watcher(api, config)
-        .default_backoff()
-        .reflect(writer)
-        .applied_objects()
-        .predicate_filter(super::relevant_change(), Default::default());
-    (Controller::for_stream(stream, reader.clone()), reader)
+    super::watched(api, config)
 }
 
 async fn apply(obj: Arc<EcsCluster>, ctx: Arc<Context>) -> Result<Applied<EcsClusterStatus>> {
@@ -331,23 +310,21 @@ async fn cleanup(obj: Arc<EcsCluster>, ctx: Arc<Context>) -> Result<Cleanup> {
     }
 }
 
-/// Runs the controller until shutdown.
 pub async fn run(
     ctx: Arc<Context>,
     controller: Controller<EcsCluster>,
     concurrency: u16,
     shutdown: impl Future<Output = ()> + Send + Sync + 'static,
 ) {
-    controller
-        .with_config(kube::runtime::controller::Config::default().concurrency(concurrency))
-        .graceful_shutdown_on(shutdown)
-        .run(reconcile, error_policy, ctx)
-        .for_each(|result| async move {
-            if let Err(error) = result {
-                tracing::debug!(%error, "EcsCluster reconcile ended with an error");
-            }
-        })
-        .await;
+    super::run(
+        ctx,
+        controller,
+        concurrency,
+        shutdown,
+        reconcile,
+        error_policy,
+    )
+    .await;
 }
 
 /// Used by `kubectl get` style messages and tests.

@@ -10,14 +10,17 @@ use std::fmt::Debug;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
+use futures::StreamExt;
 use k8s_openapi::NamespaceResourceScope;
 use k8s_openapi::api::core::v1::Namespace;
 use k8s_openapi::jiff::Timestamp;
 use kube::api::{Api, Patch, PatchParams};
-use kube::runtime::controller::Action;
+use kube::runtime::controller::{Action, Controller};
 use kube::runtime::events::{Event, EventType, Recorder, Reporter};
 use kube::runtime::predicates;
+use kube::runtime::reflector;
 use kube::runtime::utils::Predicate;
+use kube::runtime::{WatchStreamExt, watcher};
 use kube::{Resource, ResourceExt};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
@@ -321,6 +324,31 @@ pub trait ObjectStatus: Serialize + PartialEq + Clone + Default + Send + Sync {
     fn observed_generation(&self) -> Option<i64>;
 }
 
+/// Implements [`ObjectStatus`] for a status struct with `conditions` and `observed_generation`.
+macro_rules! object_status {
+    ($status:ty) => {
+        impl $crate::controller::ObjectStatus for $status {
+            fn conditions(&self) -> &[k8s_openapi::apimachinery::pkg::apis::meta::v1::Condition] {
+                &self.conditions
+            }
+
+            fn set_conditions(
+                &mut self,
+                conditions: Vec<k8s_openapi::apimachinery::pkg::apis::meta::v1::Condition>,
+                generation: Option<i64>,
+            ) {
+                self.conditions = conditions;
+                self.observed_generation = generation;
+            }
+
+            fn observed_generation(&self) -> Option<i64> {
+                self.observed_generation
+            }
+        }
+    };
+}
+pub(crate) use object_status;
+
 /// A kind this operator reconciles.
 pub trait Managed:
     Resource<DynamicType = (), Scope = NamespaceResourceScope>
@@ -500,4 +528,42 @@ pub async fn announce_changes<K: Managed>(ctx: &Context, obj: &K, what: &str, fi
         format!("{verb} {what}: {}", fields.join(", ")),
     )
     .await;
+}
+
+/// The main watch of a kind: cached in a store (for readiness and cross-references) and
+/// filtered to the changes worth a reconcile.
+pub fn watched<K: Managed>(api: Api<K>, config: watcher::Config) -> (Controller<K>, Store<K>) {
+    let (reader, writer) = reflector::store();
+    let stream = watcher(api, config)
+        .default_backoff()
+        .reflect(writer)
+        .applied_objects()
+        .predicate_filter(relevant_change(), Default::default());
+    (Controller::for_stream(stream, reader.clone()), reader)
+}
+
+/// Runs a kind's controller until shutdown, letting in-flight reconciles finish.
+pub async fn run<K, R, RF, E>(
+    ctx: Arc<Context>,
+    controller: Controller<K>,
+    concurrency: u16,
+    shutdown: impl Future<Output = ()> + Send + Sync + 'static,
+    reconcile: R,
+    error_policy: E,
+) where
+    K: Managed,
+    R: FnMut(Arc<K>, Arc<Context>) -> RF,
+    RF: Future<Output = Result<Action>> + Send + 'static,
+    E: Fn(Arc<K>, &Error, Arc<Context>) -> Action,
+{
+    controller
+        .with_config(kube::runtime::controller::Config::default().concurrency(concurrency))
+        .graceful_shutdown_on(shutdown)
+        .run(reconcile, error_policy, ctx)
+        .for_each(|result| async move {
+            if let Err(error) = result {
+                tracing::debug!(kind = K::KIND, %error, "reconcile ended with an error");
+            }
+        })
+        .await;
 }

@@ -295,7 +295,7 @@ async fn apply(obj: Arc<EcsService>, ctx: Arc<Context>) -> Result<Applied<EcsSer
     let identity = ctx.identity(obj.as_ref());
     let desired_tags = tags::desired_tags(&obj.spec.tags, &identity);
     let client = ctx.ecs.client(&region);
-    let old_status = obj.status.clone().unwrap_or_default();
+    let old_status = bookkeeping(&ctx, &obj).await?;
     let restarted_at = obj.annotations().get(RESTARTED_AT_ANNOTATION).cloned();
     let mut applied_generation = old_status.applied_generation;
     let mut last_restarted_at = old_status.last_restarted_at.clone();
@@ -384,6 +384,7 @@ async fn apply(obj: Arc<EcsService>, ctx: Arc<Context>) -> Result<Applied<EcsSer
                 &target,
                 current,
                 &desired_tags,
+                &old_status,
                 restarted_at.as_deref(),
             )
             .await?;
@@ -435,6 +436,20 @@ async fn apply(obj: Arc<EcsService>, ctx: Arc<Context>) -> Result<Applied<EcsSer
     })
 }
 
+/// The status as the API server has it now, for what must happen exactly once (sending a spec
+/// change, a forced deployment, mirroring an ECS event). The cache a reconcile starts from can
+/// lag behind this operator's own last status write (a reconcile queued while the previous one
+/// ran): decisions taken from it would repeat those actions, and writing its bookkeeping back
+/// would undo them.
+async fn bookkeeping(ctx: &Context, obj: &EcsService) -> Result<EcsServiceStatus> {
+    let api = super::api_for(&ctx.client, obj);
+    let fresh = api.get_opt(&obj.name_any()).await?;
+    Ok(fresh
+        .and_then(|o| o.status)
+        .or_else(|| obj.status.clone())
+        .unwrap_or_default())
+}
+
 /// Where the service lives and what it should run.
 struct Target<'a> {
     region: &'a str,
@@ -461,6 +476,7 @@ async fn update(
     target: &Target<'_>,
     current: Service,
     desired_tags: &BTreeMap<String, String>,
+    old_status: &EcsServiceStatus,
     restarted_at: Option<&str>,
 ) -> Result<Updated> {
     let name = obj.ecs_name();
@@ -482,21 +498,8 @@ async fn update(
             .await?;
     }
 
-    let old_status = obj.status.clone().unwrap_or_default();
-    let mut spec_changed = old_status.applied_generation != generation;
-    let mut restart =
-        restarted_at.is_some() && restarted_at != old_status.last_restarted_at.as_deref();
-    if spec_changed || restart {
-        // The cache can lag behind this operator's own last status write (a reconcile queued
-        // while the previous one ran): confirm with a fresh read before writing to ECS, so a spec
-        // change or a restart is sent once.
-        let api = super::api_for(&ctx.client, obj);
-        if let Some(fresh) = api.get_opt(&obj.name_any()).await? {
-            let fresh = fresh.status.unwrap_or_default();
-            spec_changed = fresh.applied_generation != generation;
-            restart = restarted_at.is_some() && restarted_at != fresh.last_restarted_at.as_deref();
-        }
-    }
+    let spec_changed = old_status.applied_generation != generation;
+    let restart = restarted_at.is_some() && restarted_at != old_status.last_restarted_at.as_deref();
     let drift = mapping::drift(&obj.spec, target.task_definition, &current);
 
     let mut service = current.clone();
@@ -521,7 +524,7 @@ async fn update(
             &name,
             target.task_definition,
             &current,
-            &old_status,
+            old_status,
             &drift,
             spec_changed,
         )

@@ -9,16 +9,14 @@ use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use aws_sdk_ecs::types::{TaskDefinition, TaskDefinitionField, TaskDefinitionStatus};
-use futures::StreamExt;
-use k8s_openapi::apimachinery::pkg::apis::meta::v1::Condition;
 use kube::ResourceExt;
 use kube::api::Api;
 use kube::runtime::controller::{Action, Controller};
 use kube::runtime::events::EventType;
-use kube::runtime::reflector::{self, Store};
-use kube::runtime::{WatchStreamExt, watcher};
+use kube::runtime::reflector::Store;
+use kube::runtime::watcher;
 
-use super::{Applied, Cleanup, Context, Managed, ObjectStatus, drive, wants_adoption};
+use super::{Applied, Cleanup, Context, Managed, drive, wants_adoption};
 use crate::api::{DeletionPolicy, EcsTaskDefinition, EcsTaskDefinitionStatus, SPEC_HASH_TAG};
 use crate::error::EcsErrorClass;
 use crate::mapping::conditions::Health;
@@ -29,20 +27,7 @@ use crate::{Error, Result};
 /// DeleteTaskDefinitions takes at most 10 revisions per call.
 const DELETE_BATCH: usize = 10;
 
-impl ObjectStatus for EcsTaskDefinitionStatus {
-    fn conditions(&self) -> &[Condition] {
-        &self.conditions
-    }
-
-    fn set_conditions(&mut self, conditions: Vec<Condition>, generation: Option<i64>) {
-        self.conditions = conditions;
-        self.observed_generation = generation;
-    }
-
-    fn observed_generation(&self) -> Option<i64> {
-        self.observed_generation
-    }
-}
+super::object_status!(EcsTaskDefinitionStatus);
 
 impl Managed for EcsTaskDefinition {
     type Status = EcsTaskDefinitionStatus;
@@ -73,17 +58,12 @@ pub fn error_policy(obj: Arc<EcsTaskDefinition>, error: &Error, ctx: Arc<Context
     super::backoff_on_error(obj.as_ref(), error, &ctx, EcsTaskDefinition::KIND)
 }
 
+/// The controller, ready to run; its store serves readiness.
 pub fn controller(
     api: Api<EcsTaskDefinition>,
     config: watcher::Config,
 ) -> (Controller<EcsTaskDefinition>, Store<EcsTaskDefinition>) {
-    let (reader, writer) = reflector::store();
-    let stream = watcher(api, config)
-        .default_backoff()
-        .reflect(writer)
-        .applied_objects()
-        .predicate_filter(super::relevant_change(), Default::default());
-    (Controller::for_stream(stream, reader.clone()), reader)
+    super::watched(api, config)
 }
 
 pub async fn run(
@@ -92,12 +72,15 @@ pub async fn run(
     concurrency: u16,
     shutdown: impl Future<Output = ()> + Send + Sync + 'static,
 ) {
-    controller
-        .with_config(kube::runtime::controller::Config::default().concurrency(concurrency))
-        .graceful_shutdown_on(shutdown)
-        .run(reconcile, error_policy, ctx)
-        .for_each(|_| async {})
-        .await;
+    super::run(
+        ctx,
+        controller,
+        concurrency,
+        shutdown,
+        reconcile,
+        error_policy,
+    )
+    .await;
 }
 
 /// The newest ACTIVE revision of a family, with its tags.

@@ -209,3 +209,36 @@ pub async fn setup(prefix: &str) -> (Client, String) {
 pub fn manifest<K: DeserializeOwned>(value: serde_json::Value) -> K {
     serde_json::from_value(value).expect("valid manifest")
 }
+
+/// The default VPC's subnets and security group in the ECS emulator's EC2 backend (moto checks
+/// awsvpc subnets and security groups exist): (subnet ids, security group id).
+pub fn emulator_network() -> (Vec<String>, String) {
+    let query = |action: &str, tag: &str| -> Vec<String> {
+        let output = std::process::Command::new("curl")
+            .args(["-sf", "-X", "POST", &format!("{}/", support::env().ecs_endpoint)])
+            .args([
+                "-H",
+                "Authorization: AWS4-HMAC-SHA256 Credential=testing/20260101/us-east-1/ec2/aws4_request, SignedHeaders=host, Signature=0",
+            ])
+            .args(["-d", &format!("Action={action}&Version=2016-11-15")])
+            .output()
+            .expect("curl runs");
+        let body = String::from_utf8_lossy(&output.stdout).to_string();
+        let open = format!("<{tag}>");
+        body.split(&open).skip(1).filter_map(|rest| rest.split('<').next()).map(str::to_string).collect()
+    };
+    let mut subnets = query("DescribeSubnets", "subnetId");
+    subnets.truncate(2);
+    let group = query("DescribeSecurityGroups", "groupId").into_iter().next().expect("a default security group");
+    assert!(!subnets.is_empty(), "the emulator has default subnets");
+    (subnets, group)
+}
+
+/// Points an EcsService manifest's awsvpc configuration at the emulator's default VPC.
+pub fn use_emulator_network(service: &mut serde_json::Value) {
+    let (subnets, group) = emulator_network();
+    if let Some(awsvpc) = service.pointer_mut("/spec/networkConfiguration/awsvpcConfiguration") {
+        awsvpc["subnets"] = serde_json::json!(subnets);
+        awsvpc["securityGroups"] = serde_json::json!([group]);
+    }
+}

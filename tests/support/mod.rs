@@ -75,7 +75,8 @@ fn local_env_script() -> PathBuf {
 /// Starts the local environment once per test binary (idempotent) and returns its description.
 ///
 /// Blocking on purpose: the first caller runs `e2e/local-env up` (possibly a long first build
-/// whose progress goes to stderr), the others wait for it.
+/// whose progress goes to the terminal, if any: `make integration` runs `up` before the tests so
+/// that its progress shows anyway), the others wait for it.
 pub fn env() -> &'static LocalEnv {
     // A failure is remembered too: the other tests of the binary fail at once with the same
     // message instead of each trying `up` (and maybe a long build) again.
@@ -89,11 +90,17 @@ pub fn env() -> &'static LocalEnv {
 fn start_local_env() -> Result<LocalEnv, String> {
     install_crypto_provider();
     let script = local_env_script();
+    // libtest captures what a test's child processes print, and the first `up` may build for a
+    // quarter of an hour: show its progress on the terminal when there is one.
+    let progress = || match std::fs::OpenOptions::new().write(true).open("/dev/tty") {
+        Ok(tty) => Stdio::from(tty),
+        Err(_) => Stdio::inherit(),
+    };
     let status = Command::new(&script)
         .arg("up")
         .stdin(Stdio::null())
-        .stdout(Stdio::inherit())
-        .stderr(Stdio::inherit())
+        .stdout(progress())
+        .stderr(progress())
         .status()
         .map_err(|e| format!("cannot run {}: {e}", script.display()))?;
     if !status.success() {

@@ -1,0 +1,1118 @@
+//! Admission against the real API server: what the CRD schemas (OpenAPI + CEL) refuse, with the
+//! message a user sees, and what they accept. No operator runs here; only the API server judges.
+//!
+//! Each table case creates (or, for immutable fields, creates and then updates) one object in a
+//! fresh namespace and asserts either success or a 422 whose message contains the expected
+//! fragment. A table reports all of its failing cases at once.
+
+mod support;
+
+use std::fmt::Debug;
+
+use ecs_operator::api::{EcsCluster, EcsService, EcsTaskDefinition};
+use k8s_openapi::{NamespaceResourceScope, api::core::v1::Namespace};
+use kube::{
+    Api, Client, Resource,
+    api::{ApiResource, DeleteParams, DynamicObject, Patch, PatchParams, PostParams},
+};
+use serde::{Deserialize, Serialize, de::DeserializeOwned};
+use serde_json::{Value, json};
+
+/// (what the case shows, spec or spec patch, `None` = accepted or `Some(fragment of the 422)`).
+type Case = (&'static str, Value, Option<&'static str>);
+
+/// In an update case, a JSON string equal to this is replaced by the object's `metadata.name`.
+const OBJECT_NAME: &str = "<name>";
+
+/// Admin client, CRDs installed, and a fresh namespace.
+async fn setup(prefix: &str) -> (Client, String) {
+    let client = support::kube_client().await;
+    support::install_crds(&client).await;
+    let namespace = support::test_namespace(&client, prefix).await;
+    (client, namespace)
+}
+
+/// Deletes a test namespace once its test passed (a failed test leaves it for inspection).
+async fn cleanup(client: &Client, namespace: &str) {
+    let _ = Api::<Namespace>::all(client.clone())
+        .delete(namespace, &DeleteParams::background())
+        .await;
+}
+
+/// A typed object of kind `K` named `name` with `spec`, built the way a user's manifest is read.
+fn object<K>(name: &str, spec: &Value) -> K
+where
+    K: Resource<DynamicType = ()> + DeserializeOwned,
+{
+    let manifest = json!({
+        "apiVersion": K::api_version(&()),
+        "kind": K::kind(&()),
+        "metadata": {"name": name},
+        "spec": spec,
+    });
+    serde_json::from_value(manifest)
+        .unwrap_or_else(|e| panic!("{} {name} does not parse: {e}", K::kind(&())))
+}
+
+/// Whether `result` is the expected outcome: success, or a 422 whose message has `expect`.
+fn verdict<T>(
+    what: &str,
+    result: Result<T, kube::Error>,
+    expect: Option<&str>,
+) -> Result<(), String> {
+    match (result, expect) {
+        (Ok(_), None) => Ok(()),
+        (Ok(_), Some(fragment)) => Err(format!(
+            "{what}: accepted, expected a 422 containing {fragment:?}"
+        )),
+        (Err(kube::Error::Api(status)), Some(fragment))
+            if status.code == 422 && status.message.contains(fragment) =>
+        {
+            Ok(())
+        }
+        (Err(e), None) => Err(format!("{what}: refused, expected accepted: {e}")),
+        (Err(e), Some(fragment)) => Err(format!(
+            "{what}: expected a 422 containing {fragment:?}, got: {e}"
+        )),
+    }
+}
+
+/// Panics with every failed case of a table.
+fn report(table: &str, total: usize, failures: Vec<String>) {
+    assert!(
+        failures.is_empty(),
+        "{table}: {} of {total} cases failed:\n  {}",
+        failures.len(),
+        failures.join("\n  ")
+    );
+}
+
+/// Creates one object per case (named `c<index>`) and checks the API server's answer.
+async fn check_creates<K>(client: &Client, namespace: &str, table: &str, cases: Vec<Case>)
+where
+    K: Resource<DynamicType = (), Scope = NamespaceResourceScope>
+        + Clone
+        + Debug
+        + Serialize
+        + DeserializeOwned,
+{
+    let api: Api<K> = Api::namespaced(client.clone(), namespace);
+    let total = cases.len();
+    let mut failures = Vec::new();
+    for (index, (what, spec, expect)) in cases.into_iter().enumerate() {
+        let name = format!("c{index}");
+        let result = api
+            .create(&PostParams::default(), &object::<K>(&name, &spec))
+            .await;
+        if let Err(failure) = verdict(what, result, expect) {
+            failures.push(failure);
+        }
+    }
+    report(table, total, failures);
+}
+
+fn substitute_name(value: &mut Value, name: &str) {
+    match value {
+        Value::String(s) if s == OBJECT_NAME => *s = name.to_owned(),
+        Value::Array(items) => items.iter_mut().for_each(|v| substitute_name(v, name)),
+        Value::Object(map) => map.values_mut().for_each(|v| substitute_name(v, name)),
+        _ => {}
+    }
+}
+
+/// For each case, creates an object (named `u<index>`) from `base` (which must be accepted), then
+/// JSON-merge-patches its spec with the case's patch and checks the API server's answer.
+async fn check_updates<K>(
+    client: &Client,
+    namespace: &str,
+    table: &str,
+    base: Value,
+    cases: Vec<Case>,
+) where
+    K: Resource<DynamicType = (), Scope = NamespaceResourceScope>
+        + Clone
+        + Debug
+        + Serialize
+        + DeserializeOwned,
+{
+    let api: Api<K> = Api::namespaced(client.clone(), namespace);
+    let total = cases.len();
+    let mut failures = Vec::new();
+    for (index, (what, mut patch, expect)) in cases.into_iter().enumerate() {
+        let name = format!("u{index}-{}", table.len());
+        let name = name.as_str();
+        api.create(&PostParams::default(), &object::<K>(name, &base))
+            .await
+            .unwrap_or_else(|e| panic!("{table}: the base object is refused: {e}"));
+        substitute_name(&mut patch, name);
+        let result = api
+            .patch(
+                name,
+                &PatchParams::default(),
+                &Patch::Merge(json!({"spec": patch})),
+            )
+            .await;
+        if let Err(failure) = verdict(what, result, expect) {
+            failures.push(failure);
+        }
+    }
+    report(table, total, failures);
+}
+
+// --- EcsTaskDefinition ---------------------------------------------------------------------------
+
+fn container(name: &str, ports: Value) -> Value {
+    json!({"name": name, "image": "public.ecr.aws/nginx/nginx:1.27", "portMappings": ports})
+}
+
+fn fargate(cpu: &str, memory: &str) -> Value {
+    json!({
+        "requiresCompatibilities": ["FARGATE"],
+        "networkMode": "awsvpc",
+        "cpu": cpu,
+        "memory": memory,
+        "containerDefinitions": [container("web", json!([{"containerPort": 8080}]))],
+    })
+}
+
+/// `spec` with the top-level fields of `changes` set (`null` removes one).
+fn with(mut spec: Value, changes: Value) -> Value {
+    let map = spec.as_object_mut().expect("spec is an object");
+    for (key, value) in changes.as_object().expect("changes is an object") {
+        if value.is_null() {
+            map.remove(key);
+        } else {
+            map.insert(key.clone(), value.clone());
+        }
+    }
+    spec
+}
+
+fn containers(specs: Vec<Value>) -> Value {
+    json!({"containerDefinitions": specs})
+}
+
+fn task_definition_cases() -> Vec<Case> {
+    let ten: Vec<Value> = (0..10)
+        .map(|i| {
+            let ports: Vec<Value> = (0..5)
+                .map(|j| json!({"containerPort": 1000 + i * 100 + j}))
+                .collect();
+            container(&format!("c{i}"), json!(ports))
+        })
+        .collect();
+    let mut ten_clashing = ten.clone();
+    ten_clashing[9] = container("c9", json!([{"containerPort": 1000}]));
+    let eleven: Vec<Value> = (0..11)
+        .map(|i| container(&format!("c{i}"), json!([])))
+        .collect();
+    vec![
+        // Fargate task sizes.
+        ("Fargate 256/512", fargate("256", "512"), None),
+        ("Fargate 256/2048", fargate("256", "2048"), None),
+        ("Fargate 512/4096", fargate("512", "4096"), None),
+        ("Fargate 1 vCPU/3 GB", fargate("1 vCPU", "3 GB"), None),
+        ("Fargate .25 vCPU/0.5GB", fargate(".25 vCPU", "0.5GB"), None),
+        ("Fargate 2048/16384", fargate("2048", "16384"), None),
+        ("Fargate 4096/30720", fargate("4096", "30720"), None),
+        ("Fargate 8192/20480", fargate("8192", "20480"), None),
+        ("Fargate 16384/122880", fargate("16384", "122880"), None),
+        (
+            "Fargate 256/4096",
+            fargate("256", "4096"),
+            Some("a Fargate task with cpu 256 needs memory (MiB) of 512, 1024 or 2048, not 4096"),
+        ),
+        (
+            "Fargate 512/5120",
+            fargate("512", "5120"),
+            Some("needs memory (MiB) of 1024, 2048, 3072 or 4096, not 5120"),
+        ),
+        (
+            "Fargate 1024/1024",
+            fargate("1024", "1024"),
+            Some("needs memory (MiB) of 2048 to 8192 in steps of 1024, not 1024"),
+        ),
+        (
+            "Fargate 2 vCPU/16896",
+            fargate("2 vCPU", "16896"),
+            Some(
+                "a Fargate task with cpu 2 vCPU needs memory (MiB) of 4096 to 16384 in steps of 1024",
+            ),
+        ),
+        (
+            "Fargate 4096/31744",
+            fargate("4096", "31744"),
+            Some("8192 to 30720 in steps of 1024, not 31744"),
+        ),
+        (
+            "Fargate 8192/18432",
+            fargate("8192", "18432"),
+            Some("16384 to 61440 in steps of 4096, not 18432"),
+        ),
+        (
+            "Fargate 16 vCPU/36864",
+            fargate("16 vCPU", "36864"),
+            Some("32768 to 122880 in steps of 8192, not 36864"),
+        ),
+        (
+            "Fargate cpu 300",
+            fargate("300", "512"),
+            Some("a Fargate task's cpu is 256, 512, 1024, 2048, 4096, 8192 or 16384 CPU units"),
+        ),
+        (
+            "Fargate without cpu",
+            with(fargate("256", "512"), json!({"cpu": null})),
+            Some("requiresCompatibilities includes FARGATE, which needs task-level cpu and memory"),
+        ),
+        (
+            "memory in Kubernetes units",
+            fargate("256", "1Gi"),
+            Some("memory is a number of MiB (\"2048\") or of GB (\"2 GB\")"),
+        ),
+        // Fargate networking.
+        (
+            "Fargate with bridge networking",
+            with(fargate("256", "512"), json!({"networkMode": "bridge"})),
+            Some(
+                "requiresCompatibilities includes FARGATE, which only runs awsvpc tasks: set networkMode: awsvpc",
+            ),
+        ),
+        (
+            "Fargate with host networking",
+            with(fargate("256", "512"), json!({"networkMode": "host"})),
+            Some("set networkMode: awsvpc"),
+        ),
+        (
+            "Fargate without networkMode",
+            with(fargate("256", "512"), json!({"networkMode": null})),
+            Some("set networkMode: awsvpc"),
+        ),
+        (
+            "Fargate and EC2, 2 vCPU/4 GB",
+            with(
+                fargate("2 vCPU", "4 GB"),
+                json!({"requiresCompatibilities": ["EC2", "FARGATE"]}),
+            ),
+            None,
+        ),
+        (
+            "EC2 bridge without task size",
+            json!({
+                "requiresCompatibilities": ["EC2"],
+                "networkMode": "bridge",
+                "containerDefinitions": [container("web", json!([{"containerPort": 80, "hostPort": 0}]))],
+            }),
+            None,
+        ),
+        // Container count and names.
+        ("ten containers", containers(ten), None),
+        (
+            "eleven containers",
+            containers(eleven),
+            Some("spec.containerDefinitions: Too many: 11: must have at most 10 items"),
+        ),
+        (
+            "no container",
+            containers(vec![]),
+            Some("containerDefinitions needs at least one container"),
+        ),
+        (
+            "duplicate container names",
+            containers(vec![
+                container("web", json!([])),
+                container("web", json!([])),
+            ]),
+            Some("spec.containerDefinitions[1]: Duplicate value"),
+        ),
+        // Port/protocol pairs.
+        (
+            "same port twice in one container (protocol defaults to tcp)",
+            containers(vec![container(
+                "web",
+                json!([{"containerPort": 8080}, {"containerPort": 8080, "protocol": "tcp"}]),
+            )]),
+            Some(
+                "container web maps a containerPort/protocol pair that is mapped again in the task",
+            ),
+        ),
+        (
+            "same port in two containers",
+            containers(vec![
+                container("web", json!([{"containerPort": 8080}])),
+                container(
+                    "side",
+                    json!([{"containerPort": 9000}, {"containerPort": 8080}]),
+                ),
+            ]),
+            Some("container side maps a containerPort/protocol pair that is mapped again"),
+        ),
+        (
+            "the tenth container clashes with the first",
+            containers(ten_clashing),
+            Some("container c9 maps a containerPort/protocol pair that is mapped again"),
+        ),
+        (
+            "tcp and udp on the same port, one container",
+            containers(vec![container(
+                "dns",
+                json!([{"containerPort": 53, "protocol": "udp"}, {"containerPort": 53, "protocol": "tcp"}]),
+            )]),
+            None,
+        ),
+        (
+            "tcp and udp on the same port, two containers",
+            containers(vec![
+                container("web", json!([{"containerPort": 53, "protocol": "udp"}])),
+                container("side", json!([{"containerPort": 53}])),
+            ]),
+            None,
+        ),
+        // Tags.
+        (
+            "reserved tag key",
+            with(
+                fargate("256", "512"),
+                json!({"tags": [{"key": "ecs.operator.dev/owner", "value": "someone/else"}]}),
+            ),
+            Some(
+                "tag keys starting with ecs.operator.dev/ are reserved for the operator's ownership tags",
+            ),
+        ),
+        (
+            "ordinary tag key",
+            with(
+                fargate("256", "512"),
+                json!({"tags": [{"key": "team", "value": "web"}]}),
+            ),
+            None,
+        ),
+    ]
+}
+
+#[tokio::test]
+async fn task_definition_create() {
+    let (client, ns) = setup("adm-td").await;
+    check_creates::<EcsTaskDefinition>(
+        &client,
+        &ns,
+        "EcsTaskDefinition create",
+        task_definition_cases(),
+    )
+    .await;
+    cleanup(&client, &ns).await;
+}
+
+#[tokio::test]
+async fn task_definition_immutable_fields() {
+    let (client, ns) = setup("adm-td-upd").await;
+    let named = with(
+        fargate("256", "512"),
+        json!({"family": "web-family", "region": "us-east-1"}),
+    );
+    check_updates::<EcsTaskDefinition>(
+        &client,
+        &ns,
+        "EcsTaskDefinition update, family and region set",
+        named,
+        vec![
+            (
+                "family changed",
+                json!({"family": "other"}),
+                Some("spec.family: Invalid value: spec.family is immutable: ECS cannot rename a task definition family; create a new EcsTaskDefinition instead"),
+            ),
+            (
+                "family removed",
+                json!({"family": null}),
+                Some("spec.family is immutable"),
+            ),
+            (
+                "region changed",
+                json!({"region": "eu-west-1"}),
+                Some("spec.region is immutable: a task definition family cannot move between regions"),
+            ),
+            (
+                "region removed",
+                json!({"region": null}),
+                Some("spec.region is immutable"),
+            ),
+            (
+                "family and region unchanged",
+                json!({"family": "web-family", "region": "us-east-1"}),
+                None,
+            ),
+            (
+                "task size changed",
+                json!({"cpu": "512", "memory": "1024"}),
+                None,
+            ),
+            (
+                "image changed",
+                json!({"containerDefinitions": [{"name": "web", "image": "nginx:1.28"}]}),
+                None,
+            ),
+        ],
+    )
+    .await;
+    check_updates::<EcsTaskDefinition>(
+        &client,
+        &ns,
+        "EcsTaskDefinition update, family and region defaulted",
+        fargate("256", "512"),
+        vec![
+            (
+                "family set to another name",
+                json!({"family": "other"}),
+                Some("spec.family is immutable"),
+            ),
+            (
+                "family spelled out as metadata.name (the same ECS family)",
+                json!({"family": OBJECT_NAME}),
+                None,
+            ),
+            (
+                "region set",
+                json!({"region": "us-east-1"}),
+                Some("spec.region is immutable"),
+            ),
+        ],
+    )
+    .await;
+    cleanup(&client, &ns).await;
+}
+
+// --- EcsCluster ------------------------------------------------------------------------------------
+
+fn strategy(items: Value) -> Value {
+    json!({
+        "capacityProviders": ["FARGATE", "FARGATE_SPOT"],
+        "defaultCapacityProviderStrategy": items,
+    })
+}
+
+#[tokio::test]
+async fn cluster_create() {
+    let (client, ns) = setup("adm-cluster").await;
+    let setting = |name: &str, value: &str| json!({"settings": [{"name": name, "value": value}]});
+    check_creates::<EcsCluster>(
+        &client,
+        &ns,
+        "EcsCluster create",
+        vec![
+            ("empty spec", json!({}), None),
+            ("containerInsights enabled", setting("containerInsights", "enabled"), None),
+            ("containerInsights enhanced", setting("containerInsights", "enhanced"), None),
+            ("containerInsights disabled", setting("containerInsights", "disabled"), None),
+            (
+                "containerInsights on",
+                setting("containerInsights", "on"),
+                Some("spec.settings[0].value: Unsupported value: \"on\": supported values: \"enabled\", \"enhanced\", \"disabled\""),
+            ),
+            (
+                "unknown setting",
+                setting("containerInsight", "enabled"),
+                Some("spec.settings[0].name: Unsupported value: \"containerInsight\""),
+            ),
+            (
+                "weights 0 and 1000, base 100000",
+                strategy(json!([
+                    {"capacityProvider": "FARGATE", "weight": 0, "base": 100000},
+                    {"capacityProvider": "FARGATE_SPOT", "weight": 1000},
+                ])),
+                None,
+            ),
+            (
+                "weight 1001",
+                strategy(json!([{"capacityProvider": "FARGATE", "weight": 1001}])),
+                Some("weight is between 0 and 1000"),
+            ),
+            (
+                "weight -1",
+                strategy(json!([{"capacityProvider": "FARGATE", "weight": -1}])),
+                Some("weight is between 0 and 1000"),
+            ),
+            (
+                "two capacity providers with a base",
+                strategy(json!([
+                    {"capacityProvider": "FARGATE", "weight": 1, "base": 1},
+                    {"capacityProvider": "FARGATE_SPOT", "weight": 1, "base": 2},
+                ])),
+                Some("only one defaultCapacityProviderStrategy entry may set a base greater than 0"),
+            ),
+            (
+                "base 100001",
+                strategy(json!([{"capacityProvider": "FARGATE", "base": 100001}])),
+                Some("base is between 0 and 100000"),
+            ),
+            (
+                "reserved tag key",
+                json!({"tags": [{"key": "ecs.operator.dev/uid", "value": "x"}]}),
+                Some("tag keys starting with ecs.operator.dev/ are reserved"),
+            ),
+            (
+                "clusterName with a space",
+                json!({"clusterName": "my cluster"}),
+                Some("clusterName may contain up to 255 letters, digits, hyphens and underscores"),
+            ),
+        ],
+    )
+    .await;
+    cleanup(&client, &ns).await;
+}
+
+#[tokio::test]
+async fn cluster_immutable_fields() {
+    let (client, ns) = setup("adm-cluster-upd").await;
+    check_updates::<EcsCluster>(
+        &client,
+        &ns,
+        "EcsCluster update, clusterName and region set",
+        json!({"clusterName": "apps-prod", "region": "us-east-1"}),
+        vec![
+            (
+                "clusterName changed",
+                json!({"clusterName": "apps-staging"}),
+                Some("spec.clusterName: Invalid value: spec.clusterName is immutable: ECS cannot rename a cluster; create a new EcsCluster instead"),
+            ),
+            (
+                "clusterName removed",
+                json!({"clusterName": null}),
+                Some("spec.clusterName is immutable"),
+            ),
+            (
+                "region changed",
+                json!({"region": "eu-west-1"}),
+                Some("spec.region: Invalid value: spec.region is immutable: an ECS cluster cannot move between regions"),
+            ),
+            (
+                "region removed",
+                json!({"region": null}),
+                Some("spec.region is immutable"),
+            ),
+            (
+                "settings and tags changed",
+                json!({
+                    "settings": [{"name": "containerInsights", "value": "enhanced"}],
+                    "tags": [{"key": "team", "value": "platform"}],
+                }),
+                None,
+            ),
+        ],
+    )
+    .await;
+    check_updates::<EcsCluster>(
+        &client,
+        &ns,
+        "EcsCluster update, clusterName and region defaulted",
+        json!({}),
+        vec![
+            (
+                "clusterName set to another name",
+                json!({"clusterName": "other"}),
+                Some("spec.clusterName is immutable"),
+            ),
+            (
+                "clusterName spelled out as metadata.name (the same ECS cluster)",
+                json!({"clusterName": OBJECT_NAME}),
+                None,
+            ),
+            (
+                "region set",
+                json!({"region": "us-east-1"}),
+                Some("spec.region is immutable"),
+            ),
+        ],
+    )
+    .await;
+    cleanup(&client, &ns).await;
+}
+
+// --- EcsService ------------------------------------------------------------------------------------
+
+fn service() -> Value {
+    json!({
+        "clusterRef": {"name": "apps"},
+        "taskDefinitionRef": {"name": "web"},
+        "desiredCount": 2,
+        "launchType": "FARGATE",
+        "networkConfiguration": {"awsvpcConfiguration": {"subnets": ["subnet-1"]}},
+    })
+}
+
+fn service_cases() -> Vec<Case> {
+    let ec2_daemon = with(
+        service(),
+        json!({"launchType": "EC2", "schedulingStrategy": "DAEMON", "desiredCount": null}),
+    );
+    let providers = |items: Value| {
+        with(
+            service(),
+            json!({"launchType": null, "capacityProviderStrategy": items}),
+        )
+    };
+    vec![
+        ("clusterRef and taskDefinitionRef", service(), None),
+        (
+            "cluster and taskDefinition not managed here",
+            with(
+                service(),
+                json!({"clusterRef": null, "cluster": "prod", "taskDefinitionRef": null, "taskDefinition": "web:3"}),
+            ),
+            None,
+        ),
+        (
+            "both clusterRef and cluster",
+            with(service(), json!({"cluster": "prod"})),
+            Some(
+                "set exactly one of spec.clusterRef (an EcsCluster in this namespace) or spec.cluster",
+            ),
+        ),
+        (
+            "neither clusterRef nor cluster",
+            with(service(), json!({"clusterRef": null})),
+            Some("set exactly one of spec.clusterRef"),
+        ),
+        (
+            "both taskDefinitionRef and taskDefinition",
+            with(service(), json!({"taskDefinition": "web:3"})),
+            Some(
+                "set exactly one of spec.taskDefinitionRef (an EcsTaskDefinition in this namespace) or spec.taskDefinition",
+            ),
+        ),
+        (
+            "neither taskDefinitionRef nor taskDefinition",
+            with(service(), json!({"taskDefinitionRef": null})),
+            Some("set exactly one of spec.taskDefinitionRef"),
+        ),
+        (
+            "launchType and capacityProviderStrategy",
+            with(
+                service(),
+                json!({"capacityProviderStrategy": [{"capacityProvider": "FARGATE_SPOT", "weight": 1}]}),
+            ),
+            Some("ECS accepts either spec.launchType or spec.capacityProviderStrategy, not both"),
+        ),
+        (
+            "capacityProviderStrategy alone",
+            providers(json!([
+                {"capacityProvider": "FARGATE", "weight": 1, "base": 1},
+                {"capacityProvider": "FARGATE_SPOT", "weight": 4},
+            ])),
+            None,
+        ),
+        (
+            "capacity provider weight 1001",
+            providers(json!([{"capacityProvider": "FARGATE", "weight": 1001}])),
+            Some("weight is between 0 and 1000"),
+        ),
+        (
+            "capacity provider weight -1",
+            providers(json!([{"capacityProvider": "FARGATE", "weight": -1}])),
+            Some("weight is between 0 and 1000"),
+        ),
+        (
+            "capacity provider weights 0 and 1000",
+            providers(json!([
+                {"capacityProvider": "FARGATE", "weight": 0},
+                {"capacityProvider": "FARGATE_SPOT", "weight": 1000},
+            ])),
+            None,
+        ),
+        (
+            "two capacity providers with a base",
+            providers(json!([
+                {"capacityProvider": "FARGATE", "weight": 1, "base": 1},
+                {"capacityProvider": "FARGATE_SPOT", "weight": 1, "base": 2},
+            ])),
+            Some("only one capacityProviderStrategy entry may set a base greater than 0"),
+        ),
+        ("EC2 DAEMON without desiredCount", ec2_daemon.clone(), None),
+        (
+            "DAEMON with desiredCount",
+            with(ec2_daemon, json!({"desiredCount": 1})),
+            Some("a DAEMON service runs one task per container instance: remove spec.desiredCount"),
+        ),
+        (
+            "Fargate DAEMON",
+            with(
+                service(),
+                json!({"schedulingStrategy": "DAEMON", "desiredCount": null}),
+            ),
+            Some("Fargate does not run DAEMON services"),
+        ),
+        (
+            "negative desiredCount",
+            with(service(), json!({"desiredCount": -1})),
+            Some("desiredCount cannot be negative"),
+        ),
+        (
+            "desiredCount 0",
+            with(service(), json!({"desiredCount": 0})),
+            None,
+        ),
+        (
+            "desiredCount omitted",
+            with(service(), json!({"desiredCount": null})),
+            None,
+        ),
+        (
+            "Fargate with a placement constraint",
+            with(
+                service(),
+                json!({"placementConstraints": [{"type": "distinctInstance"}]}),
+            ),
+            Some("Fargate does not support placementConstraints or placementStrategy"),
+        ),
+        (
+            "reserved tag key",
+            with(
+                service(),
+                json!({"tags": [{"key": "ecs.operator.dev/cluster-id", "value": "x"}]}),
+            ),
+            Some("tag keys starting with ecs.operator.dev/ are reserved"),
+        ),
+    ]
+}
+
+#[tokio::test]
+async fn service_create() {
+    let (client, ns) = setup("adm-svc").await;
+    check_creates::<EcsService>(&client, &ns, "EcsService create", service_cases()).await;
+    cleanup(&client, &ns).await;
+}
+
+#[tokio::test]
+async fn service_immutable_fields() {
+    let (client, ns) = setup("adm-svc-upd").await;
+    check_updates::<EcsService>(
+        &client,
+        &ns,
+        "EcsService update",
+        with(service(), json!({"region": "us-east-1"})),
+        vec![
+            (
+                "serviceName set to another name",
+                json!({"serviceName": "other"}),
+                Some("spec.serviceName is immutable: ECS cannot rename a service; create a new EcsService instead"),
+            ),
+            (
+                "serviceName spelled out as metadata.name",
+                json!({"serviceName": OBJECT_NAME}),
+                None,
+            ),
+            (
+                "clusterRef renamed",
+                json!({"clusterRef": {"name": "other"}}),
+                Some("spec.cluster and spec.clusterRef are immutable: ECS cannot move a service to another cluster"),
+            ),
+            (
+                "clusterRef replaced by cluster",
+                json!({"clusterRef": null, "cluster": "apps"}),
+                Some("spec.cluster and spec.clusterRef are immutable"),
+            ),
+            (
+                "region changed",
+                json!({"region": "eu-west-1"}),
+                Some("spec.region is immutable: an ECS service cannot move between regions"),
+            ),
+            (
+                "region removed",
+                json!({"region": null}),
+                Some("spec.region is immutable"),
+            ),
+            (
+                "launchType changed",
+                json!({"launchType": "EC2"}),
+                Some("spec.launchType is immutable: ECS cannot change it in place"),
+            ),
+            (
+                "launchType replaced by a capacity provider strategy",
+                json!({"launchType": null, "capacityProviderStrategy": [{"capacityProvider": "FARGATE", "weight": 1}]}),
+                Some("spec.launchType is immutable"),
+            ),
+            (
+                "schedulingStrategy DAEMON",
+                json!({"schedulingStrategy": "DAEMON", "desiredCount": null}),
+                Some("spec.schedulingStrategy is immutable: ECS cannot change it in place"),
+            ),
+            (
+                "schedulingStrategy REPLICA spelled out",
+                json!({"schedulingStrategy": "REPLICA"}),
+                None,
+            ),
+            (
+                "deploymentController CODE_DEPLOY",
+                json!({"deploymentController": {"type": "CODE_DEPLOY"}}),
+                Some("spec.deploymentController is immutable"),
+            ),
+            (
+                "deploymentController ECS spelled out",
+                json!({"deploymentController": {"type": "ECS"}}),
+                None,
+            ),
+            (
+                "desiredCount, task definition and tags changed",
+                json!({
+                    "desiredCount": 5,
+                    "taskDefinitionRef": null,
+                    "taskDefinition": "web:7",
+                    "tags": [{"key": "team", "value": "web"}],
+                }),
+                None,
+            ),
+        ],
+    )
+    .await;
+    check_updates::<EcsService>(
+        &client,
+        &ns,
+        "EcsService update, serviceName and cluster set",
+        with(
+            service(),
+            json!({"serviceName": "web-prod", "clusterRef": null, "cluster": "prod"}),
+        ),
+        vec![
+            (
+                "serviceName changed",
+                json!({"serviceName": "web-staging"}),
+                Some("spec.serviceName is immutable"),
+            ),
+            (
+                "serviceName removed",
+                json!({"serviceName": null}),
+                Some("spec.serviceName is immutable"),
+            ),
+            (
+                "cluster changed",
+                json!({"cluster": "staging"}),
+                Some("spec.cluster and spec.clusterRef are immutable"),
+            ),
+            (
+                "cluster replaced by clusterRef",
+                json!({"cluster": null, "clusterRef": {"name": "prod"}}),
+                Some("spec.cluster and spec.clusterRef are immutable"),
+            ),
+        ],
+    )
+    .await;
+    cleanup(&client, &ns).await;
+}
+
+// --- Every kind ----------------------------------------------------------------------------------
+
+/// Values a typed struct cannot hold reach the API server through a DynamicObject.
+#[tokio::test]
+async fn wrong_types_are_refused_by_the_schema() {
+    let (client, ns) = setup("adm-types").await;
+    let cases: Vec<(&str, ApiResource, Value, &str)> = vec![
+        (
+            "task cpu as a number (ECS JSON has a string)",
+            ApiResource::erase::<EcsTaskDefinition>(&()),
+            with(fargate("256", "512"), json!({"cpu": 256})),
+            "spec.cpu: Invalid value: \"integer\": spec.cpu in body must be of type string",
+        ),
+        (
+            "desiredCount as a string",
+            ApiResource::erase::<EcsService>(&()),
+            with(service(), json!({"desiredCount": "two"})),
+            "spec.desiredCount in body must be of type integer",
+        ),
+        (
+            "capacity provider weight as a string",
+            ApiResource::erase::<EcsCluster>(&()),
+            strategy(json!([{"capacityProvider": "FARGATE", "weight": "1"}])),
+            "must be of type integer",
+        ),
+    ];
+    let total = cases.len();
+    let mut failures = Vec::new();
+    for (index, (what, resource, spec, expect)) in cases.into_iter().enumerate() {
+        let api: Api<DynamicObject> = Api::namespaced_with(client.clone(), &ns, &resource);
+        let mut object = DynamicObject::new(&format!("t{index}"), &resource);
+        object.data = json!({"spec": spec});
+        let result = api.create(&PostParams::default(), &object).await;
+        if let Err(failure) = verdict(what, result, Some(expect)) {
+            failures.push(failure);
+        }
+    }
+    report("wrong types", total, failures);
+    cleanup(&client, &ns).await;
+}
+
+/// Every manifest in examples/ is accepted as it is written (and reads into its typed kind).
+#[tokio::test]
+async fn examples_are_accepted() {
+    let (client, ns) = setup("adm-examples").await;
+    let dir = support::repo_root().join("examples");
+    let mut files: Vec<_> = std::fs::read_dir(&dir)
+        .unwrap_or_else(|e| panic!("cannot read {}: {e}", dir.display()))
+        .map(|entry| entry.expect("directory entry").path())
+        .filter(|path| {
+            path.extension()
+                .is_some_and(|ext| ext == "yaml" || ext == "yml")
+        })
+        .collect();
+    files.sort();
+    let mut kinds = std::collections::BTreeSet::new();
+    let mut failures = Vec::new();
+    let mut total = 0;
+    for file in &files {
+        let text = std::fs::read_to_string(file).expect("example is readable");
+        for document in serde_yaml::Deserializer::from_str(&text) {
+            let value = Value::deserialize(document)
+                .unwrap_or_else(|e| panic!("{} is not valid YAML: {e}", file.display()));
+            if value.is_null() {
+                continue;
+            }
+            total += 1;
+            let kind = value["kind"].as_str().unwrap_or_default().to_owned();
+            let what = format!("{} {}", file.display(), value["metadata"]["name"]);
+            let resource = match kind.as_str() {
+                "EcsCluster" => typed_resource::<EcsCluster>(&value),
+                "EcsTaskDefinition" => typed_resource::<EcsTaskDefinition>(&value),
+                "EcsService" => typed_resource::<EcsService>(&value),
+                other => panic!("{what}: unexpected kind {other:?}"),
+            };
+            let resource = match resource {
+                Ok(resource) => resource,
+                Err(e) => {
+                    failures.push(format!("{what}: does not read into {kind}: {e}"));
+                    continue;
+                }
+            };
+            kinds.insert(kind);
+            let api: Api<DynamicObject> = Api::namespaced_with(client.clone(), &ns, &resource);
+            let object: DynamicObject =
+                serde_json::from_value(value).expect("a manifest is a DynamicObject");
+            if let Err(failure) = verdict(
+                &what,
+                api.create(&PostParams::default(), &object).await,
+                None,
+            ) {
+                failures.push(failure);
+            }
+        }
+    }
+    report("examples", total, failures);
+    assert_eq!(
+        kinds.into_iter().collect::<Vec<_>>(),
+        ["EcsCluster", "EcsService", "EcsTaskDefinition"],
+        "the examples show every kind"
+    );
+    cleanup(&client, &ns).await;
+}
+
+/// The ApiResource of `K`, once `value` has proven to read into `K`.
+fn typed_resource<K>(value: &Value) -> Result<ApiResource, serde_json::Error>
+where
+    K: Resource<DynamicType = ()> + DeserializeOwned,
+{
+    serde_json::from_value::<K>(value.clone())?;
+    Ok(ApiResource::erase::<K>(&()))
+}
+
+/// Two appliers own different environment variables of the same container and the API server
+/// merges them (containers and environment are list-maps keyed by name); reordering containers
+/// is no conflict, while taking over another applier's value is.
+#[tokio::test]
+async fn server_side_apply_merges_keyed_lists() {
+    let (client, ns) = setup("adm-ssa").await;
+    let api: Api<EcsTaskDefinition> = Api::namespaced(client.clone(), &ns);
+    let manifest = |spec: Value| {
+        json!({
+            "apiVersion": "ecs.operator.dev/v1alpha1",
+            "kind": "EcsTaskDefinition",
+            "metadata": {"name": "shared"},
+            "spec": spec,
+        })
+    };
+    let apply = |manager: &'static str, spec: Value| {
+        let api = api.clone();
+        let body = manifest(spec);
+        async move {
+            api.patch("shared", &PatchParams::apply(manager), &Patch::Apply(&body))
+                .await
+        }
+    };
+    let web = |env: Value| json!({"name": "web", "image": "nginx:1.27", "environment": env});
+    let log = json!({"name": "log", "image": "fluent-bit:3"});
+    let env_of = |td: &EcsTaskDefinition, container: &str| -> Vec<(String, Option<String>)> {
+        td.spec
+            .container_definitions
+            .iter()
+            .find(|c| c.name == container)
+            .unwrap_or_else(|| panic!("container {container} is gone"))
+            .environment
+            .iter()
+            .map(|e| (e.name.clone(), e.value.clone()))
+            .collect()
+    };
+    let pair = |name: &str, value: &str| (name.to_owned(), Some(value.to_owned()));
+
+    // The team owning the task definition applies it with one variable.
+    let base = |a: &str, order_log_first: bool| {
+        let mut list = vec![web(json!([{"name": "A", "value": a}])), log.clone()];
+        if order_log_first {
+            list.reverse();
+        }
+        fargate_with_containers(list)
+    };
+    apply("team-a", base("1", false))
+        .await
+        .expect("team-a creates the task definition");
+
+    // A second applier adds its own variable to the same container, without force.
+    let td = apply(
+        "team-b",
+        json!({"containerDefinitions": [{"name": "web", "environment": [{"name": "B", "value": "2"}]}]}),
+    )
+    .await
+    .expect("team-b owns another entry of the same list: no conflict");
+    assert_eq!(env_of(&td, "web"), [pair("A", "1"), pair("B", "2")]);
+
+    // The first applier reorders the containers and changes its own variable: no conflict, and the
+    // second applier's variable stays.
+    let td = apply("team-a", base("3", true))
+        .await
+        .expect("reordering containers is no conflict");
+    let mut env = env_of(&td, "web");
+    env.sort();
+    assert_eq!(env, [pair("A", "3"), pair("B", "2")]);
+    assert_eq!(td.spec.container_definitions.len(), 2);
+
+    // A third applier states the same containers in yet another order: shared ownership, no
+    // conflict (an atomic list in another order would be a different value).
+    apply(
+        "team-c",
+        json!({"containerDefinitions": [
+            {"name": "web", "image": "nginx:1.27"},
+            {"name": "log", "image": "fluent-bit:3"},
+        ]}),
+    )
+    .await
+    .expect("the same containers in another order are no conflict");
+
+    // Taking over another applier's value is a conflict.
+    match apply(
+        "team-b",
+        json!({"containerDefinitions": [{"name": "web", "environment": [
+            {"name": "A", "value": "9"}, {"name": "B", "value": "2"},
+        ]}]}),
+    )
+    .await
+    {
+        Err(kube::Error::Api(status)) => {
+            assert_eq!(status.code, 409, "{status:?}");
+            assert!(status.message.contains("team-a"), "{}", status.message);
+        }
+        other => panic!("team-b changing team-a's variable must conflict, got {other:?}"),
+    }
+    let td = api.get("shared").await.expect("get");
+    let mut env = env_of(&td, "web");
+    env.sort();
+    assert_eq!(env, [pair("A", "3"), pair("B", "2")]);
+    cleanup(&client, &ns).await;
+}
+
+fn fargate_with_containers(list: Vec<Value>) -> Value {
+    with(fargate("256", "512"), json!({"containerDefinitions": list}))
+}
