@@ -120,7 +120,7 @@ fn substitute_name(value: &mut Value, name: &str) {
     }
 }
 
-/// For each case, creates an object (named `u<index>`) from `base` (which must be accepted), then
+/// For each case, creates an object (named `u<index>-<unique>`) from `base` (which must be accepted), then
 /// JSON-merge-patches its spec with the case's patch and checks the API server's answer.
 async fn check_updates<K>(
     client: &Client,
@@ -139,7 +139,7 @@ async fn check_updates<K>(
     let total = cases.len();
     let mut failures = Vec::new();
     for (index, (what, mut patch, expect)) in cases.into_iter().enumerate() {
-        let name = format!("u{index}-{}", table.len());
+        let name = support::unique_name(&format!("u{index}"));
         let name = name.as_str();
         api.create(&PostParams::default(), &object::<K>(name, &base))
             .await
