@@ -85,9 +85,9 @@ impl Operator {
             );
             self.ctx.add_service_store(service_store.clone());
             stores_ready.push(async move {
-                let _ = cluster_store.wait_until_ready().await;
-                let _ = definition_store.wait_until_ready().await;
-                let _ = service_store.wait_until_ready().await;
+                synced(&cluster_store).await;
+                synced(&definition_store).await;
+                synced(&service_store).await;
             });
             let concurrency = args.concurrency;
             runs.push(tokio::spawn(controller::cluster::run(
@@ -117,6 +117,22 @@ impl Operator {
         });
         join_all(runs).await;
     }
+}
+
+/// Waits for a store's initial list. The store's readiness signal wakes only one waiter (the
+/// controller also waits on it), so a second waiter polls it again now and then.
+async fn synced<K>(store: &kube::runtime::reflector::Store<K>)
+where
+    K: kube::runtime::reflector::Lookup + Clone + 'static,
+    K::DynamicType: Eq + std::hash::Hash + Clone,
+{
+    while tokio::time::timeout(
+        std::time::Duration::from_millis(200),
+        store.wait_until_ready(),
+    )
+    .await
+    .is_err()
+    {}
 }
 
 fn scoped<K>(client: &kube::Client, namespace: &Option<String>) -> Api<K>

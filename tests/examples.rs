@@ -13,7 +13,10 @@ use serde::de::DeserializeOwned;
 /// Every document of every file in examples/, as JSON.
 fn example_documents() -> Vec<serde_json::Value> {
     let dir = support::repo_root().join("examples");
-    let mut files: Vec<_> = std::fs::read_dir(&dir).unwrap().map(|e| e.unwrap().path()).collect();
+    let mut files: Vec<_> = std::fs::read_dir(&dir)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .collect();
     files.sort();
     files
         .iter()
@@ -21,7 +24,10 @@ fn example_documents() -> Vec<serde_json::Value> {
         .flat_map(|path| {
             let text = std::fs::read_to_string(path).unwrap();
             serde_yaml::Deserializer::from_str(&text)
-                .map(|doc| serde_json::Value::deserialize(doc).unwrap_or_else(|e| panic!("{}: {e}", path.display())))
+                .map(|doc| {
+                    serde_json::Value::deserialize(doc)
+                        .unwrap_or_else(|e| panic!("{}: {e}", path.display()))
+                })
                 .collect::<Vec<_>>()
         })
         .collect()
@@ -33,8 +39,12 @@ where
 {
     let mut names = Vec::new();
     for doc in documents.iter().filter(|d| d["kind"] == kind) {
-        let obj: K = serde_json::from_value(doc.clone()).unwrap_or_else(|e| panic!("{kind} example: {e}"));
-        let created = api.create(&PostParams::default(), &obj).await.unwrap_or_else(|e| panic!("{kind} example: {e}"));
+        let obj: K =
+            serde_json::from_value(doc.clone()).unwrap_or_else(|e| panic!("{kind} example: {e}"));
+        let created = api
+            .create(&PostParams::default(), &obj)
+            .await
+            .unwrap_or_else(|e| panic!("{kind} example: {e}"));
         names.push(created.meta().name.clone().unwrap());
     }
     names
@@ -43,10 +53,13 @@ where
 #[tokio::test]
 async fn the_examples_converge() {
     let (client, ns) = setup("examples").await;
-    let _operator = TestOperator::start(&client, &ns).await;
+    let operator = TestOperator::start(&client, &ns).await;
     let mut documents = example_documents();
     // The examples name placeholder subnets; the emulator knows only its default VPC's.
-    documents.iter_mut().filter(|d| d["kind"] == "EcsService").for_each(harness::use_emulator_network);
+    documents
+        .iter_mut()
+        .filter(|d| d["kind"] == "EcsService")
+        .for_each(harness::use_emulator_network);
 
     let clusters: Api<EcsCluster> = Api::namespaced(client.clone(), &ns);
     let definitions: Api<EcsTaskDefinition> = Api::namespaced(client.clone(), &ns);
@@ -54,7 +67,14 @@ async fn the_examples_converge() {
     let cluster_names = create_all(&clusters, &documents, "EcsCluster").await;
     let definition_names = create_all(&definitions, &documents, "EcsTaskDefinition").await;
     let service_names = create_all(&services, &documents, "EcsService").await;
-    assert_eq!((cluster_names.len(), definition_names.len(), service_names.len()), (1, 3, 1));
+    assert_eq!(
+        (
+            cluster_names.len(),
+            definition_names.len(),
+            service_names.len()
+        ),
+        (1, 3, 1)
+    );
 
     for name in &cluster_names {
         wait_for(&clusters, name, "Ready", is_ready).await;
@@ -63,9 +83,34 @@ async fn the_examples_converge() {
         let obj = wait_for(&definitions, name, "Ready", is_ready).await;
         assert!(obj.status.unwrap().task_definition_arn.is_some());
     }
-    let web_arn = definitions.get("web").await.unwrap().status.unwrap().task_definition_arn.unwrap();
+    let web_arn = definitions
+        .get("web")
+        .await
+        .unwrap()
+        .status
+        .unwrap()
+        .task_definition_arn
+        .unwrap();
     let service = wait_for(&services, "web", "Ready", is_ready).await;
     let status = service.status.unwrap();
-    assert_eq!(status.task_definition_arn.as_deref(), Some(web_arn.as_str()));
-    assert_eq!(status.desired_count, Some(1), "desiredCount left out starts at 1");
+    assert!(
+        operator.readiness.is_ready(),
+        "ready once the watches have synced"
+    );
+    let scrape = operator.metrics.render();
+    assert!(
+        scrape.contains(
+            r#"ecs_operator_ecs_api_calls_total{operation="CreateService",outcome="success"} 1"#
+        ),
+        "{scrape}"
+    );
+    assert_eq!(
+        status.task_definition_arn.as_deref(),
+        Some(web_arn.as_str())
+    );
+    assert_eq!(
+        status.desired_count,
+        Some(1),
+        "desiredCount left out starts at 1"
+    );
 }

@@ -19,9 +19,28 @@ const LEASE_DURATION: Duration = Duration::from_secs(4);
 
 fn replica(name: &str, namespace: &str) -> Child {
     Command::new(env!("CARGO_BIN_EXE_ecs-operator"))
-        .args(["run", "--leader-election", "--log-format", "text", "--admin-address", "127.0.0.1:0"])
-        .args(["--namespace", namespace, "--lease-namespace", namespace, "--lease-name", LEASE])
-        .args(["--lease-duration", &format!("{}s", LEASE_DURATION.as_secs()), "--resync-period", "5s"])
+        .args([
+            "run",
+            "--leader-election",
+            "--log-format",
+            "text",
+            "--admin-address",
+            "127.0.0.1:0",
+        ])
+        .args([
+            "--namespace",
+            namespace,
+            "--lease-namespace",
+            namespace,
+            "--lease-name",
+            LEASE,
+        ])
+        .args([
+            "--lease-duration",
+            &format!("{}s", LEASE_DURATION.as_secs()),
+            "--resync-period",
+            "5s",
+        ])
         .envs(&support::env().vars)
         .env("POD_NAME", name)
         .env("LOG_LEVEL", "warn")
@@ -33,7 +52,14 @@ fn replica(name: &str, namespace: &str) -> Child {
 }
 
 async fn holder(leases: &Api<Lease>) -> Option<String> {
-    leases.get_opt(LEASE).await.ok().flatten()?.spec?.holder_identity.filter(|h| !h.is_empty())
+    leases
+        .get_opt(LEASE)
+        .await
+        .ok()
+        .flatten()?
+        .spec?
+        .holder_identity
+        .filter(|h| !h.is_empty())
 }
 
 fn cluster(name: &str) -> EcsCluster {
@@ -47,7 +73,9 @@ fn cluster(name: &str) -> EcsCluster {
 
 fn terminate(child: &Child) {
     // SIGTERM, as the kubelet does.
-    let _ = Command::new("kill").args(["-TERM", &child.id().to_string()]).status();
+    let _ = Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status();
 }
 
 #[tokio::test]
@@ -57,27 +85,61 @@ async fn a_standby_takes_over_when_the_leader_dies() {
     let clusters: Api<EcsCluster> = Api::namespaced(client.clone(), &ns);
 
     let mut first = replica("replica-a", &ns);
-    eventually("replica-a leads", || holder(&leases), |h| h.as_deref() == Some("replica-a")).await;
+    eventually(
+        "replica-a leads",
+        || holder(&leases),
+        |h| h.as_deref() == Some("replica-a"),
+    )
+    .await;
     let mut second = replica("replica-b", &ns);
 
-    clusters.create(&PostParams::default(), &cluster("before")).await.unwrap();
-    wait_for(&clusters, "before", "Ready (reconciled by the leader)", is_ready).await;
+    clusters
+        .create(&PostParams::default(), &cluster("before"))
+        .await
+        .unwrap();
+    wait_for(
+        &clusters,
+        "before",
+        "Ready (reconciled by the leader)",
+        is_ready,
+    )
+    .await;
     // The standby did not take the Lease meanwhile.
     assert_eq!(holder(&leases).await.as_deref(), Some("replica-a"));
 
     first.kill().expect("kill the leader");
     let _ = first.wait();
     let killed = Instant::now();
-    eventually("replica-b leads", || holder(&leases), |h| h.as_deref() == Some("replica-b")).await;
+    eventually(
+        "replica-b leads",
+        || holder(&leases),
+        |h| h.as_deref() == Some("replica-b"),
+    )
+    .await;
     let takeover = killed.elapsed();
     println!("takeover after the leader died: {takeover:?} (lease duration {LEASE_DURATION:?})");
     assert!(takeover < LEASE_DURATION * 3, "took over in {takeover:?}");
 
-    clusters.create(&PostParams::default(), &cluster("after")).await.unwrap();
-    wait_for(&clusters, "after", "Ready (reconciled by the new leader)", is_ready).await;
+    clusters
+        .create(&PostParams::default(), &cluster("after"))
+        .await
+        .unwrap();
+    wait_for(
+        &clusters,
+        "after",
+        "Ready (reconciled by the new leader)",
+        is_ready,
+    )
+    .await;
 
     terminate(&second);
-    let status = tokio::task::spawn_blocking(move || second.wait()).await.unwrap().unwrap();
-    assert!(status.success(), "a graceful shutdown exits 0, got {status}");
+    let status = tokio::task::spawn_blocking(move || second.wait())
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(
+        status.success(),
+        "a graceful shutdown exits 0, got {status}"
+    );
     eventually("the Lease released", || holder(&leases), Option::is_none).await;
 }

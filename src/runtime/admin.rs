@@ -68,8 +68,45 @@ pub async fn serve(
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
     let listener = tokio::net::TcpListener::bind(address).await?;
-    tracing::info!(%address, "admin server listening");
+    tracing::info!(address = %listener.local_addr()?, "admin server listening");
     axum::serve(listener, router)
         .with_graceful_shutdown(shutdown)
         .await
+}
+
+#[cfg(test)]
+mod tests {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+
+    use super::*;
+
+    async fn get(address: SocketAddr, path: &str) -> String {
+        let mut stream = tokio::net::TcpStream::connect(address).await.unwrap();
+        let request =
+            format!("GET {path} HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n");
+        stream.write_all(request.as_bytes()).await.unwrap();
+        let mut response = String::new();
+        stream.read_to_string(&mut response).await.unwrap();
+        response
+    }
+
+    #[tokio::test]
+    async fn serves_liveness_readiness_after_sync_and_metrics() {
+        let metrics = Arc::new(Metrics::default());
+        metrics.ecs_call("DescribeServices", "success");
+        let readiness = Readiness::default();
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let address = listener.local_addr().unwrap();
+        let app = router(metrics, readiness.clone());
+        tokio::spawn(async move { axum::serve(listener, app).await });
+
+        assert!(get(address, "/livez").await.starts_with("HTTP/1.1 200"));
+        let not_yet = get(address, "/readyz").await;
+        assert!(not_yet.starts_with("HTTP/1.1 503"), "{not_yet}");
+        readiness.set_ready();
+        assert!(get(address, "/readyz").await.starts_with("HTTP/1.1 200"));
+        let scrape = get(address, "/metrics").await;
+        assert!(scrape.starts_with("HTTP/1.1 200"));
+        assert!(scrape.contains(r#"ecs_operator_ecs_api_calls_total{operation="DescribeServices",outcome="success"} 1"#), "{scrape}");
+    }
 }

@@ -27,6 +27,10 @@ pub const TEST_RESYNC: Duration = Duration::from_secs(3);
 pub struct TestOperator {
     stop: watch::Sender<bool>,
     task: Option<JoinHandle<()>>,
+    /// What `/readyz` answers from.
+    pub readiness: ecs_operator::runtime::admin::Readiness,
+    /// What `/metrics` renders.
+    pub metrics: std::sync::Arc<ecs_operator::runtime::metrics::Metrics>,
 }
 
 impl TestOperator {
@@ -51,10 +55,13 @@ impl TestOperator {
             .await
             .expect("operator starts");
         let (stop, shutdown) = watch::channel(false);
+        let (readiness, metrics) = (operator.readiness.clone(), operator.metrics.clone());
         let task = tokio::spawn(async move { operator.run_controllers(&args, shutdown).await });
         TestOperator {
             stop,
             task: Some(task),
+            readiness,
+            metrics,
         }
     }
 
@@ -225,11 +232,18 @@ pub fn emulator_network() -> (Vec<String>, String) {
             .expect("curl runs");
         let body = String::from_utf8_lossy(&output.stdout).to_string();
         let open = format!("<{tag}>");
-        body.split(&open).skip(1).filter_map(|rest| rest.split('<').next()).map(str::to_string).collect()
+        body.split(&open)
+            .skip(1)
+            .filter_map(|rest| rest.split('<').next())
+            .map(str::to_string)
+            .collect()
     };
     let mut subnets = query("DescribeSubnets", "subnetId");
     subnets.truncate(2);
-    let group = query("DescribeSecurityGroups", "groupId").into_iter().next().expect("a default security group");
+    let group = query("DescribeSecurityGroups", "groupId")
+        .into_iter()
+        .next()
+        .expect("a default security group");
     assert!(!subnets.is_empty(), "the emulator has default subnets");
     (subnets, group)
 }
