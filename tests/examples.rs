@@ -60,6 +60,16 @@ async fn the_examples_converge() {
         .iter_mut()
         .filter(|d| d["kind"] == "EcsService")
         .for_each(harness::use_emulator_network);
+    // ECS names are unique per run, so parallel and repeated runs share no ECS object.
+    for doc in &mut documents {
+        let name = doc["metadata"]["name"].as_str().unwrap().to_string();
+        let field = match doc["kind"].as_str() {
+            Some("EcsCluster") => "clusterName",
+            Some("EcsTaskDefinition") => "family",
+            _ => "serviceName",
+        };
+        doc["spec"][field] = serde_json::json!(support::unique_name(&name));
+    }
 
     let clusters: Api<EcsCluster> = Api::namespaced(client.clone(), &ns);
     let definitions: Api<EcsTaskDefinition> = Api::namespaced(client.clone(), &ns);
