@@ -6,7 +6,7 @@ CARGO ?= cargo
 # than there are cores.
 TEST_THREADS ?= 8
 
-.PHONY: test fmt-check clippy crds crds-check unit integration env-up env-down env-status demo
+.PHONY: bench test fmt-check clippy crds crds-check unit integration env-up env-down env-status demo
 
 ## test: everything CI checks, in order (format, lints, CRDs up to date, unit, integration/e2e)
 test: fmt-check clippy crds-check unit integration
@@ -51,3 +51,7 @@ env-status:
 ## demo: starts the local environment, installs the CRDs, runs the operator and applies the examples
 demo:
 	e2e/demo
+
+## bench: print how long the pure reconcile steps take (figures, not a pass/fail check)
+bench:
+	$(CARGO) bench --bench mapping
