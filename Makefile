@@ -6,7 +6,7 @@ CARGO ?= cargo
 # than there are cores.
 TEST_THREADS ?= 8
 
-.PHONY: bench test fmt-check clippy crds crds-check unit integration env-up env-down env-status demo
+.PHONY: tools helm-lint image kind-load bench test fmt-check clippy crds crds-check unit integration env-up env-down env-status demo
 
 ## test: everything CI checks, in order (format, lints, CRDs up to date, unit, integration/e2e)
 test: fmt-check clippy crds-check unit integration
@@ -17,10 +17,16 @@ fmt-check:
 clippy:
 	$(CARGO) clippy --all-targets -- -D warnings
 
-## crds: regenerate crds/*.yaml from the API types
+CHART := charts/ecs-operator
+IMAGE ?= ghcr.io/ecs-operator/ecs-operator
+VERSION := $(shell sed -n 's/^version = "\(.*\)"/\1/p' Cargo.toml | head -n1)
+KIND_CLUSTER ?= ecs-operator
+
+## crds: regenerate crds/*.yaml and the chart's copy from the API types
 crds:
 	mkdir -p crds && rm -f crds/*.yaml
 	$(CARGO) run --quiet -- crds --output-dir crds
+	rm -f $(CHART)/crds/*.yaml && cp crds/*.yaml $(CHART)/crds/
 
 ## crds-check: fail when crds/ differs from what the API types generate
 crds-check:
@@ -29,6 +35,7 @@ crds-check:
 	if ! diff -ru crds "$$tmp"; then \
 	  echo "crds/ is stale: run 'make crds' and commit the result" >&2; exit 1; \
 	fi
+	@diff -ru crds $(CHART)/crds || { echo "$(CHART)/crds is stale: run 'make crds'" >&2; exit 1; }
 
 ## unit: unit tests (library, binary, doc tests); no environment needed
 unit:
@@ -36,7 +43,7 @@ unit:
 	$(CARGO) test --doc
 
 ## integration: the tests in tests/ against the local environment (started if needed)
-integration: env-up
+integration: env-up tools
 	$(CARGO) test --test '*' -- --test-threads=$(TEST_THREADS)
 
 env-up:
@@ -55,3 +62,20 @@ demo:
 ## bench: print how long the pure reconcile steps take (figures, not a pass/fail check)
 bench:
 	$(CARGO) bench --bench mapping
+
+## tools: build helm and kubectl from their Go modules (cached by version)
+tools:
+	e2e/tools helm
+	e2e/tools kubectl
+
+## helm-lint: lint the chart
+helm-lint:
+	"$$(e2e/tools helm)" lint --strict $(CHART)
+
+## image: build the container image (needs Docker; not part of make test)
+image:
+	docker build -t $(IMAGE):$(VERSION) .
+
+## kind-load: load the image into a kind cluster
+kind-load: image
+	kind load docker-image $(IMAGE):$(VERSION) --name $(KIND_CLUSTER)

@@ -3,7 +3,8 @@
 //! Standard, and its RBAC proven sufficient (the operator's own calls succeed under the chart's
 //! ServiceAccount) and narrow (anything else is denied).
 //!
-//! helm is built from its Go module by `e2e/tools helm` (cached by version); kubectl applies.
+//! helm and kubectl are built from their Go modules by `e2e/tools helm` / `e2e/tools kubectl`
+//! (cached by version; `$KUBECTL` overrides the latter).
 //!
 //! [`OperatorIdentity`] is the reusable piece: it applies the chart's ServiceAccount and RBAC for
 //! real and hands out a client (and a kubeconfig file, for a child process) authenticated as that
@@ -105,11 +106,17 @@ fn run(command: &mut Command, stdin: Option<&str>) -> Output {
     let mut child = command
         .spawn()
         .unwrap_or_else(|e| panic!("cannot run {command:?}: {e}"));
-    if let Some(input) = stdin {
+    // Written from another thread, so that a child that answers before it has read everything
+    // cannot block on a full stdout pipe while we block on its full stdin pipe.
+    let writer = stdin.map(|input| {
         let mut pipe = child.stdin.take().expect("stdin piped");
-        pipe.write_all(input.as_bytes()).expect("write stdin");
-    }
+        let input = input.to_owned();
+        std::thread::spawn(move || pipe.write_all(input.as_bytes()))
+    });
     let out = child.wait_with_output().expect("wait for the command");
+    if let Some(writer) = writer {
+        writer.join().expect("stdin writer").expect("write stdin");
+    }
     Output {
         success: out.status.success(),
         stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
@@ -221,11 +228,21 @@ fn env_value(docs: &[Value], name: &str) -> Option<String> {
         .map(str::to_owned)
 }
 
+/// kubectl: `$KUBECTL` when set, else the one `e2e/tools kubectl` builds at the local
+/// environment's Kubernetes version (so that client and server match).
+pub fn kubectl_bin() -> &'static Path {
+    static KUBECTL: OnceLock<PathBuf> = OnceLock::new();
+    KUBECTL.get_or_init(|| match std::env::var_os("KUBECTL") {
+        Some(path) if !path.is_empty() => PathBuf::from(path),
+        _ => PathBuf::from(tool("kubectl")),
+    })
+}
+
 /// kubectl with the admin kubeconfig of the local environment.
 pub fn kubectl(args: &[&str], stdin: Option<&str>) -> Output {
     let kubeconfig = support::env().kubeconfig.clone();
     run(
-        Command::new("kubectl")
+        Command::new(kubectl_bin())
             .arg("--kubeconfig")
             .arg(kubeconfig)
             .args(args),
@@ -378,6 +395,37 @@ impl OperatorIdentity {
     /// runtime that made them).
     pub async fn client(&self) -> Client {
         client_from_kubeconfig(&self.kubeconfig).await
+    }
+
+    /// The environment the chart gives the operator container, for `ecs-operator run` as a
+    /// child process under this identity: the rendered variables, the downward API ones filled
+    /// in as the kubelet would (POD_NAME = `pod_name`, LEASE_NAMESPACE = the release namespace),
+    /// KUBECONFIG = the ServiceAccount's kubeconfig, and ADMIN_ADDRESS on a free loopback port
+    /// (`127.0.0.1:0`; override it to probe /readyz). Add the AWS variables of `support::env()`.
+    pub fn operator_env(&self, pod_name: &str) -> Vec<(String, String)> {
+        let mut vars: Vec<(String, String)> = container(&self.documents)["env"]
+            .as_array()
+            .expect("env")
+            .iter()
+            .map(|var| {
+                let name = var["name"].as_str().unwrap().to_owned();
+                let value = match name.as_str() {
+                    "POD_NAME" => pod_name.to_owned(),
+                    "LEASE_NAMESPACE" => self.namespace.clone(),
+                    "ADMIN_ADDRESS" => "127.0.0.1:0".to_owned(),
+                    _ => var["value"]
+                        .as_str()
+                        .unwrap_or_else(|| panic!("{name} has no plain value"))
+                        .to_owned(),
+                };
+                (name, value)
+            })
+            .collect();
+        vars.push((
+            "KUBECONFIG".to_owned(),
+            self.kubeconfig.to_string_lossy().into_owned(),
+        ));
+        vars
     }
 }
 
@@ -617,6 +665,11 @@ fn schema_rejects_wrong_values() {
             "/image/pullPolicy",
         ),
         (
+            "a digest that is a tag",
+            json!({"image": {"digest": "latest"}}),
+            "/image/digest",
+        ),
+        (
             "a privileged admin port",
             json!({"adminPort": 80}),
             "/adminPort",
@@ -746,6 +799,17 @@ fn chart_app_version_is_the_crate_version() {
             "ghcr.io/ecs-operator/ecs-operator:{}",
             env!("CARGO_PKG_VERSION")
         )
+    );
+    let digest = format!("sha256:{}", "0123456789abcdef".repeat(4));
+    let docs = render(
+        "ecs-operator",
+        "ecs-system",
+        &json!({"image": {"digest": digest}}),
+    );
+    assert_eq!(
+        container(&docs)["image"],
+        format!("ghcr.io/ecs-operator/ecs-operator@{digest}"),
+        "a digest pins the image"
     );
 }
 
@@ -1039,6 +1103,62 @@ fn single_replica_rendering() {
     }
 }
 
+/// The binary accepts what the chart passes (args and environment): run with the rendered
+/// settings and no reachable Kubernetes, it gets past argument parsing (clap reports a bad value
+/// and exits 2) and stops at the missing kubeconfig, or is stopped after a while.
+#[test]
+fn chart_settings_are_accepted_by_the_operator_cli() {
+    const CLAP_ERROR: &str = "For more information, try '--help'";
+    let check = |docs: &[Value]| -> String {
+        let container = container(docs);
+        let mut command = Command::new(env!("CARGO_BIN_EXE_ecs-operator"));
+        command
+            .env_clear()
+            .env("KUBECONFIG", "/nonexistent/kubeconfig")
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped());
+        for arg in container["args"].as_array().expect("args") {
+            command.arg(arg.as_str().unwrap());
+        }
+        for var in container["env"].as_array().expect("env") {
+            let name = var["name"].as_str().unwrap();
+            // Downward API values: what the kubelet would fill in.
+            let value = var["value"].as_str().unwrap_or("from-the-downward-api");
+            command.env(name, value);
+        }
+        let mut child = command.spawn().expect("run ecs-operator");
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+        while child.try_wait().expect("wait").is_none() && std::time::Instant::now() < deadline {
+            std::thread::sleep(std::time::Duration::from_millis(50));
+        }
+        let _ = child.kill();
+        let out = child.wait_with_output().expect("wait");
+        String::from_utf8_lossy(&out.stderr).into_owned()
+    };
+    for values in [json!({}), custom_values(&["team-a", "team-b"])] {
+        let stderr = check(&render("ecs-operator", "ecs-system", &values));
+        assert!(
+            !stderr.contains(CLAP_ERROR),
+            "the operator refused the chart's settings ({values}):\n{stderr}"
+        );
+    }
+    // The check is real: a value the CLI does not accept is reported.
+    let mut docs = render("ecs-operator", "ecs-system", &json!({}));
+    let deployment = docs
+        .iter_mut()
+        .find(|d| kind_of(d) == "Deployment")
+        .unwrap();
+    let env = deployment["spec"]["template"]["spec"]["containers"][0]["env"]
+        .as_array_mut()
+        .unwrap();
+    for var in env.iter_mut().filter(|v| v["name"] == "RESYNC_PERIOD") {
+        var["value"] = json!("soon");
+    }
+    let stderr = check(&docs);
+    assert!(stderr.contains(CLAP_ERROR), "{stderr}");
+}
+
 // --- against the local environment's API server ------------------------------------------------------
 
 #[tokio::test]
@@ -1068,6 +1188,42 @@ async fn default_values_pass_server_side_dry_run() {
         assert!(
             applied.contains(kind),
             "{kind} missing from the dry run:\n{applied}"
+        );
+    }
+}
+
+/// `helm install --dry-run=client` (it asks the API server only for its version): the install
+/// path renders, NOTES.txt included, with default and custom values.
+#[tokio::test]
+async fn install_dry_run_renders_the_notes() {
+    let kubeconfig = support::env().kubeconfig.clone();
+    for (values, expected) in [
+        (json!({}), "no IRSA role"),
+        (
+            custom_values(&["team-a", "team-b"]),
+            "namespaces team-a, team-b",
+        ),
+    ] {
+        let file = values_file(&values);
+        let chart = chart_dir();
+        let out = run(
+            Command::new(helm())
+                .env("KUBECONFIG", &kubeconfig)
+                .args(["install", "ecs-operator", chart.to_str().unwrap()])
+                .args(["--dry-run=client", "--namespace", "ecs-system", "-f"])
+                .arg(&file),
+            None,
+        );
+        assert!(
+            out.success,
+            "helm install --dry-run failed:\n{}",
+            out.text()
+        );
+        let notes = out.stdout.split("NOTES:").nth(1).unwrap_or_default();
+        assert!(notes.contains("kubectl get ecs -A"), "NOTES:\n{notes}");
+        assert!(
+            notes.contains(expected),
+            "NOTES lack {expected:?}:\n{notes}"
         );
     }
 }
@@ -1484,6 +1640,43 @@ async fn exercise_cluster_id_and_lease(
             .await,
         "get a Lease outside the release namespace",
     );
+
+    // Leader election exactly as the operator runs it: kube-lease-manager creates the Lease,
+    // acquires it (server-side apply under the operator's field manager) and releases it.
+    Api::<Lease>::namespaced(admin.clone(), &identity.namespace)
+        .delete(&identity.lease_name, &DeleteParams::default())
+        .await
+        .expect("admin deletes the test Lease");
+    let manager =
+        kube_lease_manager::LeaseManagerBuilder::new(operator.clone(), &identity.lease_name)
+            .with_namespace(&identity.namespace)
+            .with_identity("replica-0")
+            .with_duration(15)
+            .with_grace(5)
+            .with_field_manager(ecs_operator::api::FIELD_MANAGER)
+            .build()
+            .await;
+    let manager = allowed_op(manager, "create the Lease through kube-lease-manager");
+    let acquired = tokio::time::timeout(std::time::Duration::from_secs(30), manager.changed())
+        .await
+        .expect("kube-lease-manager decided within 30s");
+    assert!(
+        allowed_op(acquired, "acquire the Lease through kube-lease-manager"),
+        "the only candidate did not become leader"
+    );
+    allowed_op(
+        manager.release().await,
+        "release the Lease through kube-lease-manager",
+    );
+    let released = Api::<Lease>::namespaced(admin.clone(), &identity.namespace)
+        .get(&identity.lease_name)
+        .await
+        .unwrap();
+    let holder = released.spec.and_then(|s| s.holder_identity);
+    assert!(
+        holder.as_deref().is_none_or(str::is_empty),
+        "the Lease is released: {holder:?}"
+    );
 }
 
 /// What the operator never needs, denied everywhere it runs.
@@ -1564,6 +1757,14 @@ async fn rbac_with_watch_namespaces_stays_in_them() {
         OperatorIdentity::install(&release_namespace, &json!({"watchNamespaces": [watched]})).await;
     let operator = identity.client().await;
 
+    // The operator's settings from the chart point at what the RBAC grants.
+    let env: std::collections::HashMap<String, String> =
+        identity.operator_env("replica-0").into_iter().collect();
+    assert_eq!(env["WATCH_NAMESPACES"], watched);
+    assert_eq!(env["LEASE_NAMESPACE"], release_namespace);
+    assert_eq!(env["LEASE_NAME"], identity.lease_name);
+    assert_eq!(env["POD_NAME"], "replica-0");
+
     exercise_all_kinds(&admin, &operator, &watched, false).await;
     exercise_cluster_id_and_lease(&admin, &operator, &identity).await;
     exercise_denials(&operator, &watched).await;
@@ -1593,4 +1794,77 @@ async fn rbac_with_watch_namespaces_stays_in_them() {
             &format!("create Events in {namespace}"),
         );
     }
+}
+
+/// The chart's identity is enough to run the operator: the binary, started with the chart's
+/// settings and only the ServiceAccount's token, reconciles a cluster and a task definition to
+/// Ready (finalizers, status, events, the kube-system uid and its Lease included).
+#[tokio::test]
+async fn the_operator_runs_under_the_charts_identity() {
+    let admin = support::kube_client().await;
+    support::install_crds(&admin).await;
+    let release_namespace = support::test_namespace(&admin, "helm-run-ops").await;
+    let watched = support::test_namespace(&admin, "helm-run").await;
+    let identity =
+        OperatorIdentity::install(&release_namespace, &json!({"watchNamespaces": [watched]})).await;
+
+    let mut environment: Vec<(String, String)> = support::env()
+        .vars
+        .iter()
+        .filter(|(name, _)| name.starts_with("AWS_"))
+        .map(|(name, value)| (name.clone(), value.clone()))
+        .collect();
+    environment.extend(identity.operator_env("ecs-operator-0"));
+    let mut operator = std::process::Command::new(env!("CARGO_BIN_EXE_ecs-operator"))
+        .arg("run")
+        .env_clear()
+        .envs(environment)
+        .env("LOG_FORMAT", "text")
+        .stdin(std::process::Stdio::null())
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::inherit())
+        .spawn()
+        .expect("the operator starts");
+
+    let clusters: kube::Api<EcsCluster> = kube::Api::namespaced(admin.clone(), &watched);
+    let definitions: kube::Api<EcsTaskDefinition> = kube::Api::namespaced(admin.clone(), &watched);
+    let cluster: EcsCluster = serde_json::from_value(json!({
+        "apiVersion": "ecs.operator.dev/v1alpha1", "kind": "EcsCluster",
+        "metadata": {"name": "apps"},
+        "spec": {"clusterName": support::unique_name("helm-apps")}
+    }))
+    .unwrap();
+    let definition: EcsTaskDefinition = serde_json::from_value(json!({
+        "apiVersion": "ecs.operator.dev/v1alpha1", "kind": "EcsTaskDefinition",
+        "metadata": {"name": "web"},
+        "spec": {"family": support::unique_name("helm-web"), "containerDefinitions": [
+            {"name": "web", "image": "nginx", "memory": 256}
+        ]}
+    }))
+    .unwrap();
+    clusters.create(&Default::default(), &cluster).await.unwrap();
+    definitions.create(&Default::default(), &definition).await.unwrap();
+
+    let ready = |conditions: Option<&Vec<k8s_openapi::apimachinery::pkg::apis::meta::v1::Condition>>| {
+        conditions.is_some_and(|c| c.iter().any(|c| c.type_ == "Ready" && c.status == "True"))
+    };
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(90);
+    loop {
+        let cluster = clusters.get("apps").await.unwrap();
+        let definition = definitions.get("web").await.unwrap();
+        if ready(cluster.status.as_ref().map(|s| &s.conditions))
+            && ready(definition.status.as_ref().map(|s| &s.conditions))
+        {
+            break;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "not Ready under the chart's identity: {:?} / {:?}",
+            cluster.status,
+            definition.status
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+    }
+    let _ = operator.kill();
+    let _ = operator.wait();
 }

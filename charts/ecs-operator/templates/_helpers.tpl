@@ -35,7 +35,7 @@ contains the chart name, else <release>-<chart>. At most 63 characters (DNS labe
 {{- define "ecs-operator.labels" -}}
 helm.sh/chart: {{ include "ecs-operator.chart" . }}
 {{ include "ecs-operator.selectorLabels" . }}
-app.kubernetes.io/version: {{ .Values.image.tag | default .Chart.AppVersion | quote }}
+app.kubernetes.io/version: {{ .Values.image.tag | default .Chart.AppVersion | trunc 63 | trimSuffix "-" | quote }}
 app.kubernetes.io/managed-by: {{ .Release.Service }}
 app.kubernetes.io/part-of: ecs-operator
 {{- end }}
@@ -58,8 +58,13 @@ app.kubernetes.io/instance: {{ .Release.Name }}
 {{- default (include "ecs-operator.fullname" .) .Values.leaderElection.leaseName }}
 {{- end }}
 
+{{/* repository:tag, or repository@digest when a digest is set. */}}
 {{- define "ecs-operator.image" -}}
+{{- if .Values.image.digest }}
+{{- printf "%s@%s" .Values.image.repository .Values.image.digest }}
+{{- else }}
 {{- printf "%s:%s" .Values.image.repository (.Values.image.tag | default .Chart.AppVersion) }}
+{{- end }}
 {{- end }}
 
 {{/*
