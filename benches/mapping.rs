@@ -19,7 +19,10 @@ fn measure(name: &str, iterations: u32, mut f: impl FnMut()) {
         f();
     }
     let per_call = start.elapsed() / iterations;
-    println!("{name:<44} {:>10.2} µs/call  ({iterations} calls)", per_call.as_secs_f64() * 1e6);
+    println!(
+        "{name:<44} {:>10.2} µs/call  ({iterations} calls)",
+        per_call.as_secs_f64() * 1e6
+    );
 }
 
 fn task_definition_spec(containers: usize) -> EcsTaskDefinitionSpec {
@@ -85,12 +88,22 @@ fn main() {
     println!("ecs-operator pure reconcile steps (debug builds are ~10x slower; use `cargo bench`)");
     for containers in [1, 10] {
         let spec = task_definition_spec(containers);
-        measure(&format!("spec_hash, {containers} container(s)"), 2_000, || {
-            black_box(task_definition::spec_hash(black_box(&spec)));
-        });
-        measure(&format!("register_input, {containers} container(s)"), 2_000, || {
-            black_box(task_definition::register_input(black_box(&spec), "bench", vec![]).unwrap());
-        });
+        measure(
+            &format!("spec_hash, {containers} container(s)"),
+            2_000,
+            || {
+                black_box(task_definition::spec_hash(black_box(&spec)));
+            },
+        );
+        measure(
+            &format!("register_input, {containers} container(s)"),
+            2_000,
+            || {
+                black_box(
+                    task_definition::register_input(black_box(&spec), "bench", vec![]).unwrap(),
+                );
+            },
+        );
     }
     let spec = service_spec();
     let current = described_service();
@@ -102,6 +115,11 @@ fn main() {
         black_box(service::rollout(black_box(&current), td));
     });
     measure("conditions for a Ready object", 20_000, || {
-        black_box(Health::Ready { message: "ok".into() }.conditions(Some(1), &[], k8s_openapi::jiff::Timestamp::now()));
+        black_box(
+            Health::Ready {
+                message: "ok".into(),
+            }
+            .conditions(Some(1), &[], k8s_openapi::jiff::Timestamp::now()),
+        );
     });
 }

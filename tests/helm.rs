@@ -1842,12 +1842,19 @@ async fn the_operator_runs_under_the_charts_identity() {
         ]}
     }))
     .unwrap();
-    clusters.create(&Default::default(), &cluster).await.unwrap();
-    definitions.create(&Default::default(), &definition).await.unwrap();
+    clusters
+        .create(&Default::default(), &cluster)
+        .await
+        .unwrap();
+    definitions
+        .create(&Default::default(), &definition)
+        .await
+        .unwrap();
 
-    let ready = |conditions: Option<&Vec<k8s_openapi::apimachinery::pkg::apis::meta::v1::Condition>>| {
-        conditions.is_some_and(|c| c.iter().any(|c| c.type_ == "Ready" && c.status == "True"))
-    };
+    let ready =
+        |conditions: Option<&Vec<k8s_openapi::apimachinery::pkg::apis::meta::v1::Condition>>| {
+            conditions.is_some_and(|c| c.iter().any(|c| c.type_ == "Ready" && c.status == "True"))
+        };
     let deadline = std::time::Instant::now() + std::time::Duration::from_secs(90);
     loop {
         let cluster = clusters.get("apps").await.unwrap();

@@ -259,7 +259,8 @@ async fn a_family_registered_elsewhere_is_adopted_only_when_asked() {
         .container_definitions(
             aws_sdk_ecs::types::ContainerDefinition::builder()
                 .name("web")
-                .image("legacy:1").memory(512)
+                .image("legacy:1")
+                .memory(512)
                 .build(),
         )
         .send()
@@ -315,7 +316,8 @@ async fn a_revision_registered_behind_the_operators_back_is_drift() {
         .container_definitions(
             aws_sdk_ecs::types::ContainerDefinition::builder()
                 .name("web")
-                .image("hotfix:1").memory(512)
+                .image("hotfix:1")
+                .memory(512)
                 .build(),
         )
         .send()
