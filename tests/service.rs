@@ -41,26 +41,24 @@ const OTHER_TARGET_GROUP: &str =
 const REGISTRY: &str =
     "arn:aws:servicediscovery:us-east-1:123456789012:service/srv-0123456789abcdef";
 
-// --- an operator whose resync period and metrics the test controls -------------------------------
+// --- an operator with a long resync, and metrics ---------------------------------------------
 
-/// The operator in-process like `harness::TestOperator`, but with a chosen resync period and its
-/// metrics at hand (ECS calls by operation), to prove what is driven by watches and that nothing
-/// spins.
-struct MeteredOperator {
+/// The operator in-process like `harness::TestOperator`, but with a resync period far longer than
+/// the test: whatever it does within the test was triggered by a watch.
+struct LongResyncOperator {
     metrics: Arc<Metrics>,
     stop: watch::Sender<bool>,
 }
 
-impl MeteredOperator {
-    async fn start(client: &Client, namespace: &str, resync: Duration) -> MeteredOperator {
-        let resync = format!("{}s", resync.as_secs());
+impl LongResyncOperator {
+    async fn start(client: &Client, namespace: &str) -> LongResyncOperator {
         let cli = Cli::try_parse_from([
             "ecs-operator",
             "run",
             "--namespace",
             namespace,
             "--resync-period",
-            &resync,
+            "10m",
             "--admin-address",
             "127.0.0.1:0",
             "--log-format",
@@ -72,34 +70,37 @@ impl MeteredOperator {
         let Command::Run(args) = cli.command else {
             unreachable!("parsed the run command")
         };
+        if std::env::var_os("RUST_LOG").is_some() {
+            ecs_operator::runtime::telemetry::init("info", args.log_format);
+        }
         let operator = Operator::new(client.clone(), support::sdk_config().await, &args)
             .await
             .expect("operator starts");
         let metrics = operator.metrics.clone();
         let (stop, shutdown) = watch::channel(false);
         tokio::spawn(async move { operator.run_controllers(&args, shutdown).await });
-        MeteredOperator { metrics, stop }
-    }
-
-    /// Successful ECS calls of `operation` so far.
-    fn calls(&self, operation: &'static str) -> u64 {
-        self.metrics.ecs_calls(operation, "success")
-    }
-
-    /// EcsService reconciles so far.
-    fn service_reconciles(&self) -> u64 {
-        let text = self.metrics.render();
-        text.lines()
-            .find_map(|l| l.strip_prefix(r#"ecs_operator_reconcile_total{kind="EcsService"} "#))
-            .and_then(|n| n.trim().parse().ok())
-            .unwrap_or(0)
+        LongResyncOperator { metrics, stop }
     }
 }
 
-impl Drop for MeteredOperator {
+impl Drop for LongResyncOperator {
     fn drop(&mut self) {
         let _ = self.stop.send(true);
     }
+}
+
+/// Successful UpdateService calls of an operator so far.
+fn update_calls(metrics: &Metrics) -> u64 {
+    metrics.ecs_calls("UpdateService", "success")
+}
+
+/// EcsService reconciles of an operator so far.
+fn service_reconciles(metrics: &Metrics) -> u64 {
+    let text = metrics.render();
+    text.lines()
+        .find_map(|l| l.strip_prefix(r#"ecs_operator_reconcile_total{kind="EcsService"} "#))
+        .and_then(|n| n.trim().parse().ok())
+        .unwrap_or(0)
 }
 
 // --- fixtures ------------------------------------------------------------------------------------
@@ -602,7 +603,7 @@ async fn lifecycle_round_trips_the_spec_and_delete_scales_down_then_lets_the_clu
 async fn a_new_revision_is_followed_within_seconds_through_the_watch_not_the_resync() {
     let (client, ns) = setup("svc-follow").await;
     // A resync far longer than the test: whatever moves the service now is the watch relation.
-    let operator = MeteredOperator::start(&client, &ns, Duration::from_secs(600)).await;
+    let operator = LongResyncOperator::start(&client, &ns).await;
     let clusters: Api<EcsCluster> = Api::namespaced(client.clone(), &ns);
     let definitions: Api<EcsTaskDefinition> = Api::namespaced(client.clone(), &ns);
     let api: Api<EcsService> = Api::namespaced(client.clone(), &ns);
@@ -629,7 +630,7 @@ async fn a_new_revision_is_followed_within_seconds_through_the_watch_not_the_res
     assert_eq!(status_of(&obj).task_definition_revision, Some(1));
     let service_name = obj.name_any();
     assert_eq!(
-        operator.calls("UpdateService"),
+        update_calls(&operator.metrics),
         0,
         "nothing to update after CreateService"
     );
@@ -689,7 +690,7 @@ async fn a_new_revision_is_followed_within_seconds_through_the_watch_not_the_res
 
     // One UpdateService for the move, and no more while the rollout is polled.
     tokio::time::sleep(Duration::from_secs(12)).await;
-    assert_eq!(operator.calls("UpdateService"), 1);
+    assert_eq!(update_calls(&operator.metrics), 1);
     assert_eq!(
         describe_active(&cluster_name, &service_name)
             .await
@@ -990,7 +991,7 @@ async fn the_scale_subresource_changes_desired_count() {
 #[tokio::test]
 async fn the_restart_annotation_forces_exactly_one_deployment_per_change() {
     let (client, ns) = setup("svc-restart").await;
-    let operator = MeteredOperator::start(&client, &ns, TEST_RESYNC).await;
+    let operator = TestOperator::start(&client, &ns).await;
     let api: Api<EcsService> = Api::namespaced(client.clone(), &ns);
     let cluster = ecs_cluster("restart").await;
     let task_definition = ecs_task_definition("restart", "app:1").await;
@@ -1006,7 +1007,7 @@ async fn the_restart_annotation_forces_exactly_one_deployment_per_change() {
             .map(str::to_string)
     };
     let first = deployment_id(&describe(&cluster, "web").await).unwrap();
-    assert_eq!(operator.calls("UpdateService"), 0);
+    assert_eq!(update_calls(&operator.metrics), 0);
 
     // `kubectl rollout restart` for ECS: moto gives the deployment a new id on forceNewDeployment.
     annotate(&api, "web", RESTARTED_AT_ANNOTATION, "2025-01-01T10:00:00Z").await;
@@ -1029,7 +1030,7 @@ async fn the_restart_annotation_forces_exactly_one_deployment_per_change() {
         deployment_id(&describe(&cluster, "web").await).unwrap(),
         second
     );
-    assert_eq!(operator.calls("UpdateService"), 1);
+    assert_eq!(update_calls(&operator.metrics), 1);
     let updated = notes_with_reason(&client, &ns, "web", "Updated").await;
     assert!(
         updated[0].contains("forced a new deployment"),
@@ -1046,7 +1047,7 @@ async fn the_restart_annotation_forces_exactly_one_deployment_per_change() {
     )
     .await;
     tokio::time::sleep(TEST_RESYNC * 2).await;
-    assert_eq!(operator.calls("UpdateService"), 2);
+    assert_eq!(update_calls(&operator.metrics), 2);
     eventually(
         "two Updated events",
         || occurrences(&client, &ns, "web", "Updated"),
@@ -1058,7 +1059,7 @@ async fn the_restart_annotation_forces_exactly_one_deployment_per_change() {
 #[tokio::test]
 async fn an_omitted_desired_count_is_left_to_whoever_scales_the_service() {
     let (client, ns) = setup("svc-auto").await;
-    let operator = MeteredOperator::start(&client, &ns, TEST_RESYNC).await;
+    let operator = TestOperator::start(&client, &ns).await;
     let api: Api<EcsService> = Api::namespaced(client.clone(), &ns);
     let cluster = ecs_cluster("auto").await;
     let task_definition = ecs_task_definition("auto", "app:1").await;
@@ -1079,12 +1080,12 @@ async fn an_omitted_desired_count_is_left_to_whoever_scales_the_service() {
         is_ready(o) && status_of(o).desired_count == Some(4)
     })
     .await;
-    let reconciles_before = operator.service_reconciles();
+    let reconciles_before = service_reconciles(&operator.metrics);
     tokio::time::sleep(TEST_RESYNC * 3 + Duration::from_secs(1)).await;
     assert_eq!(describe_active(&cluster, "web").await.desired_count(), 4);
-    assert_eq!(operator.calls("UpdateService"), 0);
+    assert_eq!(update_calls(&operator.metrics), 0);
     // Steady state costs one reconcile (and one batched describe) per resync, no more.
-    let reconciles = operator.service_reconciles() - reconciles_before;
+    let reconciles = service_reconciles(&operator.metrics) - reconciles_before;
     assert!(
         (2..=5).contains(&reconciles),
         "{reconciles} reconciles in 10 s with a 3 s resync"
@@ -1112,7 +1113,7 @@ async fn an_omitted_desired_count_is_left_to_whoever_scales_the_service() {
     .unwrap();
     assert_eq!(ecs.desired_count(), 4);
     wait_for(&api, "web", "Ready", is_ready).await;
-    assert_eq!(operator.calls("UpdateService"), 1);
+    assert_eq!(update_calls(&operator.metrics), 1);
 }
 
 #[tokio::test]
@@ -1226,7 +1227,6 @@ async fn drift_in_ecs_is_corrected() {
 /// cluster controller that also looks at the EcsServices referencing it (or lists and describes
 /// the cluster's services) can pass this against the emulator.
 #[tokio::test]
-#[ignore = "needs the EcsCluster cleanup to wait for the EcsServices referencing it (see the report)"]
 async fn a_cluster_delete_waits_for_its_services() {
     let (client, ns) = setup("svc-cluster-wait").await;
     let _operator = TestOperator::start(&client, &ns).await;

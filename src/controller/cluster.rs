@@ -262,6 +262,26 @@ async fn cleanup(obj: Arc<EcsCluster>, ctx: Arc<Context>) -> Result<Cleanup> {
             "left ECS cluster {name} in place: this object does not own it"
         )));
     }
+    // EcsServices of this cluster go first (ECS may not count a service being created yet).
+    let mut services: Vec<String> = ctx
+        .services()
+        .iter()
+        .filter(|s| {
+            s.namespace() == obj.namespace()
+                && s.spec
+                    .cluster_ref
+                    .as_ref()
+                    .is_some_and(|r| r.name == obj.name_any())
+        })
+        .map(|s| s.name_any())
+        .collect();
+    if !services.is_empty() {
+        services.sort();
+        return Ok(Cleanup::Waiting(format!(
+            "waiting for EcsService {} to be deleted first: it runs on ECS cluster {name}",
+            services.join(", ")
+        )));
+    }
     if cluster.active_services_count() > 0 {
         let client = ctx.ecs.client(&region);
         let services = ctx

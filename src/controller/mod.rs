@@ -40,7 +40,8 @@ pub struct Context {
     pub client: kube::Client,
     pub ecs: Ecs,
     pub metrics: Arc<Metrics>,
-    pub recorder: Recorder,
+    /// Who publishes the events (the pod name tells replicas apart).
+    pub reporter: Reporter,
     /// uid of the kube-system namespace: tells two Kubernetes clusters apart in ECS tags.
     pub cluster_id: String,
     /// How often a Ready object is compared with ECS to correct drift.
@@ -63,7 +64,7 @@ impl Context {
             instance: std::env::var("POD_NAME").ok(),
         };
         Context {
-            recorder: Recorder::new(client.clone(), reporter),
+            reporter,
             client,
             ecs,
             metrics,
@@ -118,7 +119,10 @@ impl Context {
             action: "Reconcile".into(),
             secondary: None,
         };
-        if let Err(error) = self.recorder.publish(&event, &obj.object_ref(&())).await {
+        // A Recorder folds events of the same reason on one object into a series that keeps the
+        // first note; each of ours says something new, so each gets its own Event.
+        let recorder = Recorder::new(self.client.clone(), self.reporter.clone());
+        if let Err(error) = recorder.publish(&event, &obj.object_ref(&())).await {
             tracing::warn!(%error, object = %obj.name_any(), "could not publish event");
         }
     }
@@ -435,7 +439,13 @@ where
     if !has_finalizer(obj.as_ref()) {
         add_finalizer(&api, obj.as_ref()).await?;
     }
-    if old.is_none_or(|s| s.conditions().is_empty()) {
+    // The cache may lag behind our own last write: only a fresh read tells a first visit.
+    let first_visit = old.is_none_or(|s| s.conditions().is_empty())
+        && api
+            .get_opt(&obj.name_any())
+            .await?
+            .is_none_or(|fresh| fresh.status().is_none_or(|s| s.conditions().is_empty()));
+    if first_visit {
         let mut first = K::Status::default();
         first.set_conditions(
             conditions::initial_conditions(generation, &[], Timestamp::now()),

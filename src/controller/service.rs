@@ -8,16 +8,15 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use aws_sdk_ecs::types::{SchedulingStrategy, Service};
-use futures::StreamExt;
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::Condition;
 use kube::api::Api;
 use kube::runtime::controller::{Action, Controller};
 use kube::runtime::events::EventType;
-use kube::runtime::reflector::{self, ObjectRef, Store};
+use kube::runtime::reflector::{ObjectRef, Store};
 use kube::runtime::{WatchStreamExt, watcher};
 use kube::{Resource, ResourceExt};
 
-use super::{Applied, Cleanup, Context, Managed, ObjectStatus, drive, wants_adoption};
+use super::{Applied, Cleanup, Context, Managed, drive, wants_adoption};
 use crate::api::{
     ADOPT_ANNOTATION, DeletionPolicy, EcsCluster, EcsService, EcsServiceStatus, EcsTaskDefinition,
     RESTARTED_AT_ANNOTATION,
@@ -35,20 +34,7 @@ const FAILED_POLL: Duration = Duration::from_secs(60);
 /// desiredCount at creation when the spec leaves it to an autoscaler.
 const INITIAL_DESIRED_COUNT: i32 = 1;
 
-impl ObjectStatus for EcsServiceStatus {
-    fn conditions(&self) -> &[Condition] {
-        &self.conditions
-    }
-
-    fn set_conditions(&mut self, conditions: Vec<Condition>, generation: Option<i64>) {
-        self.conditions = conditions;
-        self.observed_generation = generation;
-    }
-
-    fn observed_generation(&self) -> Option<i64> {
-        self.observed_generation
-    }
-}
+super::object_status!(EcsServiceStatus);
 
 impl Managed for EcsService {
     type Status = EcsServiceStatus;
@@ -85,13 +71,7 @@ pub fn controller(
     clusters: Api<EcsCluster>,
     config: watcher::Config,
 ) -> (Controller<EcsService>, Store<EcsService>) {
-    let (reader, writer) = reflector::store();
-    let stream = watcher(api, config.clone())
-        .default_backoff()
-        .reflect(writer)
-        .applied_objects()
-        .predicate_filter(super::relevant_change(), Default::default());
-
+    let (controller, reader) = super::watched(api, config.clone());
     let store = reader.clone();
     let definition_changes = watcher(definitions, config.clone())
         .default_backoff()
@@ -121,7 +101,7 @@ pub fn controller(
             Default::default(),
         );
 
-    let controller = Controller::for_stream(stream, reader.clone())
+    let controller = controller
         .watches_stream(definition_changes, move |td: EcsTaskDefinition| {
             referencing(&store, &td, |s| {
                 s.spec.task_definition_ref.as_ref().map(|r| r.name.as_str())
@@ -185,12 +165,15 @@ pub async fn run(
     concurrency: u16,
     shutdown: impl Future<Output = ()> + Send + Sync + 'static,
 ) {
-    controller
-        .with_config(kube::runtime::controller::Config::default().concurrency(concurrency))
-        .graceful_shutdown_on(shutdown)
-        .run(reconcile, error_policy, ctx)
-        .for_each(|_| async {})
-        .await;
+    super::run(
+        ctx,
+        controller,
+        concurrency,
+        shutdown,
+        reconcile,
+        error_policy,
+    )
+    .await;
 }
 
 /// Task definition ARNs that services of this operator run or roll out: never pruned.

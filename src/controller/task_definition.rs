@@ -251,7 +251,8 @@ async fn register(
         definition: output
             .task_definition
             .ok_or_else(|| Error::empty_response("RegisterTaskDefinition"))?,
-        tags: tags::from_ecs(output.tags.as_deref().unwrap_or_default()),
+        // The revision carries what we sent (RegisterTaskDefinition does not always echo it).
+        tags,
     })
 }
 
