@@ -40,7 +40,7 @@ pub struct RunArgs {
     pub namespaces: Vec<String>,
 
     /// How often Ready objects are compared with ECS to correct drift.
-    #[arg(long, env = "RESYNC_PERIOD", default_value = "10m", value_parser = humantime::parse_duration)]
+    #[arg(long, env = "RESYNC_PERIOD", default_value = "10m", value_parser = resync_period)]
     pub resync_period: Duration,
 
     /// Objects of one kind reconciled at the same time.
@@ -78,4 +78,15 @@ pub struct RunArgs {
     /// How long a lease is valid without renewal: a dead leader is replaced within this time.
     #[arg(long, env = "LEASE_DURATION", default_value = "15s", value_parser = humantime::parse_duration)]
     pub lease_duration: Duration,
+}
+
+/// A resync period of at least a second: zero would requeue every Ready object at once, forever.
+fn resync_period(value: &str) -> Result<Duration, String> {
+    let period = humantime::parse_duration(value).map_err(|e| e.to_string())?;
+    if period < Duration::from_secs(1) {
+        return Err(format!(
+            "{value} is too short: the resync period is at least 1s"
+        ));
+    }
+    Ok(period)
 }

@@ -30,7 +30,14 @@ pub async fn aws_config(region: Option<String>) -> SdkConfig {
     if let Some(region) = region {
         loader = loader.region(aws_config::Region::new(region));
     }
-    loader.load().await
+    // Without these the SDK only bounds connecting: a half-open connection would hang a
+    // reconcile (and a whole DescribeServices batch) forever.
+    let timeouts = aws_config::timeout::TimeoutConfig::builder()
+        .connect_timeout(std::time::Duration::from_secs(3))
+        .operation_attempt_timeout(std::time::Duration::from_secs(20))
+        .operation_timeout(std::time::Duration::from_secs(60))
+        .build();
+    loader.timeout_config(timeouts).load().await
 }
 
 /// A running operator's handles.

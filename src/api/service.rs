@@ -478,6 +478,11 @@ pub struct EcsServiceStatus {
     /// change is sent once, even when a failure was reported for that generation in between.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub applied_generation: Option<i64>,
+    /// A task definition whose deployment failed (or was rolled back by the circuit breaker).
+    /// It is not deployed again until the spec, the revision or restartedAt changes, so a rolled
+    /// back service does not redeploy a broken revision in a loop.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub failed_task_definition: Option<String>,
     /// Creation time of the newest ECS service event already mirrored as a Kubernetes Event, RFC
     /// 3339 with sub-second precision (metav1.Time would round to seconds and break the cursor).
     #[serde(default, skip_serializing_if = "Option::is_none")]

@@ -82,6 +82,19 @@ impl Context {
             .push(store);
     }
 
+    /// Whether every EcsService cache has done its initial list: until then, which revisions are
+    /// in use is unknown.
+    pub fn service_stores_ready(&self) -> bool {
+        use futures::FutureExt;
+        let stores = self.services.lock().expect("service stores poisoned");
+        !stores.is_empty()
+            && stores.iter().all(|s| {
+                s.wait_until_ready()
+                    .now_or_never()
+                    .is_some_and(|r| r.is_ok())
+            })
+    }
+
     /// Every EcsService known to the caches.
     pub fn services(&self) -> Vec<Arc<EcsService>> {
         self.services
@@ -420,16 +433,10 @@ where
             }
             Ok(Cleanup::Waiting(message)) => {
                 let health = Health::progressing("Deleting", message);
-                report(
-                    &ctx,
-                    &api,
-                    obj.as_ref(),
-                    old,
-                    old.cloned().unwrap_or_default(),
-                    &health,
-                    &previous,
-                )
-                .await?;
+                let fresh = fresh_status(&api, obj.as_ref()).await;
+                let base = fresh.as_ref().or(old);
+                let status = base.cloned().unwrap_or_default();
+                report(&ctx, &api, obj.as_ref(), base, status, &health, &previous).await?;
                 Ok(Action::requeue(Duration::from_secs(10)))
             }
             Err(error) => fail(&ctx, &api, obj.as_ref(), old, &previous, error).await,
@@ -507,8 +514,11 @@ async fn fail<K: Managed>(
     error: Error,
 ) -> Result<Action> {
     let health = health_from_error(&error);
-    let status = old.cloned().unwrap_or_default();
-    if let Err(write_error) = report(ctx, api, obj, old, status, &health, previous).await {
+    // Keep what the last successful reconcile wrote: the cache may not have it yet.
+    let fresh = fresh_status(api, obj).await;
+    let base = fresh.as_ref().or(old);
+    let status = base.cloned().unwrap_or_default();
+    if let Err(write_error) = report(ctx, api, obj, base, status, &health, previous).await {
         tracing::warn!(error = %write_error, "could not write status after a failure");
     }
     match &health {
@@ -518,6 +528,17 @@ async fn fail<K: Managed>(
         }
         Health::Progressing { .. } => Ok(Action::requeue(error.requeue_after())),
         _ => Err(error),
+    }
+}
+
+/// The object's status as the API server has it now (the watch cache may lag our own writes).
+async fn fresh_status<K: Managed>(api: &Api<K>, obj: &K) -> Option<K::Status> {
+    match api.get_status(&obj.name_any()).await {
+        Ok(fresh) => fresh.status().cloned(),
+        Err(error) => {
+            tracing::debug!(%error, "could not read the status afresh; using the cached one");
+            None
+        }
     }
 }
 

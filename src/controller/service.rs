@@ -389,7 +389,18 @@ async fn apply(obj: Arc<EcsService>, ctx: Arc<Context>) -> Result<Applied<EcsSer
     status.observed_generation = old_status.observed_generation;
     mirror_events(&ctx, &obj, &service, &old_status, &mut status).await;
 
-    let (health, requeue) = match mapping::rollout(&service, &task_definition) {
+    let rollout = mapping::remember_failure(
+        mapping::rollout(&service, &task_definition),
+        &service,
+        &task_definition,
+        old_status.failed_task_definition.as_deref(),
+    );
+    status.failed_task_definition = match &rollout {
+        Rollout::Failed { .. } => Some(task_definition.clone()),
+        Rollout::Ready => None,
+        _ => old_status.failed_task_definition.clone(),
+    };
+    let (health, requeue) = match rollout {
         Rollout::Ready => (
             Health::Ready {
                 message: format!("ECS service {name} reached a steady state"),
@@ -483,7 +494,12 @@ async fn update(
 
     let spec_changed = old_status.applied_generation != generation;
     let restart = restarted_at.is_some() && restarted_at != old_status.last_restarted_at.as_deref();
-    let drift = mapping::drift(&obj.spec, target.task_definition, &current);
+    let mut drift = mapping::drift(&obj.spec, target.task_definition, &current);
+    // ECS rolled this revision back: deploying it again needs a change, not a resync.
+    let known_bad = old_status.failed_task_definition.as_deref() == Some(target.task_definition);
+    if known_bad && !spec_changed && !restart {
+        drift.retain(|field| *field != "taskDefinition");
+    }
 
     let mut service = current.clone();
     if spec_changed || !drift.is_empty() || restart {
@@ -694,8 +710,10 @@ async fn cleanup(obj: Arc<EcsService>, ctx: Arc<Context>) -> Result<Cleanup> {
         )));
     }
     let region = ctx.ecs.region(obj.spec.region.as_deref());
-    let cluster = match &obj.spec.cluster {
-        Some(cluster) => cluster.clone(),
+    // The cluster the service was created on, as recorded; the EcsCluster may be gone already.
+    let recorded = obj.status.as_ref().and_then(|s| s.cluster_arn.clone());
+    let cluster = match recorded.or_else(|| obj.spec.cluster.clone()) {
+        Some(cluster) => cluster,
         None => {
             // The EcsCluster may be going too; its ECS name is all that is needed.
             let reference = obj

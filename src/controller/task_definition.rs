@@ -304,6 +304,10 @@ async fn prune(
     if active.len() <= limit {
         return Ok(());
     }
+    if !ctx.service_stores_ready() {
+        // Which revisions services run is not known yet; the next resync prunes.
+        return Ok(());
+    }
     let in_use = super::service::task_definitions_in_use(ctx);
     let candidates = mapping::revisions_to_prune(&active, limit, &in_use, current_arn);
     let identity = ctx.identity(obj);

@@ -1,5 +1,6 @@
 //! AWS errors into the operator's Error: what to retry, what needs a user's change.
 
+use aws_sdk_ecs::config::http::HttpResponse;
 use aws_sdk_ecs::error::{ProvideErrorMetadata, SdkError};
 
 use crate::Error;
@@ -27,6 +28,9 @@ const NOT_FOUND: &[&str] = &[
     "ResourceNotFoundException",
 ];
 const TRANSIENT: &[&str] = &[
+    // The object is busy (a capacity provider update, a service being deleted): wait, retry.
+    "UpdateInProgressException",
+    "ServiceNotActiveException",
     "ServerException",
     "ServiceUnavailable",
     "InternalFailure",
@@ -49,38 +53,33 @@ pub fn classify(code: &str, http_status: Option<u16>) -> EcsErrorClass {
     }
 }
 
-pub(super) fn to_error<E, R>(operation: &'static str, error: SdkError<E, R>) -> Error
+pub(super) fn to_error<E>(operation: &'static str, error: SdkError<E, HttpResponse>) -> Error
 where
     E: ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
-    R: std::fmt::Debug,
 {
     let (code, message, class) = match &error {
         SdkError::ServiceError(context) => {
             let err = context.err();
             let code = err.code().unwrap_or("UnknownError").to_string();
             let message = err.message().unwrap_or_default().to_string();
-            let class = classify(&code, None);
+            let class = classify(&code, Some(context.raw().status().as_u16()));
             (code, message, class)
         }
-        SdkError::TimeoutError(_) => (
-            "Timeout".into(),
-            format!("{error:?}"),
-            EcsErrorClass::Transient,
-        ),
-        SdkError::DispatchFailure(failure) => (
+        SdkError::TimeoutError(_) => ("Timeout".into(), readable(&error), EcsErrorClass::Transient),
+        SdkError::DispatchFailure(_) => (
             "DispatchFailure".into(),
-            format!("could not reach ECS: {failure:?}"),
+            format!("could not reach ECS: {}", readable(&error)),
             EcsErrorClass::Transient,
         ),
         SdkError::ResponseError(_) => (
             "ResponseError".into(),
-            format!("{error:?}"),
+            readable(&error),
             EcsErrorClass::Transient,
         ),
         // Building the request failed: a value the SDK refused.
         _ => (
             "ConstructionFailure".into(),
-            format!("{error:?}"),
+            readable(&error),
             EcsErrorClass::Invalid,
         ),
     };
@@ -90,6 +89,12 @@ where
         message,
         class,
     }
+}
+
+/// The error and its causes in one line, without the raw response (whose request id and date
+/// would make every retry's message, and so its status write and event, different).
+fn readable<E: std::error::Error + 'static>(error: &SdkError<E, HttpResponse>) -> String {
+    aws_smithy_types::error::display::DisplayErrorContext(error).to_string()
 }
 
 pub(super) fn outcome_label(class: EcsErrorClass) -> &'static str {

@@ -86,16 +86,15 @@ impl Ecs {
 
     /// Runs one ECS call: paced if it writes, counted by operation and outcome, its error
     /// classified into the operator's Error.
-    pub async fn call<T, E, R, F>(
+    pub async fn call<T, E, F>(
         &self,
         region: &str,
         operation: &'static str,
         request: F,
     ) -> Result<T>
     where
-        F: Future<Output = Result<T, SdkError<E, R>>>,
+        F: Future<Output = Result<T, SdkError<E, aws_sdk_ecs::config::http::HttpResponse>>>,
         E: ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
-        R: std::fmt::Debug,
     {
         if let Some(pacer) = self.pacer(region, operation) {
             pacer.wait().await;

@@ -611,6 +611,29 @@ fn deployment_status(d: &ecs::Deployment) -> ServiceDeploymentStatus {
     }
 }
 
+/// Keeps a failed rollout failed. Once ECS has rolled back, the failed deployment leaves its list
+/// and `rollout` alone would report the desired revision as merely not rolled out yet; the
+/// operator remembers the failure (`failed`, from status) so that it neither reports progress nor
+/// redeploys the broken revision on the next resync.
+pub fn remember_failure(
+    rollout: Rollout,
+    service: &Service,
+    desired: &str,
+    failed: Option<&str>,
+) -> Rollout {
+    let rolled_back = failed == Some(desired) && service.task_definition() != Some(desired);
+    match rollout {
+        Rollout::InProgress { .. } | Rollout::Ready if rolled_back => Rollout::Failed {
+            message: format!(
+                "the deployment of {desired} failed and ECS rolled back to {}; change the spec, register a new \
+                 revision or set ecs.operator.dev/restartedAt to try again",
+                service.task_definition().unwrap_or("the previous revision")
+            ),
+        },
+        other => other,
+    }
+}
+
 /// The revision of a task definition ARN or `family:revision` (the number after the last colon).
 pub fn task_definition_revision(task_definition: &str) -> Option<i64> {
     task_definition.rsplit_once(':')?.1.parse().ok()
@@ -2360,5 +2383,77 @@ mod tests {
         let cursor = EventCursor::from_status(&status).unwrap();
         assert!(events_to_mirror(&events, Some(&cursor)).is_empty());
         assert_eq!(EventCursor::from_status(&EcsServiceStatus::default()), None);
+    }
+}
+
+#[cfg(test)]
+mod remembered_failure_tests {
+    use super::*;
+
+    const OLD: &str = "arn:aws:ecs:us-east-1:123456789012:task-definition/web:7";
+    const NEW: &str = "arn:aws:ecs:us-east-1:123456789012:task-definition/web:8";
+
+    /// DescribeServices after a circuit-breaker rollback has finished: only the old revision's
+    /// deployment is left, COMPLETED.
+    fn rolled_back() -> Service {
+        Service::builder()
+            .status("ACTIVE")
+            .task_definition(OLD)
+            .desired_count(2)
+            .running_count(2)
+            .deployments(
+                ecs::Deployment::builder()
+                    .id("ecs-svc/2")
+                    .status("PRIMARY")
+                    .task_definition(OLD)
+                    .desired_count(2)
+                    .running_count(2)
+                    .rollout_state(ecs::DeploymentRolloutState::Completed)
+                    .build(),
+            )
+            .build()
+    }
+
+    #[test]
+    fn a_finished_rollback_stays_failed() {
+        let service = rolled_back();
+        let now = rollout(&service, NEW);
+        assert!(
+            matches!(now, Rollout::InProgress { .. }),
+            "without memory it looks in progress: {now:?}"
+        );
+        let Rollout::Failed { message } = remember_failure(now, &service, NEW, Some(NEW)) else {
+            panic!("the failure is remembered")
+        };
+        assert!(
+            message.contains("rolled back to") && message.contains(OLD),
+            "{message}"
+        );
+    }
+
+    #[test]
+    fn a_new_revision_or_a_forced_deployment_is_not_held_back() {
+        let service = rolled_back();
+        // Another revision than the one that failed: progress as usual.
+        assert!(matches!(
+            remember_failure(rollout(&service, NEW), &service, NEW, Some(OLD)),
+            Rollout::InProgress { .. }
+        ));
+        // The failed revision deployed again (ECS now names it): progress as usual.
+        let retried = Service::builder()
+            .status("ACTIVE")
+            .task_definition(NEW)
+            .build();
+        assert!(matches!(
+            remember_failure(
+                Rollout::InProgress {
+                    message: String::new()
+                },
+                &retried,
+                NEW,
+                Some(NEW)
+            ),
+            Rollout::InProgress { .. }
+        ));
     }
 }
