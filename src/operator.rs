@@ -196,7 +196,8 @@ pub async fn run(args: RunArgs) -> Result<()> {
 /// Reconciles only while this replica holds the Lease. A standby replica is ready (it serves
 /// health and metrics) and waits; when the leader dies or stops renewing, another replica takes
 /// the Lease within its duration. On SIGTERM the leader stops its controllers and releases the
-/// Lease at once. A leader that loses the Lease exits, so that it restarts with fresh caches.
+/// Lease at once. A leader that loses the Lease exits at once, without finishing in-flight work,
+/// so that it restarts with fresh caches as a standby.
 async fn run_as_elected_leader(
     operator: &Operator,
     client: kube::Client,
@@ -249,6 +250,12 @@ async fn run_as_elected_leader(
             _ = watch_leadership.wait_for(|leader| !*leader) => true,
             _ = watch_shutdown.wait_for(|stop| *stop) => false,
         };
+        if lost {
+            // Another replica may already hold the Lease: stop at once rather than let in-flight
+            // reconciles finish beside the new leader.
+            tracing::error!("lost the leader lease; exiting to restart as a standby");
+            std::process::exit(1);
+        }
         let _ = stop_controllers.send(true);
         lost
     });

@@ -132,7 +132,7 @@ pub fn drift(spec: &EcsClusterSpec, current: &ecs::Cluster) -> ClusterDrift {
     }
 
     if let (Some(want), Some(have)) = (&spec.configuration, current.configuration())
-        && configuration(want) != *have
+        && configuration_differs(want, have)
     {
         update.push("configuration");
     }
@@ -165,6 +165,57 @@ pub fn drift(spec: &EcsClusterSpec, current: &ecs::Cluster) -> ClusterDrift {
         update,
         capacity_providers,
     }
+}
+
+/// Compares only what the spec sets: ECS fills in defaults for the rest, which is not drift.
+fn configuration_differs(want: &ClusterConfiguration, have: &ecs::ClusterConfiguration) -> bool {
+    fn differs<T: PartialEq + ?Sized>(want: Option<&T>, have: Option<&T>) -> bool {
+        want.is_some_and(|w| Some(w) != have)
+    }
+    let exec = have.execute_command_configuration();
+    let log = exec.and_then(|e| e.log_configuration());
+    let storage = have.managed_storage_configuration();
+    let exec_differs = want
+        .execute_command_configuration
+        .as_ref()
+        .is_some_and(|w| {
+            differs(w.kms_key_id.as_deref(), exec.and_then(|e| e.kms_key_id()))
+                || differs(
+                    w.logging.as_deref(),
+                    exec.and_then(|e| e.logging()).map(|l| l.as_str()),
+                )
+                || w.log_configuration.as_ref().is_some_and(|l| {
+                    differs(
+                        l.cloud_watch_log_group_name.as_deref(),
+                        log.and_then(|h| h.cloud_watch_log_group_name()),
+                    ) || differs(
+                        l.s3_bucket_name.as_deref(),
+                        log.and_then(|h| h.s3_bucket_name()),
+                    ) || differs(
+                        l.s3_key_prefix.as_deref(),
+                        log.and_then(|h| h.s3_key_prefix()),
+                    ) || differs(
+                        l.cloud_watch_encryption_enabled.as_ref(),
+                        log.map(|h| &h.cloud_watch_encryption_enabled),
+                    ) || differs(
+                        l.s3_encryption_enabled.as_ref(),
+                        log.map(|h| &h.s3_encryption_enabled),
+                    )
+                })
+        });
+    let storage_differs = want
+        .managed_storage_configuration
+        .as_ref()
+        .is_some_and(|w| {
+            differs(
+                w.kms_key_id.as_deref(),
+                storage.and_then(|s| s.kms_key_id()),
+            ) || differs(
+                w.fargate_ephemeral_storage_kms_key_id.as_deref(),
+                storage.and_then(|s| s.fargate_ephemeral_storage_kms_key_id()),
+            )
+        });
+    exec_differs || storage_differs
 }
 
 /// Strategy entries in a comparable form: ECS reports unset weight/base as 0.
@@ -349,6 +400,22 @@ mod tests {
         let d = drift(&s, &described());
         assert!(d.capacity_providers && d.update.is_empty());
         assert_eq!(d.fields(), vec!["capacityProviders"]);
+    }
+
+    #[test]
+    fn configuration_defaults_filled_in_by_ecs_are_not_drift() {
+        let mut current = described();
+        current.configuration = Some(
+            ecs::ClusterConfiguration::builder()
+                .execute_command_configuration(
+                    ecs::ExecuteCommandConfiguration::builder()
+                        .logging(ecs::ExecuteCommandLogging::Default)
+                        .kms_key_id("arn:aws:kms:us-east-1:123456789012:key/filled-in")
+                        .build(),
+                )
+                .build(),
+        );
+        assert!(drift(&spec(), &current).is_empty());
     }
 
     #[test]
