@@ -293,6 +293,8 @@ async fn a_family_registered_elsewhere_is_adopted_only_when_asked() {
         .unwrap();
     let obj = wait_for(&api, "legacy", "Ready after adoption", is_ready).await;
     assert_eq!(revision_of(&obj), Some(2));
+    let reasons = harness::event_reasons(&client, &ns, "legacy").await;
+    assert!(reasons.contains(&"Adopted".to_string()), "{reasons:?}");
 }
 
 #[tokio::test]

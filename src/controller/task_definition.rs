@@ -131,7 +131,21 @@ async fn apply(
     let desired_tags = tags::desired_tags(&obj.spec.tags, &identity);
     let managed_before = obj.current_arn().is_some();
 
-    let latest = describe(&ctx, &region, &family).await?;
+    let mut latest = describe(&ctx, &region, &family).await?;
+    // Describing a family can lag a registration just made; the revision recorded in status for
+    // this very spec is authoritative when it is newer and still ACTIVE.
+    if let Some(status) = obj.status.as_ref()
+        && status.spec_hash.as_deref() == Some(hash.as_str())
+        && let (Some(arn), Some(recorded)) =
+            (status.task_definition_arn.as_deref(), status.revision)
+        && latest
+            .as_ref()
+            .is_none_or(|l| l.definition.revision() < recorded)
+        && let Some(revision) = describe(&ctx, &region, arn).await?
+        && revision.definition.status() == Some(&TaskDefinitionStatus::Active)
+    {
+        latest = Some(revision);
+    }
     let register_reason = match &latest {
         None => Some(if managed_before {
             "DriftCorrected"
@@ -176,6 +190,11 @@ async fn apply(
                 ),
                 _ => format!("registered {arn}"),
             };
+            if reason == "Adopted" {
+                let note = format!("adopted the task definition family {family}");
+                ctx.event(obj.as_ref(), EventType::Normal, "Adopted", note)
+                    .await;
+            }
             ctx.event(obj.as_ref(), EventType::Normal, "RevisionRegistered", note)
                 .await;
             revision
