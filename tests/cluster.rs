@@ -154,23 +154,7 @@ async fn drift_in_ecs_is_corrected() {
         .send()
         .await
         .unwrap();
-    ecs.tag_resource()
-        .resource_arn(&arn)
-        .tags(
-            aws_sdk_ecs::types::Tag::builder()
-                .key("team")
-                .value("intruder")
-                .build(),
-        )
-        .tags(
-            aws_sdk_ecs::types::Tag::builder()
-                .key("stray")
-                .value("x")
-                .build(),
-        )
-        .send()
-        .await
-        .unwrap();
+    harness::tag_in_ecs(&arn, &[("team", "intruder"), ("stray", "x")]).await;
 
     let fixed = eventually(
         "drift corrected",
@@ -244,10 +228,7 @@ async fn existing_clusters_are_adopted_only_when_asked_and_never_taken_from_anot
     )
     .await
     .unwrap();
-    let obj = wait_for(&api, "outside", "Stalled", |o| {
-        condition(o, "Stalled").is_some_and(|c| c.status == "True")
-    })
-    .await;
+    let obj = wait_for(&api, "outside", "Stalled", harness::is_stalled).await;
     let stalled = condition(&obj, "Stalled").unwrap();
     assert_eq!(stalled.reason, "OwnershipConflict");
     assert!(
@@ -289,10 +270,7 @@ async fn existing_clusters_are_adopted_only_when_asked_and_never_taken_from_anot
     let mut thief = cluster("thief", &outside, json!({}));
     thief.metadata.annotations = Some([(ADOPT_ANNOTATION.to_string(), "true".to_string())].into());
     api.create(&PostParams::default(), &thief).await.unwrap();
-    let obj = wait_for(&api, "thief", "Stalled", |o| {
-        condition(o, "Stalled").is_some_and(|c| c.status == "True")
-    })
-    .await;
+    let obj = wait_for(&api, "thief", "Stalled", harness::is_stalled).await;
     assert!(
         condition(&obj, "Stalled")
             .unwrap()

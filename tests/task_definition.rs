@@ -273,10 +273,7 @@ async fn a_family_registered_elsewhere_is_adopted_only_when_asked() {
     )
     .await
     .unwrap();
-    let obj = wait_for(&api, "legacy", "Stalled", |o| {
-        condition(o, "Stalled").is_some_and(|c| c.status == "True")
-    })
-    .await;
+    let obj = wait_for(&api, "legacy", "Stalled", harness::is_stalled).await;
     assert_eq!(
         condition(&obj, "Ready").unwrap().reason,
         "OwnershipConflict"

@@ -10,7 +10,7 @@ use kube::runtime::controller::{Action, Controller};
 use kube::runtime::events::EventType;
 use kube::runtime::reflector::Store;
 use kube::runtime::watcher;
-use kube::{Resource, ResourceExt};
+use kube::ResourceExt;
 
 use super::{Applied, Cleanup, Context, Managed, drive, wants_adoption};
 use crate::api::{DeletionPolicy, EcsCluster, EcsClusterStatus};
@@ -345,12 +345,4 @@ pub async fn run(
         error_policy,
     )
     .await;
-}
-
-/// Used by `kubectl get` style messages and tests.
-pub fn is_ready(obj: &EcsCluster) -> bool {
-    obj.status.as_ref().is_some_and(|s| {
-        crate::mapping::conditions::find(&s.conditions, crate::mapping::conditions::READY)
-            .is_some_and(|c| c.status == "True" && c.observed_generation == obj.meta().generation)
-    })
 }

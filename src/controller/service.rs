@@ -19,7 +19,7 @@ use kube::{Resource, ResourceExt};
 use super::{Applied, Cleanup, Context, Managed, drive, wants_adoption};
 use crate::api::{
     ADOPT_ANNOTATION, DeletionPolicy, EcsCluster, EcsService, EcsServiceStatus, EcsTaskDefinition,
-    RESTARTED_AT_ANNOTATION,
+    LocalObjectReference, RESTARTED_AT_ANNOTATION,
 };
 use crate::error::EcsErrorClass;
 use crate::mapping::conditions::{self, Health};
@@ -198,15 +198,8 @@ async fn resolve_cluster(ctx: &Context, obj: &EcsService) -> Result<String> {
     if let Some(cluster) = &obj.spec.cluster {
         return Ok(cluster.clone());
     }
-    let name = obj
-        .spec
-        .cluster_ref
-        .as_ref()
-        .map(|r| r.name.clone())
-        .unwrap_or_default();
-    let api: Api<EcsCluster> =
-        Api::namespaced(ctx.client.clone(), &obj.namespace().unwrap_or_default());
-    let Some(cluster) = api.get_opt(&name).await? else {
+    let (name, cluster) = referenced::<EcsCluster>(ctx, obj, obj.spec.cluster_ref.as_ref()).await?;
+    let Some(cluster) = cluster else {
         return Err(Error::DependencyNotReady(format!(
             "EcsCluster {name} does not exist yet"
         )));
@@ -219,6 +212,24 @@ async fn resolve_cluster(ctx: &Context, obj: &EcsService) -> Result<String> {
         .ok_or_else(|| {
             Error::DependencyNotReady(format!("EcsCluster {name} is not Ready yet{why}"))
         })
+}
+
+/// The object a `clusterRef`/`taskDefinitionRef` names in the service's namespace, with its name.
+async fn referenced<K>(
+    ctx: &Context,
+    obj: &EcsService,
+    reference: Option<&LocalObjectReference>,
+) -> Result<(String, Option<K>)>
+where
+    K: kube::Resource<Scope = k8s_openapi::NamespaceResourceScope, DynamicType = ()>
+        + Clone
+        + serde::de::DeserializeOwned
+        + std::fmt::Debug,
+{
+    let name = reference.map(|r| r.name.clone()).unwrap_or_default();
+    let api: Api<K> = Api::namespaced(ctx.client.clone(), &obj.namespace().unwrap_or_default());
+    let found = api.get_opt(&name).await?;
+    Ok((name, found))
 }
 
 /// The task definition ARN the service should run: the newest revision registered for its
@@ -249,15 +260,9 @@ async fn resolve_task_definition(ctx: &Context, obj: &EcsService, region: &str) 
             .and_then(|t| t.task_definition_arn)
             .ok_or_else(|| Error::InvalidSpec(format!("task definition {reference} not found")));
     }
-    let name = obj
-        .spec
-        .task_definition_ref
-        .as_ref()
-        .map(|r| r.name.clone())
-        .unwrap_or_default();
-    let api: Api<EcsTaskDefinition> =
-        Api::namespaced(ctx.client.clone(), &obj.namespace().unwrap_or_default());
-    let Some(definition) = api.get_opt(&name).await? else {
+    let (name, definition) =
+        referenced::<EcsTaskDefinition>(ctx, obj, obj.spec.task_definition_ref.as_ref()).await?;
+    let Some(definition) = definition else {
         return Err(Error::DependencyNotReady(format!(
             "EcsTaskDefinition {name} does not exist yet"
         )));
@@ -716,17 +721,9 @@ async fn cleanup(obj: Arc<EcsService>, ctx: Arc<Context>) -> Result<Cleanup> {
         Some(cluster) => cluster,
         None => {
             // The EcsCluster may be going too; its ECS name is all that is needed.
-            let reference = obj
-                .spec
-                .cluster_ref
-                .as_ref()
-                .map(|r| r.name.clone())
-                .unwrap_or_default();
-            let api: Api<EcsCluster> =
-                Api::namespaced(ctx.client.clone(), &obj.namespace().unwrap_or_default());
-            match api.get_opt(&reference).await? {
-                Some(cluster) => cluster.ecs_name(),
-                None => reference,
+            match referenced::<EcsCluster>(&ctx, &obj, obj.spec.cluster_ref.as_ref()).await? {
+                (_, Some(cluster)) => cluster.ecs_name(),
+                (reference, None) => reference,
             }
         }
     };

@@ -38,10 +38,6 @@ impl Health {
         }
     }
 
-    pub fn is_ready(&self) -> bool {
-        matches!(self, Health::Ready { .. })
-    }
-
     /// The first visit, before anything is known.
     pub fn unknown() -> [(&'static str, &'static str, &'static str, &'static str); 3] {
         [

@@ -96,6 +96,31 @@ pub fn is_ready<K: Serialize + Resource>(obj: &K) -> bool {
         .is_some_and(|c| c.status == "True" && c.observed_generation == obj.meta().generation)
 }
 
+/// Stalled=True (whatever the generation).
+pub fn is_stalled<K: Serialize>(obj: &K) -> bool {
+    condition(obj, "Stalled").is_some_and(|c| c.status == "True")
+}
+
+/// Tags an ECS resource directly in the emulator, behind the operator's back.
+pub async fn tag_in_ecs(arn: &str, tags: &[(&str, &str)]) {
+    let tags = tags
+        .iter()
+        .map(|(key, value)| {
+            aws_sdk_ecs::types::Tag::builder()
+                .key(*key)
+                .value(*value)
+                .build()
+        })
+        .collect();
+    support::ecs_client()
+        .tag_resource()
+        .resource_arn(arn)
+        .set_tags(Some(tags))
+        .send()
+        .await
+        .expect("tag the ECS resource");
+}
+
 /// Polls the object until `check` holds, or panics with the last state seen.
 pub async fn wait_for<K>(api: &Api<K>, name: &str, what: &str, check: impl Fn(&K) -> bool) -> K
 where
