@@ -5,12 +5,12 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use aws_sdk_ecs::types::{Cluster, ClusterField};
+use kube::ResourceExt;
 use kube::api::Api;
 use kube::runtime::controller::{Action, Controller};
 use kube::runtime::events::EventType;
 use kube::runtime::reflector::Store;
 use kube::runtime::watcher;
-use kube::ResourceExt;
 
 use super::{Applied, Cleanup, Context, Managed, drive, wants_adoption};
 use crate::api::{DeletionPolicy, EcsCluster, EcsClusterStatus};
