@@ -425,9 +425,11 @@ where
         }
         return match cleanup(obj.clone(), ctx.clone()).await {
             Ok(Cleanup::Done(note)) => {
-                remove_finalizer(&api, obj.as_ref()).await?;
+                // Events go out before the change that reveals them (here: the object vanishing),
+                // so whoever sees the change also finds the event.
                 ctx.event(obj.as_ref(), EventType::Normal, "Deleted", note)
                     .await;
+                remove_finalizer(&api, obj.as_ref()).await?;
                 reset_backoff(obj.as_ref(), &ctx);
                 Ok(Action::await_change())
             }
@@ -493,14 +495,14 @@ async fn report<K: Managed>(
     let generation = obj.meta().generation;
     let (next, changed) = next_conditions(health, generation, previous);
     status.set_conditions(next, generation);
-    write_status(api, obj, old, &status).await?;
+    // The event first: whoever sees the condition also finds its event.
     if changed
         && let Health::Stalled { reason, message } | Health::Retrying { reason, message } = health
     {
         ctx.event(obj, EventType::Warning, reason, message.clone())
             .await;
     }
-    Ok(())
+    write_status(api, obj, old, &status).await
 }
 
 /// A failed apply or cleanup: conditions and event, then either a slow retry (Stalled: only a
