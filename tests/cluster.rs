@@ -112,7 +112,7 @@ async fn lifecycle_create_update_delete() {
     assert_eq!(tags["tier"], "gold");
     wait_for(&api, "prod", "Ready again", is_ready).await;
     assert!(
-        harness::event_reasons(&client, &ns, "prod")
+        harness::event_reasons::<EcsCluster>(&client, &ns, "prod")
             .await
             .contains(&"Updated".to_string())
     );
@@ -174,15 +174,11 @@ async fn drift_in_ecs_is_corrected() {
     )
     .await;
     assert_eq!(tags[OWNER_TAG], format!("{ns}/drift"));
-    let reasons = harness::event_reasons(&client, &ns, "drift").await;
-    assert!(
-        reasons.contains(&"DriftCorrected".to_string()),
-        "{reasons:?}"
-    );
+    harness::wait_for_event::<EcsCluster>(&client, &ns, "drift", "DriftCorrected", |_| true).await;
 }
 
 #[tokio::test]
-async fn retain_leaves_the_ecs_cluster() {
+async fn retain_leaves_the_ecs_cluster_and_a_successor_takes_it_over_when_asked() {
     let (client, ns) = setup("cluster-retain").await;
     let _operator = TestOperator::start(&client, &ns).await;
     let api: Api<EcsCluster> = Api::namespaced(client.clone(), &ns);
@@ -206,6 +202,32 @@ async fn retain_leaves_the_ecs_cluster() {
             .contains_key(OWNER_TAG),
         "tags are retained too"
     );
+    let old_uid = ecs_tags(ecs.cluster_arn().unwrap()).await[UID_TAG].clone();
+
+    // Re-created under the same name (a GitOps re-sync, a moved manifest): the retained cluster
+    // is recognised as its predecessor's, and taken over only when asked.
+    api.create(
+        &PostParams::default(),
+        &cluster("kept", &ecs_name, json!({})),
+    )
+    .await
+    .unwrap();
+    let obj = wait_for(&api, "kept", "Stalled", harness::is_stalled).await;
+    let stalled = condition(&obj, "Stalled").unwrap();
+    assert_eq!(stalled.reason, "OwnershipConflict");
+    assert!(
+        stalled.message.contains("retained") && stalled.message.contains(&old_uid),
+        "{}",
+        stalled.message
+    );
+    let patch = json!({"metadata": {"annotations": {ADOPT_ANNOTATION: "true"}}});
+    api.patch("kept", &PatchParams::default(), &Patch::Merge(&patch))
+        .await
+        .unwrap();
+    let obj = wait_for(&api, "kept", "Ready after the take-over", is_ready).await;
+    let tags = ecs_tags(ecs.cluster_arn().unwrap()).await;
+    assert_eq!(tags[UID_TAG], obj.uid().unwrap());
+    assert_eq!(tags[OWNER_TAG], format!("{ns}/kept"));
 }
 
 #[tokio::test]
@@ -237,10 +259,10 @@ async fn existing_clusters_are_adopted_only_when_asked_and_never_taken_from_anot
         stalled.message
     );
     assert!(
-        harness::events(&client, &ns, "outside")
+        harness::events::<EcsCluster>(&client, &ns, "outside")
             .await
             .iter()
-            .any(|(t, r, _)| t == "Warning" && r == "OwnershipConflict")
+            .any(|e| e.type_ == "Warning" && e.reason == "OwnershipConflict")
     );
     let arn = describe(&outside)
         .await
@@ -261,7 +283,7 @@ async fn existing_clusters_are_adopted_only_when_asked_and_never_taken_from_anot
     wait_for(&api, "outside", "Ready after adoption", is_ready).await;
     assert_eq!(ecs_tags(&arn).await[OWNER_TAG], format!("{ns}/outside"));
     assert!(
-        harness::event_reasons(&client, &ns, "outside")
+        harness::event_reasons::<EcsCluster>(&client, &ns, "outside")
             .await
             .contains(&"Adopted".to_string())
     );

@@ -24,11 +24,10 @@ use ecs_operator::cli::{Cli, Command};
 use ecs_operator::operator::Operator;
 use ecs_operator::runtime::metrics::Metrics;
 use harness::{
-    TEST_RESYNC, TestOperator, condition, ecs_tags, eventually, is_ready, manifest, setup,
-    wait_for, wait_gone,
+    SeenEvent, TEST_RESYNC, TestOperator, condition, ecs_tags, eventually, is_ready, manifest,
+    setup, wait_for, wait_gone,
 };
-use k8s_openapi::api::events::v1::Event;
-use kube::api::{Api, DeleteParams, ListParams, Patch, PatchParams, PostParams};
+use kube::api::{Api, DeleteParams, Patch, PatchParams, PostParams};
 use kube::{Client, ResourceExt};
 use serde_json::json;
 use tokio::sync::watch;
@@ -281,38 +280,8 @@ fn status_of(obj: &EcsService) -> ecs_operator::api::EcsServiceStatus {
     obj.status.clone().unwrap_or_default()
 }
 
-/// One event on an EcsService: type, reason, note, and how often it occurred (the operator's
-/// event recorder folds a repeated reason into one Event with a series count, keeping its first
-/// note).
-#[derive(Debug)]
-struct Seen {
-    type_: String,
-    reason: String,
-    note: String,
-    count: i32,
-}
-
-async fn service_events(client: &Client, ns: &str, name: &str) -> Vec<Seen> {
-    let api: Api<Event> = Api::namespaced(client.clone(), ns);
-    let list = api.list(&ListParams::default()).await.expect("list events");
-    list.items
-        .into_iter()
-        .filter(|e| {
-            e.regarding.as_ref().is_some_and(|r| {
-                r.kind.as_deref() == Some("EcsService") && r.name.as_deref() == Some(name)
-            })
-        })
-        .map(|e| Seen {
-            count: e.series.as_ref().map_or(1, |s| s.count),
-            type_: e.type_.unwrap_or_default(),
-            reason: e.reason.unwrap_or_default(),
-            note: e.note.unwrap_or_default(),
-        })
-        .collect()
-}
-
-async fn warnings(client: &Client, ns: &str, name: &str) -> Vec<Seen> {
-    let events = service_events(client, ns, name).await;
+async fn warnings(client: &Client, ns: &str, name: &str) -> Vec<SeenEvent> {
+    let events = harness::events::<EcsService>(client, ns, name).await;
     events
         .into_iter()
         .filter(|e| e.type_ == "Warning")
@@ -320,17 +289,12 @@ async fn warnings(client: &Client, ns: &str, name: &str) -> Vec<Seen> {
 }
 
 async fn notes_with_reason(client: &Client, ns: &str, name: &str, reason: &str) -> Vec<String> {
-    let events = service_events(client, ns, name).await;
-    events
-        .into_iter()
-        .filter(|e| e.reason == reason)
-        .map(|e| e.note)
-        .collect()
+    harness::event_notes::<EcsService>(client, ns, name, reason).await
 }
 
 /// How many times an event of `reason` was published on the EcsService.
 async fn occurrences(client: &Client, ns: &str, name: &str, reason: &str) -> i32 {
-    let events = service_events(client, ns, name).await;
+    let events = harness::events::<EcsService>(client, ns, name).await;
     events
         .iter()
         .filter(|e| e.reason == reason)
@@ -339,8 +303,7 @@ async fn occurrences(client: &Client, ns: &str, name: &str, reason: &str) -> i32
 }
 
 async fn reasons(client: &Client, ns: &str, name: &str) -> Vec<String> {
-    let events = service_events(client, ns, name).await;
-    events.into_iter().map(|e| e.reason).collect()
+    harness::event_reasons::<EcsService>(client, ns, name).await
 }
 
 async fn annotate(api: &Api<EcsService>, name: &str, key: &str, value: &str) {
@@ -1143,11 +1106,10 @@ async fn drift_in_ecs_is_corrected() {
     )
     .await
     .unwrap();
-    let corrected = notes_with_reason(&client, &ns, "web", "DriftCorrected").await;
-    assert!(
-        corrected.iter().any(|n| n.contains("desiredCount")),
-        "{corrected:?}"
-    );
+    harness::wait_for_event::<EcsService>(&client, &ns, "web", "DriftCorrected", |n| {
+        n.contains("desiredCount")
+    })
+    .await;
     // The correcting UpdateService carried the whole spec: moto now echoes the capacity strategy.
     let strategy: Vec<_> = ecs
         .capacity_provider_strategy()

@@ -114,7 +114,7 @@ async fn a_spec_change_registers_exactly_one_revision_and_a_restart_none() {
     })
     .await;
     assert!(
-        harness::event_reasons(&client, &ns, "web")
+        harness::event_reasons::<EcsTaskDefinition>(&client, &ns, "web")
             .await
             .contains(&"RevisionRegistered".to_string())
     );
@@ -194,13 +194,14 @@ async fn revisions_beyond_the_history_limit_are_deregistered() {
         active[0].ends_with(":3") && active[1].ends_with(":4"),
         "{active:?}"
     );
-    let events = harness::events(&client, &ns, "web").await;
-    assert!(
-        events
-            .iter()
-            .any(|(_, reason, note)| reason == "RevisionDeregistered" && note.contains(":1")),
-        "{events:?}"
-    );
+    harness::wait_for_event::<EcsTaskDefinition>(
+        &client,
+        &ns,
+        "web",
+        "RevisionDeregistered",
+        |n| n.contains(":1"),
+    )
+    .await;
 }
 
 #[tokio::test]
@@ -290,7 +291,7 @@ async fn a_family_registered_elsewhere_is_adopted_only_when_asked() {
         .unwrap();
     let obj = wait_for(&api, "legacy", "Ready after adoption", is_ready).await;
     assert_eq!(revision_of(&obj), Some(2));
-    let reasons = harness::event_reasons(&client, &ns, "legacy").await;
+    let reasons = harness::event_reasons::<EcsTaskDefinition>(&client, &ns, "legacy").await;
     assert!(reasons.contains(&"Adopted".to_string()), "{reasons:?}");
 }
 

@@ -12,7 +12,7 @@ use kube::runtime::events::EventType;
 use kube::runtime::reflector::Store;
 use kube::runtime::watcher;
 
-use super::{Applied, Cleanup, Context, Managed, drive, wants_adoption};
+use super::{Applied, Cleanup, Context, Managed, drive};
 use crate::api::{DeletionPolicy, EcsCluster, EcsClusterStatus};
 use crate::error::EcsErrorClass;
 use crate::mapping::cluster as mapping;
@@ -99,29 +99,9 @@ async fn apply(obj: Arc<EcsCluster>, ctx: Arc<Context>) -> Result<Applied<EcsClu
             (cluster, true)
         }
         Some(cluster) => {
-            match identity.judge(&tags::from_ecs(cluster.tags())) {
-                Ownership::Ours => {}
-                Ownership::Unowned if wants_adoption(obj.as_ref()) => {
-                    ctx.event(
-                        obj.as_ref(),
-                        EventType::Normal,
-                        "Adopted",
-                        format!("adopted the existing ECS cluster {name}"),
-                    )
-                    .await;
-                }
-                Ownership::Unowned => {
-                    return Err(Error::OwnershipConflict(format!(
-                        "an ECS cluster named {name} already exists in {region} and was not created by this object; \
-                         annotate it with ecs.operator.dev/adopt=\"true\" to manage it"
-                    )));
-                }
-                Ownership::Foreign { owner } => {
-                    return Err(Error::OwnershipConflict(format!(
-                        "the ECS cluster {name} in {region} belongs to {owner}; it is left alone"
-                    )));
-                }
-            }
+            let what = format!("the ECS cluster {name} in {region}");
+            super::claim_existing(&ctx, obj.as_ref(), &tags::from_ecs(cluster.tags()), &what)
+                .await?;
             (cluster, false)
         }
     };

@@ -5,7 +5,7 @@ pub mod cluster;
 pub mod service;
 pub mod task_definition;
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 use std::fmt::Debug;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -31,7 +31,7 @@ use kube::runtime::reflector::Store;
 use crate::api::{ADOPT_ANNOTATION, EcsService, FIELD_MANAGER, FINALIZER};
 use crate::ecs::Ecs;
 use crate::mapping::conditions::{self, Health};
-use crate::mapping::tags::OwnerIdentity;
+use crate::mapping::tags::{self, Claim, OwnerIdentity};
 use crate::runtime::metrics::Metrics;
 use crate::{Error, Result};
 
@@ -173,6 +173,24 @@ pub fn relevant_change<K: Resource>() -> impl Predicate<K> + Clone {
     predicates::generation
         .combine(predicates::annotations)
         .combine(predicates::finalizers)
+}
+
+/// Lets `obj` manage an existing ECS object (`what`, tagged `tags`) per the ownership rules, with an
+/// Adopted event when it takes the object over; OwnershipConflict otherwise.
+pub async fn claim_existing<K: Managed>(
+    ctx: &Context,
+    obj: &K,
+    tags: &BTreeMap<String, String>,
+    what: &str,
+) -> Result<()> {
+    let ownership = ctx.identity(obj).judge(tags);
+    if tags::claim(ownership, wants_adoption(obj), what).map_err(Error::OwnershipConflict)?
+        == Claim::Adopt
+    {
+        ctx.event(obj, EventType::Normal, "Adopted", format!("adopted {what}"))
+            .await;
+    }
+    Ok(())
 }
 
 pub fn wants_adoption<K: Resource>(obj: &K) -> bool {

@@ -16,9 +16,9 @@ use kube::runtime::reflector::{ObjectRef, Store};
 use kube::runtime::{WatchStreamExt, watcher};
 use kube::{Resource, ResourceExt};
 
-use super::{Applied, Cleanup, Context, Managed, drive, wants_adoption};
+use super::{Applied, Cleanup, Context, Managed, drive};
 use crate::api::{
-    ADOPT_ANNOTATION, DeletionPolicy, EcsCluster, EcsService, EcsServiceStatus, EcsTaskDefinition,
+    DeletionPolicy, EcsCluster, EcsService, EcsServiceStatus, EcsTaskDefinition,
     LocalObjectReference, RESTARTED_AT_ANNOTATION,
 };
 use crate::error::EcsErrorClass;
@@ -338,29 +338,9 @@ async fn apply(obj: Arc<EcsService>, ctx: Arc<Context>) -> Result<Applied<EcsSer
             });
         }
         Some(current) => {
-            match identity.judge(&tags::from_ecs(current.tags())) {
-                Ownership::Ours => {}
-                Ownership::Unowned if wants_adoption(obj.as_ref()) => {
-                    ctx.event(
-                        obj.as_ref(),
-                        EventType::Normal,
-                        "Adopted",
-                        format!("adopted the existing ECS service {name}"),
-                    )
-                    .await;
-                }
-                Ownership::Unowned => {
-                    return Err(Error::OwnershipConflict(format!(
-                        "an ECS service named {name} already exists in cluster {cluster} and was not created by this \
-                         object; annotate it with {ADOPT_ANNOTATION}=\"true\" to manage it"
-                    )));
-                }
-                Ownership::Foreign { owner } => {
-                    return Err(Error::OwnershipConflict(format!(
-                        "the ECS service {name} in cluster {cluster} belongs to {owner}; it is left alone"
-                    )));
-                }
-            }
+            let what = format!("the ECS service {name} in cluster {cluster}");
+            super::claim_existing(&ctx, obj.as_ref(), &tags::from_ecs(current.tags()), &what)
+                .await?;
             let target = Target {
                 region: &region,
                 cluster: &cluster,

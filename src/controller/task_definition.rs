@@ -157,17 +157,11 @@ async fn apply(
             Ownership::Ours => Some("Updated"),
             // A revision registered behind the operator's back is drift: the spec wins.
             Ownership::Unowned if managed_before => Some("DriftCorrected"),
-            Ownership::Unowned if wants_adoption(obj.as_ref()) => Some("Adopted"),
-            Ownership::Unowned => {
-                return Err(Error::OwnershipConflict(format!(
-                    "the task definition family {family} already exists in {region} and was not registered by this \
-                     object; annotate it with ecs.operator.dev/adopt=\"true\" to manage the family"
-                )));
-            }
-            Ownership::Foreign { owner } => {
-                return Err(Error::OwnershipConflict(format!(
-                    "the task definition family {family} in {region} belongs to {owner}; it is left alone"
-                )));
+            ownership => {
+                let what = format!("the task definition family {family} in {region}");
+                tags::claim(ownership, wants_adoption(obj.as_ref()), &what)
+                    .map_err(Error::OwnershipConflict)?;
+                Some("Adopted")
             }
         },
     };

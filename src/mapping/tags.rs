@@ -2,7 +2,7 @@
 
 use std::collections::BTreeMap;
 
-use crate::api::{CLUSTER_ID_TAG, OWNER_TAG, SPEC_HASH_TAG, Tag, UID_TAG};
+use crate::api::{ADOPT_ANNOTATION, CLUSTER_ID_TAG, OWNER_TAG, SPEC_HASH_TAG, Tag, UID_TAG};
 
 /// Who a Kubernetes object is, as written into the tags of what it creates in ECS.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -22,8 +22,38 @@ pub enum Ownership {
     Ours,
     /// No ownership tags: created outside the operator.
     Unowned,
+    /// Left behind by an earlier object of the same namespace/name in this Kubernetes cluster
+    /// (deleted with `deletionPolicy: Retain`, or its finalizer removed by hand).
+    Retained { uid: String },
     /// Tagged by another object or another Kubernetes cluster; never touched.
     Foreign { owner: String },
+}
+
+/// What reconciling may do with an existing ECS object.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Claim {
+    /// It is ours: manage it.
+    Ours,
+    /// Not ours yet, and the object asks for it: tag it as ours and manage it.
+    Adopt,
+}
+
+/// Whether `ownership` lets this object manage `what` (say, "the ECS cluster web in eu-west-1");
+/// the error is the OwnershipConflict message, saying what the user can do.
+pub fn claim(ownership: Ownership, wants_adoption: bool, what: &str) -> Result<Claim, String> {
+    match ownership {
+        Ownership::Ours => Ok(Claim::Ours),
+        Ownership::Unowned | Ownership::Retained { .. } if wants_adoption => Ok(Claim::Adopt),
+        Ownership::Unowned => Err(format!(
+            "{what} already exists and was not created by this object; annotate the object with \
+             {ADOPT_ANNOTATION}=\"true\" to manage it"
+        )),
+        Ownership::Retained { uid } => Err(format!(
+            "{what} was retained by an earlier object of this name (uid {uid}); annotate the object \
+             with {ADOPT_ANNOTATION}=\"true\" to take it over"
+        )),
+        Ownership::Foreign { owner } => Err(format!("{what} belongs to {owner}; it is left alone")),
+    }
 }
 
 impl OwnerIdentity {
@@ -40,6 +70,12 @@ impl OwnerIdentity {
             (None, None) if !tags.contains_key(OWNER_TAG) => Ownership::Unowned,
             (Some(uid), Some(cluster)) if *uid == self.uid && *cluster == self.cluster_id => {
                 Ownership::Ours
+            }
+            // Two live objects cannot share a namespace/name, so this one's predecessor left it.
+            (Some(uid), Some(cluster))
+                if *cluster == self.cluster_id && tags.get(OWNER_TAG) == Some(&self.owner) =>
+            {
+                Ownership::Retained { uid: uid.clone() }
             }
             _ => Ownership::Foreign {
                 owner: format!(
@@ -135,6 +171,7 @@ mod tests {
         );
 
         let other_object = OwnerIdentity {
+            owner: "team/api".into(),
             uid: "u-2".into(),
             ..me()
         };
@@ -142,6 +179,16 @@ mod tests {
             me().judge(&other_object.tags()),
             Ownership::Foreign { .. }
         ));
+
+        // The same namespace/name in this cluster with another uid: a retained predecessor.
+        let predecessor = OwnerIdentity {
+            uid: "u-0".into(),
+            ..me()
+        };
+        assert_eq!(
+            me().judge(&predecessor.tags()),
+            Ownership::Retained { uid: "u-0".into() }
+        );
 
         // Same namespace/name and uid in another Kubernetes cluster is still someone else.
         let other_cluster = OwnerIdentity {
@@ -155,6 +202,34 @@ mod tests {
             owner.contains("team/web") && owner.contains("c-2"),
             "{owner}"
         );
+    }
+
+    #[test]
+    fn claims_need_the_annotation_for_anything_not_ours_and_never_take_a_foreign_object() {
+        let what = "the ECS cluster web in eu-west-1";
+        let retained = Ownership::Retained { uid: "u-0".into() };
+        let foreign = Ownership::Foreign {
+            owner: "team/api".into(),
+        };
+        assert_eq!(claim(Ownership::Ours, false, what), Ok(Claim::Ours));
+        assert_eq!(claim(Ownership::Unowned, true, what), Ok(Claim::Adopt));
+        assert_eq!(claim(retained.clone(), true, what), Ok(Claim::Adopt));
+
+        let unowned = claim(Ownership::Unowned, false, what).unwrap_err();
+        assert!(
+            unowned.starts_with(what) && unowned.contains(ADOPT_ANNOTATION),
+            "{unowned}"
+        );
+        let retained = claim(retained, false, what).unwrap_err();
+        assert!(
+            retained.contains("retained") && retained.contains("u-0"),
+            "{retained}"
+        );
+        assert!(retained.contains(ADOPT_ANNOTATION), "{retained}");
+        for adopt in [false, true] {
+            let message = claim(foreign.clone(), adopt, what).unwrap_err();
+            assert!(message.contains("belongs to team/api"), "{message}");
+        }
     }
 
     #[test]

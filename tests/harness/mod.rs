@@ -183,30 +183,81 @@ where
     panic!("{name} still exists after {CONVERGE:?}");
 }
 
-/// (type, reason, note) of the events on the object named `name` in `namespace`.
-pub async fn events(client: &Client, namespace: &str, name: &str) -> Vec<(String, String, String)> {
+/// An Event as a test reads it (`count` > 1 when the recorder folded repeats into a series, which
+/// keeps the first note).
+#[derive(Debug)]
+pub struct SeenEvent {
+    pub type_: String,
+    pub reason: String,
+    pub note: String,
+    pub count: i32,
+}
+
+/// The events on the `K` named `name` in `namespace`.
+pub async fn events<K: Resource<DynamicType = ()>>(
+    client: &Client,
+    namespace: &str,
+    name: &str,
+) -> Vec<SeenEvent> {
     let api: Api<Event> = Api::namespaced(client.clone(), namespace);
     let list = api.list(&ListParams::default()).await.expect("list events");
     list.items
         .into_iter()
-        .filter(|e| e.regarding.as_ref().and_then(|r| r.name.as_deref()) == Some(name))
-        .map(|e| {
-            (
-                e.type_.unwrap_or_default(),
-                e.reason.unwrap_or_default(),
-                e.note.unwrap_or_default(),
-            )
+        .filter(|e| {
+            e.regarding.as_ref().is_some_and(|r| {
+                r.kind.as_deref() == Some(&*K::kind(&())) && r.name.as_deref() == Some(name)
+            })
+        })
+        .map(|e| SeenEvent {
+            count: e.series.as_ref().map_or(1, |s| s.count),
+            type_: e.type_.unwrap_or_default(),
+            reason: e.reason.unwrap_or_default(),
+            note: e.note.unwrap_or_default(),
         })
         .collect()
 }
 
-/// The reasons of the events on an object.
-pub async fn event_reasons(client: &Client, namespace: &str, name: &str) -> Vec<String> {
-    events(client, namespace, name)
-        .await
+/// The reasons of the events on the `K` named `name`.
+pub async fn event_reasons<K: Resource<DynamicType = ()>>(
+    client: &Client,
+    namespace: &str,
+    name: &str,
+) -> Vec<String> {
+    let events = events::<K>(client, namespace, name).await;
+    events.into_iter().map(|e| e.reason).collect()
+}
+
+/// The notes of the events of `reason` on the `K` named `name`.
+pub async fn event_notes<K: Resource<DynamicType = ()>>(
+    client: &Client,
+    namespace: &str,
+    name: &str,
+    reason: &str,
+) -> Vec<String> {
+    let events = events::<K>(client, namespace, name).await;
+    events
         .into_iter()
-        .map(|(_, reason, _)| reason)
+        .filter(|e| e.reason == reason)
+        .map(|e| e.note)
         .collect()
+}
+
+/// Waits for an event of `reason` whose note passes `check`, and returns the notes of that reason.
+/// Needed after seeing a change in ECS: the event follows the ECS call that made the change.
+/// (A change seen in the object's status or its deletion needs no wait: events go out first.)
+pub async fn wait_for_event<K: Resource<DynamicType = ()>>(
+    client: &Client,
+    namespace: &str,
+    name: &str,
+    reason: &str,
+    check: impl Fn(&str) -> bool,
+) -> Vec<String> {
+    eventually(
+        &format!("a {reason} event on {name}"),
+        || event_notes::<K>(client, namespace, name, reason),
+        |notes| notes.iter().any(|n| check(n)),
+    )
+    .await
 }
 
 /// The tags of an ECS resource, as a map.
