@@ -310,3 +310,56 @@ async fn existing_clusters_are_adopted_only_when_asked_and_never_taken_from_anot
     wait_gone(&api, "thief").await;
     assert!(describe(&outside).await.is_some());
 }
+
+#[tokio::test]
+async fn an_object_stays_in_its_region_when_the_operators_region_changes() {
+    let (client, ns) = setup("cluster-region").await;
+    let operator = TestOperator::start(&client, &ns).await;
+    let api: Api<EcsCluster> = Api::namespaced(client.clone(), &ns);
+    let ecs_name = support::unique_name("home");
+    api.create(
+        &PostParams::default(),
+        &cluster("home", &ecs_name, json!({})),
+    )
+    .await
+    .unwrap();
+    let obj = wait_for(&api, "home", "Ready", is_ready).await;
+    let arn = obj.status.unwrap().cluster_arn.unwrap();
+    let home = &support::env().region;
+    assert!(arn.contains(&format!(":{home}:")), "{arn}");
+
+    // The operator is redeployed with another default region (say, a Helm value changed).
+    operator.stop().await;
+    let other = if home == "eu-central-1" {
+        "us-west-2"
+    } else {
+        "eu-central-1"
+    };
+    let _operator = TestOperator::start_in_region(&client, &ns, other).await;
+
+    // Changes still reach the cluster where it lives; nothing appears in the other region.
+    let patch = json!({"spec": {"tags": [{"key": "team", "value": "moved"}]}});
+    api.patch("home", &PatchParams::default(), &Patch::Merge(&patch))
+        .await
+        .unwrap();
+    wait_for(&api, "home", "Ready for generation 2", is_ready).await;
+    assert_eq!(ecs_tags(&arn).await["team"], "moved");
+    let elsewhere = support::ecs_client_in(other)
+        .describe_clusters()
+        .clusters(&ecs_name)
+        .send()
+        .await
+        .unwrap();
+    assert!(
+        elsewhere
+            .clusters()
+            .iter()
+            .all(|c| c.status() == Some("INACTIVE")),
+        "{elsewhere:?}"
+    );
+
+    // And delete removes it there.
+    api.delete("home", &DeleteParams::default()).await.unwrap();
+    wait_gone(&api, "home").await;
+    assert!(describe(&ecs_name).await.is_none(), "deleted in {home}");
+}

@@ -75,7 +75,8 @@ pub struct EcsClusterSpec {
     #[serde(default)]
     pub deletion_policy: DeletionPolicy,
 
-    /// AWS region of the cluster. Defaults to the operator's region. Immutable.
+    /// AWS region of the cluster. Defaults to the operator's region when first
+    /// reconciled; it stays there even if the operator's region changes later. Immutable.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[schemars(length(max = 64))]
     pub region: Option<String>,

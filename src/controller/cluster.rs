@@ -29,6 +29,14 @@ impl Managed for EcsCluster {
     fn status(&self) -> Option<&EcsClusterStatus> {
         self.status.as_ref()
     }
+
+    fn spec_region(&self) -> Option<&str> {
+        self.spec.region.as_deref()
+    }
+
+    fn managed_arn(&self) -> Option<&str> {
+        self.status.as_ref()?.cluster_arn.as_deref()
+    }
 }
 
 impl EcsCluster {
@@ -59,7 +67,7 @@ pub fn controller(
 
 async fn apply(obj: Arc<EcsCluster>, ctx: Arc<Context>) -> Result<Applied<EcsClusterStatus>> {
     let name = obj.ecs_name();
-    let region = ctx.ecs.region(obj.spec.region.as_deref());
+    let region = ctx.region(obj.as_ref());
     let client = ctx.ecs.client(&region);
     let identity = ctx.identity(obj.as_ref());
     let desired_tags = tags::desired_tags(&obj.spec.tags, &identity);
@@ -227,7 +235,7 @@ async fn cleanup(obj: Arc<EcsCluster>, ctx: Arc<Context>) -> Result<Cleanup> {
             "retained ECS cluster {name} (deletionPolicy Retain)"
         )));
     }
-    let region = ctx.ecs.region(obj.spec.region.as_deref());
+    let region = ctx.region(obj.as_ref());
     let Some(cluster) = describe(&ctx, &region, &name).await? else {
         return Ok(Cleanup::Done(format!(
             "ECS cluster {name} was already gone"

@@ -105,6 +105,11 @@ impl Context {
             .collect()
     }
 
+    /// Where `obj` lives in AWS (see [`Ecs::region`]).
+    pub fn region<K: Managed>(&self, obj: &K) -> String {
+        self.ecs.region(obj.spec_region(), obj.managed_arn())
+    }
+
     pub fn identity<K: Resource>(&self, obj: &K) -> OwnerIdentity {
         OwnerIdentity {
             owner: format!(
@@ -397,6 +402,9 @@ pub trait Managed:
     type Status: ObjectStatus;
     const KIND: &'static str;
     fn status(&self) -> Option<&Self::Status>;
+    fn spec_region(&self) -> Option<&str>;
+    /// The ARN of the ECS object this object manages, as status last recorded it.
+    fn managed_arn(&self) -> Option<&str>;
 }
 
 /// The result of bringing ECS in line with the spec.

@@ -43,6 +43,14 @@ impl Managed for EcsService {
     fn status(&self) -> Option<&EcsServiceStatus> {
         self.status.as_ref()
     }
+
+    fn spec_region(&self) -> Option<&str> {
+        self.spec.region.as_deref()
+    }
+
+    fn managed_arn(&self) -> Option<&str> {
+        self.status.as_ref()?.service_arn.as_deref()
+    }
 }
 
 impl EcsService {
@@ -277,7 +285,7 @@ async fn resolve_task_definition(ctx: &Context, obj: &EcsService, region: &str) 
 async fn apply(obj: Arc<EcsService>, ctx: Arc<Context>) -> Result<Applied<EcsServiceStatus>> {
     mapping::validate(&obj.spec)?;
     let name = obj.ecs_name();
-    let region = ctx.ecs.region(obj.spec.region.as_deref());
+    let region = ctx.region(obj.as_ref());
     let cluster = resolve_cluster(&ctx, &obj).await?;
     let task_definition = resolve_task_definition(&ctx, &obj, &region).await?;
     let identity = ctx.identity(obj.as_ref());
@@ -694,7 +702,7 @@ async fn cleanup(obj: Arc<EcsService>, ctx: Arc<Context>) -> Result<Cleanup> {
             "retained ECS service {name} (deletionPolicy Retain)"
         )));
     }
-    let region = ctx.ecs.region(obj.spec.region.as_deref());
+    let region = ctx.region(obj.as_ref());
     // The cluster the service was created on, as recorded; the EcsCluster may be gone already.
     let recorded = obj.status.as_ref().and_then(|s| s.cluster_arn.clone());
     let cluster = match recorded.or_else(|| obj.spec.cluster.clone()) {

@@ -36,6 +36,14 @@ impl Managed for EcsTaskDefinition {
     fn status(&self) -> Option<&EcsTaskDefinitionStatus> {
         self.status.as_ref()
     }
+
+    fn spec_region(&self) -> Option<&str> {
+        self.spec.region.as_deref()
+    }
+
+    fn managed_arn(&self) -> Option<&str> {
+        self.status.as_ref()?.task_definition_arn.as_deref()
+    }
 }
 
 impl EcsTaskDefinition {
@@ -125,7 +133,7 @@ async fn apply(
     ctx: Arc<Context>,
 ) -> Result<Applied<EcsTaskDefinitionStatus>> {
     let family = obj.ecs_family();
-    let region = ctx.ecs.region(obj.spec.region.as_deref());
+    let region = ctx.region(obj.as_ref());
     let identity = ctx.identity(obj.as_ref());
     let hash = mapping::spec_hash(&obj.spec);
     let desired_tags = tags::desired_tags(&obj.spec.tags, &identity);
@@ -399,7 +407,7 @@ async fn cleanup(obj: Arc<EcsTaskDefinition>, ctx: Arc<Context>) -> Result<Clean
             "retained the revisions of {family} (deletionPolicy Retain)"
         )));
     }
-    let region = ctx.ecs.region(obj.spec.region.as_deref());
+    let region = ctx.region(obj.as_ref());
     let identity = ctx.identity(obj.as_ref());
     let mut deregistered = Vec::new();
     for (_, arn) in list_revisions(&ctx, &region, &family, TaskDefinitionStatus::Active).await? {

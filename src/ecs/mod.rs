@@ -63,9 +63,12 @@ impl Ecs {
         }
     }
 
-    /// The region an object uses: its own `spec.region`, else the operator's.
-    pub fn region(&self, region: Option<&str>) -> String {
-        region
+    /// The region an object uses: its own `spec.region`, else the region of the ECS object it
+    /// already manages (so changing the operator's region does not move existing objects), else
+    /// the operator's.
+    pub fn region(&self, spec_region: Option<&str>, managed_arn: Option<&str>) -> String {
+        spec_region
+            .or_else(|| managed_arn.and_then(arn_region))
             .map(str::to_string)
             .or_else(|| self.inner.base.region().map(|r| r.to_string()))
             .unwrap_or_else(|| "us-east-1".to_string())
@@ -169,5 +172,33 @@ impl Ecs {
             .await?;
         }
         Ok(())
+    }
+}
+
+/// The region field of an ARN (`arn:partition:service:region:account:resource`).
+fn arn_region(arn: &str) -> Option<&str> {
+    match arn.split(':').collect::<Vec<_>>()[..] {
+        ["arn", _, _, region, _, ..] if !region.is_empty() => Some(region),
+        _ => None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::arn_region;
+
+    #[test]
+    fn reads_the_region_of_an_arn() {
+        assert_eq!(
+            arn_region("arn:aws:ecs:eu-west-1:123456789012:cluster/web"),
+            Some("eu-west-1")
+        );
+        assert_eq!(
+            arn_region("arn:aws-cn:ecs:cn-north-1:123456789012:task-definition/web:3"),
+            Some("cn-north-1")
+        );
+        assert_eq!(arn_region("arn:aws:iam::123456789012:role/x"), None);
+        assert_eq!(arn_region("web"), None);
+        assert_eq!(arn_region(""), None);
     }
 }

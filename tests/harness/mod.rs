@@ -35,6 +35,19 @@ pub struct TestOperator {
 
 impl TestOperator {
     pub async fn start(client: &Client, namespace: &str) -> TestOperator {
+        Self::start_with(client, namespace, support::sdk_config().await).await
+    }
+
+    /// An operator whose own region is `region` (`--region`).
+    pub async fn start_in_region(client: &Client, namespace: &str, region: &str) -> TestOperator {
+        Self::start_with(client, namespace, support::sdk_config_in(region).await).await
+    }
+
+    async fn start_with(
+        client: &Client,
+        namespace: &str,
+        aws: aws_config::SdkConfig,
+    ) -> TestOperator {
         let args = RunArgs {
             namespaces: vec![namespace.to_string()],
             resync_period: TEST_RESYNC,
@@ -51,7 +64,7 @@ impl TestOperator {
         if std::env::var_os("RUST_LOG").is_some() {
             ecs_operator::runtime::telemetry::init("info", LogFormat::Text);
         }
-        let operator = Operator::new(client.clone(), support::sdk_config().await, &args)
+        let operator = Operator::new(client.clone(), aws, &args)
             .await
             .expect("operator starts");
         let (stop, shutdown) = watch::channel(false);

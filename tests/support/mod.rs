@@ -200,9 +200,14 @@ fn credentials(env: &LocalEnv) -> aws_sdk_ecs::config::Credentials {
 /// An AWS SDK configuration pointing at the ECS emulator, with static test credentials: what a
 /// test hands to the operator under test.
 pub async fn sdk_config() -> aws_config::SdkConfig {
+    sdk_config_in(&env().region).await
+}
+
+/// [`sdk_config`] for another region (the emulator keeps regions apart, as ECS does).
+pub async fn sdk_config_in(region: &str) -> aws_config::SdkConfig {
     let env = env();
     aws_config::defaults(aws_config::BehaviorVersion::latest())
-        .region(aws_config::Region::new(env.region.clone()))
+        .region(aws_config::Region::new(region.to_string()))
         .endpoint_url(env.ecs_endpoint.clone())
         .credentials_provider(credentials(env))
         .load()
@@ -211,10 +216,15 @@ pub async fn sdk_config() -> aws_config::SdkConfig {
 
 /// An ECS client talking to the emulator, for tests to look at (or prepare) what is in "ECS".
 pub fn ecs_client() -> aws_sdk_ecs::Client {
+    ecs_client_in(&env().region)
+}
+
+/// [`ecs_client`] for another region.
+pub fn ecs_client_in(region: &str) -> aws_sdk_ecs::Client {
     let env = env();
     let config = aws_sdk_ecs::Config::builder()
         .behavior_version(aws_sdk_ecs::config::BehaviorVersion::latest())
-        .region(aws_sdk_ecs::config::Region::new(env.region.clone()))
+        .region(aws_sdk_ecs::config::Region::new(region.to_string()))
         .endpoint_url(env.ecs_endpoint.clone())
         .credentials_provider(credentials(env))
         .build();
