@@ -2,6 +2,7 @@
 //! and shutdown.
 
 use std::sync::Arc;
+use std::time::Duration;
 
 use aws_config::SdkConfig;
 use futures::future::join_all;
@@ -14,6 +15,7 @@ use crate::cli::RunArgs;
 use crate::controller::{self, Context};
 use crate::ecs::Ecs;
 use crate::runtime::admin::{self, Readiness};
+use crate::runtime::leadership;
 use crate::runtime::metrics::Metrics;
 use crate::{Error, Result};
 
@@ -212,11 +214,12 @@ async fn run_as_elected_leader(
         )
     });
     let duration = args.lease_duration.as_secs().max(3);
+    let leases = Api::namespaced(client.clone(), &args.lease_namespace);
     let manager = kube_lease_manager::LeaseManagerBuilder::new(client, &args.lease_name)
         .with_namespace(&args.lease_namespace)
         .with_identity(&identity)
         .with_duration(duration)
-        .with_grace((duration / 3).max(1))
+        .with_grace(leadership::grace_seconds(duration))
         .with_field_manager(crate::api::FIELD_MANAGER)
         .build()
         .await
@@ -245,19 +248,26 @@ async fn run_as_elected_leader(
     let (stop_controllers, controllers_shutdown) = watch::channel(false);
     let mut watch_leadership = is_leader.clone();
     let mut watch_shutdown = shutdown.clone();
+    let lapsed = leadership::lapsed(
+        leases,
+        args.lease_name.clone(),
+        identity.clone(),
+        Duration::from_secs(duration),
+    );
     let lost = tokio::spawn(async move {
         let lost = tokio::select! {
-            _ = watch_leadership.wait_for(|leader| !*leader) => true,
-            _ = watch_shutdown.wait_for(|stop| *stop) => false,
+            _ = watch_leadership.wait_for(|leader| !*leader) => Some("the lease manager lost the Lease".to_string()),
+            reason = lapsed => Some(reason),
+            _ = watch_shutdown.wait_for(|stop| *stop) => None,
         };
-        if lost {
+        if let Some(reason) = lost {
             // Another replica may already hold the Lease: stop at once rather than let in-flight
             // reconciles finish beside the new leader.
-            tracing::error!("lost the leader lease; exiting to restart as a standby");
+            tracing::error!(%reason, "lost the leader lease; exiting to restart as a standby");
             std::process::exit(1);
         }
         let _ = stop_controllers.send(true);
-        lost
+        false
     });
     operator.run_controllers(args, controllers_shutdown).await;
     operator.metrics.set_leader(false);
