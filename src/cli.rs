@@ -76,17 +76,55 @@ pub struct RunArgs {
     pub lease_namespace: String,
 
     /// How long a lease is valid without renewal: a dead leader is replaced within this time.
-    #[arg(long, env = "LEASE_DURATION", default_value = "15s", value_parser = humantime::parse_duration)]
+    #[arg(long, env = "LEASE_DURATION", default_value = "15s", value_parser = lease_duration)]
     pub lease_duration: Duration,
 }
 
 /// A resync period of at least a second: zero would requeue every Ready object at once, forever.
 fn resync_period(value: &str) -> Result<Duration, String> {
-    let period = humantime::parse_duration(value).map_err(|e| e.to_string())?;
-    if period < Duration::from_secs(1) {
+    duration_of_at_least(value, Duration::from_secs(1), "the resync period")
+}
+
+/// A lease of whole seconds, at least 3: renewals come every half duration, and the leader
+/// steps down at three quarters of it.
+fn lease_duration(value: &str) -> Result<Duration, String> {
+    let duration = duration_of_at_least(value, Duration::from_secs(3), "the lease duration")?;
+    if duration.subsec_nanos() != 0 {
+        return Err(format!("{value}: the lease duration is whole seconds"));
+    }
+    Ok(duration)
+}
+
+fn duration_of_at_least(value: &str, minimum: Duration, what: &str) -> Result<Duration, String> {
+    let duration = humantime::parse_duration(value).map_err(|e| e.to_string())?;
+    if duration < minimum {
         return Err(format!(
-            "{value} is too short: the resync period is at least 1s"
+            "{value} is too short: {what} is at least {}",
+            humantime::format_duration(minimum)
         ));
     }
-    Ok(period)
+    Ok(duration)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn durations_below_their_minimum_are_refused_with_the_minimum() {
+        assert_eq!(resync_period("10m"), Ok(Duration::from_secs(600)));
+        let error = resync_period("500ms").unwrap_err();
+        assert!(error.contains("at least 1s"), "{error}");
+        assert!(resync_period("0s").is_err());
+
+        assert_eq!(lease_duration("15s"), Ok(Duration::from_secs(15)));
+        let error = lease_duration("2s").unwrap_err();
+        assert!(error.contains("at least 3s"), "{error}");
+        assert!(
+            lease_duration("3500ms")
+                .unwrap_err()
+                .contains("whole seconds")
+        );
+        assert!(lease_duration("soon").is_err());
+    }
 }

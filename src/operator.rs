@@ -169,6 +169,11 @@ pub async fn run(args: RunArgs) -> Result<()> {
         .await
         .map_err(crate::Error::from)?;
     let aws = aws_config(args.region.clone()).await;
+    if aws.region().is_none() {
+        tracing::warn!(
+            "no AWS region configured (--region, AWS_REGION or a profile): objects without spec.region go to us-east-1"
+        );
+    }
     let operator = Operator::new(client.clone(), aws, &args).await?;
     let (stop, shutdown) = watch::channel(false);
 
@@ -213,7 +218,7 @@ async fn run_as_elected_leader(
             std::process::id()
         )
     });
-    let duration = args.lease_duration.as_secs().max(3);
+    let duration = args.lease_duration.as_secs();
     let leases = Api::namespaced(client.clone(), &args.lease_namespace);
     let manager = kube_lease_manager::LeaseManagerBuilder::new(client, &args.lease_name)
         .with_namespace(&args.lease_namespace)

@@ -650,6 +650,21 @@ fn schema_rejects_wrong_values() {
             "/resyncPeriod",
         ),
         (
+            "a resync period under a second",
+            json!({"resyncPeriod": "500ms"}),
+            "/resyncPeriod",
+        ),
+        (
+            "a zero resync period",
+            json!({"resyncPeriod": "0s"}),
+            "/resyncPeriod",
+        ),
+        (
+            "a lease too short to renew",
+            json!({"leaderElection": {"enabled": true, "leaseDuration": "2s"}}),
+            "/leaderElection/leaseDuration",
+        ),
+        (
             "a zero concurrency",
             json!({"concurrency": 0}),
             "/concurrency",

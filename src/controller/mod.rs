@@ -561,7 +561,8 @@ async fn fail<K: Managed>(
 
 /// The object's status as the API server has it now (the watch cache may lag our own writes).
 async fn fresh_status<K: Managed>(api: &Api<K>, obj: &K) -> Option<K::Status> {
-    match api.get_status(&obj.name_any()).await {
+    // A GET of the object itself: the chart grants only patch on /status.
+    match api.get(&obj.name_any()).await {
         Ok(fresh) => fresh.status().cloned(),
         Err(error) => {
             tracing::debug!(%error, "could not read the status afresh; using the cached one");

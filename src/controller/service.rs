@@ -487,12 +487,13 @@ async fn update(
 
     let spec_changed = old_status.applied_generation != generation;
     let restart = restarted_at.is_some() && restarted_at != old_status.last_restarted_at.as_deref();
-    let mut drift = mapping::drift(&obj.spec, target.task_definition, &current);
-    // ECS rolled this revision back: deploying it again needs a change, not a resync.
-    let known_bad = old_status.failed_task_definition.as_deref() == Some(target.task_definition);
-    if known_bad && !spec_changed && !restart {
-        drift.retain(|field| *field != "taskDefinition");
-    }
+    let task_definition = mapping::revision_to_deploy(
+        target.task_definition,
+        old_status.failed_task_definition.as_deref(),
+        current.task_definition(),
+        restart,
+    );
+    let drift = mapping::drift(&obj.spec, task_definition, &current);
 
     let mut service = current.clone();
     if spec_changed || !drift.is_empty() || restart {
@@ -500,7 +501,7 @@ async fn update(
             &obj.spec,
             &name,
             target.cluster,
-            target.task_definition,
+            task_definition,
             obj.spec.desired_count,
             restart,
         )?;
@@ -514,7 +515,7 @@ async fn update(
             ctx,
             obj,
             &name,
-            target.task_definition,
+            task_definition,
             &current,
             old_status,
             &drift,

@@ -625,12 +625,28 @@ pub fn remember_failure(
     match rollout {
         Rollout::InProgress { .. } | Rollout::Ready if rolled_back => Rollout::Failed {
             message: format!(
-                "the deployment of {desired} failed and ECS rolled back to {}; change the spec, register a new \
-                 revision or set ecs.operator.dev/restartedAt to try again",
+                "the deployment of {desired} failed and ECS rolled back to {}; register a new revision, or set \
+                 ecs.operator.dev/restartedAt to try this one again",
                 service.task_definition().unwrap_or("the previous revision")
             ),
         },
         other => other,
+    }
+}
+
+/// The revision an UpdateService sends. A revision ECS rolled back (`failed`) is deployed again
+/// only on a restart (`restartedAt` changed); any other update (an autoscaler scaling, drift, a
+/// change of another field) keeps the revision ECS runs, so a broken revision is not redeployed
+/// in a loop. A new revision is not `failed`, so it always goes out.
+pub fn revision_to_deploy<'a>(
+    desired: &'a str,
+    failed: Option<&str>,
+    running: Option<&'a str>,
+    restart: bool,
+) -> &'a str {
+    match running {
+        Some(running) if failed == Some(desired) && !restart => running,
+        _ => desired,
     }
 }
 
@@ -2429,6 +2445,19 @@ mod remembered_failure_tests {
             message.contains("rolled back to") && message.contains(OLD),
             "{message}"
         );
+    }
+
+    #[test]
+    fn updates_after_a_rollback_keep_the_revision_ecs_runs_unless_restarted() {
+        // Scaling, drift, another field: the rolled-back revision is not sent again.
+        assert_eq!(revision_to_deploy(NEW, Some(NEW), Some(OLD), false), OLD);
+        // restartedAt changed: try it again.
+        assert_eq!(revision_to_deploy(NEW, Some(NEW), Some(OLD), true), NEW);
+        // A newer revision than the failed one, or no failure at all: the desired one.
+        assert_eq!(revision_to_deploy(NEW, Some(OLD), Some(OLD), false), NEW);
+        assert_eq!(revision_to_deploy(NEW, None, Some(OLD), false), NEW);
+        // ECS names no revision (a brand-new service): the desired one.
+        assert_eq!(revision_to_deploy(NEW, Some(NEW), None, false), NEW);
     }
 
     #[test]
