@@ -86,8 +86,11 @@ pub fn controller(
         .touched_objects()
         .predicate_filter(
             |td: &EcsTaskDefinition| {
+                // The generation too: a service stops reporting Ready the moment its task
+                // definition's spec changes, not only once the new revision is registered.
                 Some(fingerprint((
                     td.current_arn(),
+                    td.metadata.generation,
                     is_ready(td.status().map(|s| &s.conditions[..])),
                 )))
             },
@@ -240,16 +243,31 @@ where
     Ok((name, found))
 }
 
-/// The task definition ARN the service should run: the newest revision registered for its
-/// EcsTaskDefinition, or what spec.taskDefinition names (a bare family follows its latest).
+/// The task definition the service should run.
+struct ResolvedTaskDefinition {
+    arn: String,
+    /// Why the referenced EcsTaskDefinition's current spec is not that revision yet (a change
+    /// waiting to be registered, or one ECS refused): the service cannot be Ready meanwhile.
+    pending: Option<String>,
+}
+
+/// The newest revision registered for the service's EcsTaskDefinition, or what spec.taskDefinition
+/// names (a bare family follows its latest).
 ///
 /// A revision, once registered, is used even while the EcsTaskDefinition works on its next one
 /// (or cannot register it): the service keeps running it and moves when the next is registered,
-/// through the watch relation, instead of flapping to DependencyNotReady on every change.
-async fn resolve_task_definition(ctx: &Context, obj: &EcsService, region: &str) -> Result<String> {
+/// through the watch relation, instead of stopping on every change.
+async fn resolve_task_definition(
+    ctx: &Context,
+    obj: &EcsService,
+    region: &str,
+) -> Result<ResolvedTaskDefinition> {
     if let Some(reference) = &obj.spec.task_definition {
         if reference.starts_with("arn:") {
-            return Ok(reference.clone());
+            return Ok(ResolvedTaskDefinition {
+                arn: reference.clone(),
+                pending: None,
+            });
         }
         let client = ctx.ecs.client(region);
         let output = ctx
@@ -263,10 +281,11 @@ async fn resolve_task_definition(ctx: &Context, obj: &EcsService, region: &str) 
                     .send(),
             )
             .await?;
-        return output
+        let arn = output
             .task_definition
             .and_then(|t| t.task_definition_arn)
-            .ok_or_else(|| Error::InvalidSpec(format!("task definition {reference} not found")));
+            .ok_or_else(|| Error::InvalidSpec(format!("task definition {reference} not found")))?;
+        return Ok(ResolvedTaskDefinition { arn, pending: None });
     }
     let (name, definition) =
         referenced::<EcsTaskDefinition>(ctx, obj, obj.spec.task_definition_ref.as_ref()).await?;
@@ -275,11 +294,19 @@ async fn resolve_task_definition(ctx: &Context, obj: &EcsService, region: &str) 
             "EcsTaskDefinition {name} does not exist yet"
         )));
     };
-    definition.current_arn().map(str::to_string).ok_or_else(|| {
-        Error::DependencyNotReady(format!(
-            "EcsTaskDefinition {name} has no registered revision yet"
-        ))
-    })
+    let arn = definition
+        .current_arn()
+        .map(str::to_string)
+        .ok_or_else(|| {
+            Error::DependencyNotReady(format!(
+                "EcsTaskDefinition {name} has no registered revision yet"
+            ))
+        })?;
+    let pending = (!definition.registers_current_spec()).then(|| {
+        let why = why_not_ready(definition.status.as_ref().map(|s| &s.conditions[..]));
+        format!("EcsTaskDefinition {name} has a change not registered yet{why}; the service runs {arn} meanwhile")
+    });
+    Ok(ResolvedTaskDefinition { arn, pending })
 }
 
 async fn apply(obj: Arc<EcsService>, ctx: Arc<Context>) -> Result<Applied<EcsServiceStatus>> {
@@ -287,7 +314,10 @@ async fn apply(obj: Arc<EcsService>, ctx: Arc<Context>) -> Result<Applied<EcsSer
     let name = obj.ecs_name();
     let region = ctx.region(obj.as_ref());
     let cluster = resolve_cluster(&ctx, &obj).await?;
-    let task_definition = resolve_task_definition(&ctx, &obj, &region).await?;
+    let ResolvedTaskDefinition {
+        arn: task_definition,
+        pending,
+    } = resolve_task_definition(&ctx, &obj, &region).await?;
     let identity = ctx.identity(obj.as_ref());
     let desired_tags = tags::desired_tags(&obj.spec.tags, &identity);
     let client = ctx.ecs.client(&region);
@@ -394,6 +424,10 @@ async fn apply(obj: Arc<EcsService>, ctx: Arc<Context>) -> Result<Applied<EcsSer
         _ => old_status.failed_task_definition.clone(),
     };
     let (health, requeue) = match rollout {
+        // The watch on the task definition wakes the service when the change is registered.
+        Rollout::Ready if let Some(pending) = pending => {
+            (Health::progressing("DependencyNotReady", pending), None)
+        }
         Rollout::Ready => (
             Health::Ready {
                 message: format!("ECS service {name} reached a steady state"),

@@ -52,9 +52,16 @@ impl EcsTaskDefinition {
         self.spec.family.clone().unwrap_or_else(|| self.name_any())
     }
 
-    /// The ARN of the revision the spec currently resolves to, once registered for this generation.
+    /// The ARN of the newest revision registered for this object (for an earlier spec while a
+    /// change waits to be registered: see [`Self::registers_current_spec`]).
     pub fn current_arn(&self) -> Option<&str> {
         self.status.as_ref()?.task_definition_arn.as_deref()
+    }
+
+    /// Whether the newest registered revision is the one the spec describes now.
+    pub fn registers_current_spec(&self) -> bool {
+        self.status.as_ref().and_then(|s| s.spec_hash.as_deref())
+            == Some(mapping::spec_hash(&self.spec).as_str())
     }
 }
 
@@ -424,4 +431,33 @@ async fn cleanup(obj: Arc<EcsTaskDefinition>, ctx: Arc<Context>) -> Result<Clean
         "deregistered {} revision(s) of {family}",
         deregistered.len()
     )))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn definition(image: &str, registered_image: Option<&str>) -> EcsTaskDefinition {
+        let spec = |image: &str| {
+            serde_json::from_value(serde_json::json!({
+                "containerDefinitions": [{"name": "app", "image": image}]
+            }))
+            .unwrap()
+        };
+        let mut obj = EcsTaskDefinition::new("web", spec(image));
+        obj.status = registered_image.map(|image| EcsTaskDefinitionStatus {
+            task_definition_arn: Some("arn:aws:ecs:eu-west-1:1:task-definition/web:1".into()),
+            spec_hash: Some(mapping::spec_hash(&spec(image))),
+            ..Default::default()
+        });
+        obj
+    }
+
+    #[test]
+    fn the_current_spec_is_registered_only_when_its_hash_is_recorded() {
+        assert!(definition("app:1", Some("app:1")).registers_current_spec());
+        // Edited, not registered yet (or refused by ECS): the recorded revision is the old spec's.
+        assert!(!definition("app:2", Some("app:1")).registers_current_spec());
+        assert!(!definition("app:1", None).registers_current_spec());
+    }
 }
