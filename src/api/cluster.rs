@@ -182,4 +182,18 @@ pub struct EcsClusterStatus {
     pub pending_tasks_count: Option<i32>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub registered_container_instances_count: Option<i32>,
+    /// The Service Connect default namespace as the spec names it, and the ARN ECS resolved it
+    /// to. ECS reports only the ARN, so a namespace named by name is compared through this.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub service_connect_namespace: Option<ResolvedNamespace>,
+}
+
+/// A Cloud Map namespace as the spec names it and as ECS reports it.
+#[derive(schemars::JsonSchema, Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ResolvedNamespace {
+    /// The namespace as spec.serviceConnectDefaults.namespace names it (name or ARN).
+    pub name: String,
+    /// Its ARN, as DescribeClusters reports it.
+    pub arn: String,
 }

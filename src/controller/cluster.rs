@@ -116,7 +116,11 @@ async fn apply(obj: Arc<EcsCluster>, ctx: Arc<Context>) -> Result<Applied<EcsClu
     let arn = cluster.cluster_arn().unwrap_or_default().to_string();
 
     let mut changed = Vec::new();
-    let drift = mapping::drift(&obj.spec, &cluster);
+    let resolved = obj
+        .status
+        .as_ref()
+        .and_then(|s| s.service_connect_namespace.as_ref());
+    let drift = mapping::drift(&obj.spec, &cluster, resolved);
     if !created && !drift.update.is_empty() {
         ctx.ecs
             .call(
@@ -170,6 +174,7 @@ async fn apply(obj: Arc<EcsCluster>, ctx: Arc<Context>) -> Result<Applied<EcsClu
         describe(&ctx, &region, &name).await?.unwrap_or(cluster)
     };
     let mut status = mapping::status_facts(&cluster);
+    status.service_connect_namespace = mapping::resolved_namespace(&obj.spec, &cluster);
     status.conditions = obj
         .status
         .as_ref()

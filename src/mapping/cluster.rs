@@ -6,7 +6,9 @@ use std::collections::BTreeSet;
 use aws_sdk_ecs::operation::create_cluster::CreateClusterInput;
 use aws_sdk_ecs::types as ecs;
 
-use crate::api::cluster::{ClusterConfiguration, EcsClusterSpec, EcsClusterStatus};
+use crate::api::cluster::{
+    ClusterConfiguration, EcsClusterSpec, EcsClusterStatus, ResolvedNamespace,
+};
 use crate::api::common::CapacityProviderStrategyItem;
 
 /// What must change on an existing cluster; each part is one ECS call.
@@ -117,7 +119,12 @@ pub fn service_connect_defaults(
 }
 
 /// Compares only what ECS returned: a section ECS leaves out is not drift.
-pub fn drift(spec: &EcsClusterSpec, current: &ecs::Cluster) -> ClusterDrift {
+/// `resolved` is the namespace record of the last status (see [`resolved_namespace`]).
+pub fn drift(
+    spec: &EcsClusterSpec,
+    current: &ecs::Cluster,
+    resolved: Option<&ResolvedNamespace>,
+) -> ClusterDrift {
     let mut update = Vec::new();
 
     let current_settings = current.settings();
@@ -138,13 +145,17 @@ pub fn drift(spec: &EcsClusterSpec, current: &ecs::Cluster) -> ClusterDrift {
     }
 
     if let Some(want) = &spec.service_connect_defaults {
-        // ECS answers with the namespace ARN, the spec may name it.
-        let matches = current
+        let matches = match current
             .service_connect_defaults()
             .and_then(|d| d.namespace())
-            .is_some_and(|have| {
-                have == want.namespace || have.ends_with(&format!("/{}", want.namespace))
-            });
+        {
+            None => false,
+            // The spec gives the ARN (or ECS echoes the name).
+            Some(have) if have == want.namespace => true,
+            // The spec names it and ECS reports the ARN (`namespace/ns-...`, without the name):
+            // it matches when it is the ARN that name resolved to last time.
+            Some(have) => resolved.is_some_and(|r| r.name == want.namespace && r.arn == have),
+        };
         if !matches {
             update.push("serviceConnectDefaults");
         }
@@ -240,6 +251,20 @@ pub fn status_facts(cluster: &ecs::Cluster) -> EcsClusterStatus {
     }
 }
 
+/// The record of what the spec's Service Connect namespace resolved to, from a cluster that
+/// matches the spec (described after creating or updating it).
+pub fn resolved_namespace(
+    spec: &EcsClusterSpec,
+    cluster: &ecs::Cluster,
+) -> Option<ResolvedNamespace> {
+    let name = &spec.service_connect_defaults.as_ref()?.namespace;
+    let arn = cluster.service_connect_defaults()?.namespace()?;
+    Some(ResolvedNamespace {
+        name: name.clone(),
+        arn: arn.to_string(),
+    })
+}
+
 fn non_empty<T>(items: Vec<T>) -> Option<Vec<T>> {
     (!items.is_empty()).then_some(items)
 }
@@ -264,6 +289,14 @@ mod tests {
             "tags": [{"key": "team", "value": "web"}]
         }))
         .unwrap()
+    }
+
+    /// What ECS resolves the namespace `internal` to: the ARN carries its id, not its name.
+    const NAMESPACE_ARN: &str =
+        "arn:aws:servicediscovery:us-east-1:123456789012:namespace/ns-6zc4xbzw3vpkfj4n";
+
+    fn resolved() -> ResolvedNamespace {
+        resolved_namespace(&spec(), &described()).unwrap()
     }
 
     /// What DescribeClusters returns for a cluster created from `spec()`.
@@ -295,7 +328,7 @@ mod tests {
             )
             .service_connect_defaults(
                 ecs::ClusterServiceConnectDefaults::builder()
-                    .namespace("arn:aws:servicediscovery:us-east-1:123456789012:namespace/internal")
+                    .namespace(NAMESPACE_ARN)
                     .build(),
             )
             .active_services_count(2)
@@ -343,7 +376,7 @@ mod tests {
 
     #[test]
     fn a_cluster_as_created_has_no_drift() {
-        let d = drift(&spec(), &described());
+        let d = drift(&spec(), &described(), Some(&resolved()));
         assert!(d.is_empty(), "{d:?}");
     }
 
@@ -361,7 +394,40 @@ mod tests {
                     .build(),
             )
             .build();
-        assert!(drift(&spec(), &bare).is_empty());
+        assert!(drift(&spec(), &bare, None).is_empty());
+    }
+
+    #[test]
+    fn a_namespace_named_by_name_is_compared_through_what_it_resolved_to() {
+        assert_eq!(
+            resolved(),
+            ResolvedNamespace {
+                name: "internal".into(),
+                arn: NAMESPACE_ARN.into()
+            }
+        );
+        // Without the record (say, just adopted), the name cannot be matched: updated once.
+        assert_eq!(
+            drift(&spec(), &described(), None).update,
+            ["serviceConnectDefaults"]
+        );
+        // Changed in ECS to another namespace.
+        let mut moved = described();
+        moved.service_connect_defaults = Some(
+            ecs::ClusterServiceConnectDefaults::builder()
+                .namespace("arn:aws:servicediscovery:us-east-1:123456789012:namespace/ns-other")
+                .build(),
+        );
+        assert_eq!(
+            drift(&spec(), &moved, Some(&resolved())).update,
+            ["serviceConnectDefaults"]
+        );
+        // The spec gives the ARN itself.
+        let mut by_arn = spec();
+        by_arn.service_connect_defaults = Some(ClusterServiceConnectDefaults {
+            namespace: NAMESPACE_ARN.into(),
+        });
+        assert!(drift(&by_arn, &described(), None).is_empty());
     }
 
     #[test]
@@ -381,7 +447,7 @@ mod tests {
         s.service_connect_defaults = Some(ClusterServiceConnectDefaults {
             namespace: "other".into(),
         });
-        let d = drift(&s, &described());
+        let d = drift(&s, &described(), Some(&resolved()));
         assert_eq!(
             d.update,
             vec!["settings", "configuration", "serviceConnectDefaults"]
@@ -393,11 +459,11 @@ mod tests {
     fn changed_capacity_providers_or_strategy_need_put_capacity_providers() {
         let mut s = spec();
         s.capacity_providers.pop();
-        assert!(drift(&s, &described()).capacity_providers);
+        assert!(drift(&s, &described(), Some(&resolved())).capacity_providers);
 
         let mut s = spec();
         s.default_capacity_provider_strategy[1].weight = Some(2);
-        let d = drift(&s, &described());
+        let d = drift(&s, &described(), Some(&resolved()));
         assert!(d.capacity_providers && d.update.is_empty());
         assert_eq!(d.fields(), vec!["capacityProviders"]);
     }
@@ -415,7 +481,7 @@ mod tests {
                 )
                 .build(),
         );
-        assert!(drift(&spec(), &current).is_empty());
+        assert!(drift(&spec(), &current, Some(&resolved())).is_empty());
     }
 
     #[test]
