@@ -100,7 +100,10 @@ fn main() {
             2_000,
             || {
                 black_box(
-                    task_definition::register_input(black_box(&spec), "bench", vec![]).unwrap(),
+                    task_definition::register_input(black_box(&spec), "bench", vec![])
+                        .unwrap()
+                        .build()
+                        .unwrap(),
                 );
             },
         );

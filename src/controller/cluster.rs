@@ -77,22 +77,7 @@ async fn apply(obj: Arc<EcsCluster>, ctx: Arc<Context>) -> Result<Applied<EcsClu
             let input = mapping::create_input(&obj.spec, &name, tags::to_ecs(&desired_tags));
             let output = ctx
                 .ecs
-                .call(
-                    &region,
-                    "CreateCluster",
-                    client
-                        .create_cluster()
-                        .set_cluster_name(input.cluster_name)
-                        .set_tags(input.tags)
-                        .set_settings(input.settings)
-                        .set_configuration(input.configuration)
-                        .set_capacity_providers(input.capacity_providers)
-                        .set_default_capacity_provider_strategy(
-                            input.default_capacity_provider_strategy,
-                        )
-                        .set_service_connect_defaults(input.service_connect_defaults)
-                        .send(),
-                )
+                .call(&region, "CreateCluster", input.send_with(&client))
                 .await?;
             ctx.event(
                 obj.as_ref(),

@@ -345,11 +345,7 @@ async fn apply(obj: Arc<EcsService>, ctx: Arc<Context>) -> Result<Applied<EcsSer
             )?;
             let output = ctx
                 .ecs
-                .call(
-                    &region,
-                    "CreateService",
-                    create_request(&client, input).send(),
-                )
+                .call(&region, "CreateService", input.send_with(&client))
                 .await?;
             ctx.event(
                 obj.as_ref(),
@@ -539,10 +535,10 @@ async fn update(
             obj.spec.desired_count,
             restart,
         )?;
-        let request = update_request(&ctx.ecs.client(target.region), input).send();
+        let client = ctx.ecs.client(target.region);
         let output = ctx
             .ecs
-            .call(target.region, "UpdateService", request)
+            .call(target.region, "UpdateService", input.send_with(&client))
             .await?;
         service = output.service.unwrap_or(current.clone());
         announce(
@@ -670,64 +666,6 @@ async fn mirror_events(
         Some(cursor) => cursor.write_to(status),
         None => (status.last_event_time, status.last_event_id) = (None, None),
     }
-}
-
-fn create_request(
-    client: &aws_sdk_ecs::Client,
-    input: aws_sdk_ecs::operation::create_service::CreateServiceInput,
-) -> aws_sdk_ecs::operation::create_service::builders::CreateServiceFluentBuilder {
-    client
-        .create_service()
-        .set_cluster(input.cluster)
-        .set_service_name(input.service_name)
-        .set_task_definition(input.task_definition)
-        .set_availability_zone_rebalancing(input.availability_zone_rebalancing)
-        .set_load_balancers(input.load_balancers)
-        .set_service_registries(input.service_registries)
-        .set_desired_count(input.desired_count)
-        .set_client_token(input.client_token)
-        .set_launch_type(input.launch_type)
-        .set_capacity_provider_strategy(input.capacity_provider_strategy)
-        .set_platform_version(input.platform_version)
-        .set_deployment_configuration(input.deployment_configuration)
-        .set_placement_constraints(input.placement_constraints)
-        .set_placement_strategy(input.placement_strategy)
-        .set_network_configuration(input.network_configuration)
-        .set_health_check_grace_period_seconds(input.health_check_grace_period_seconds)
-        .set_scheduling_strategy(input.scheduling_strategy)
-        .set_deployment_controller(input.deployment_controller)
-        .set_tags(input.tags)
-        .set_enable_ecs_managed_tags(input.enable_ecs_managed_tags)
-        .set_propagate_tags(input.propagate_tags)
-        .set_enable_execute_command(input.enable_execute_command)
-        .set_service_connect_configuration(input.service_connect_configuration)
-}
-
-fn update_request(
-    client: &aws_sdk_ecs::Client,
-    input: aws_sdk_ecs::operation::update_service::UpdateServiceInput,
-) -> aws_sdk_ecs::operation::update_service::builders::UpdateServiceFluentBuilder {
-    client
-        .update_service()
-        .set_cluster(input.cluster)
-        .set_service(input.service)
-        .set_desired_count(input.desired_count)
-        .set_task_definition(input.task_definition)
-        .set_capacity_provider_strategy(input.capacity_provider_strategy)
-        .set_deployment_configuration(input.deployment_configuration)
-        .set_availability_zone_rebalancing(input.availability_zone_rebalancing)
-        .set_network_configuration(input.network_configuration)
-        .set_placement_constraints(input.placement_constraints)
-        .set_placement_strategy(input.placement_strategy)
-        .set_platform_version(input.platform_version)
-        .set_force_new_deployment(input.force_new_deployment)
-        .set_health_check_grace_period_seconds(input.health_check_grace_period_seconds)
-        .set_enable_execute_command(input.enable_execute_command)
-        .set_enable_ecs_managed_tags(input.enable_ecs_managed_tags)
-        .set_load_balancers(input.load_balancers)
-        .set_propagate_tags(input.propagate_tags)
-        .set_service_registries(input.service_registries)
-        .set_service_connect_configuration(input.service_connect_configuration)
 }
 
 async fn cleanup(obj: Arc<EcsService>, ctx: Arc<Context>) -> Result<Cleanup> {

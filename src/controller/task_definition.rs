@@ -251,29 +251,9 @@ async fn register(
 ) -> Result<Revision> {
     let input = mapping::register_input(&obj.spec, family, tags::to_ecs(&tags))?;
     let client = ctx.ecs.client(region);
-    let request = client
-        .register_task_definition()
-        .set_family(input.family)
-        .set_task_role_arn(input.task_role_arn)
-        .set_execution_role_arn(input.execution_role_arn)
-        .set_network_mode(input.network_mode)
-        .set_container_definitions(input.container_definitions)
-        .set_volumes(input.volumes)
-        .set_placement_constraints(input.placement_constraints)
-        .set_requires_compatibilities(input.requires_compatibilities)
-        .set_cpu(input.cpu)
-        .set_memory(input.memory)
-        .set_tags(input.tags)
-        .set_pid_mode(input.pid_mode)
-        .set_ipc_mode(input.ipc_mode)
-        .set_proxy_configuration(input.proxy_configuration)
-        .set_ephemeral_storage(input.ephemeral_storage)
-        .set_runtime_platform(input.runtime_platform)
-        .set_enable_fault_injection(input.enable_fault_injection)
-        .send();
     let output = ctx
         .ecs
-        .call(region, "RegisterTaskDefinition", request)
+        .call(region, "RegisterTaskDefinition", input.send_with(&client))
         .await?;
     Ok(Revision {
         definition: output

@@ -3,7 +3,9 @@
 
 use std::collections::BTreeSet;
 
-use aws_sdk_ecs::operation::create_cluster::CreateClusterInput;
+use aws_sdk_ecs::operation::create_cluster::{
+    CreateClusterInput, builders::CreateClusterInputBuilder,
+};
 use aws_sdk_ecs::types as ecs;
 
 use crate::api::cluster::{
@@ -35,7 +37,11 @@ impl ClusterDrift {
     }
 }
 
-pub fn create_input(spec: &EcsClusterSpec, name: &str, tags: Vec<ecs::Tag>) -> CreateClusterInput {
+pub fn create_input(
+    spec: &EcsClusterSpec,
+    name: &str,
+    tags: Vec<ecs::Tag>,
+) -> CreateClusterInputBuilder {
     let has_providers = !spec.capacity_providers.is_empty();
     CreateClusterInput::builder()
         .cluster_name(name)
@@ -47,8 +53,6 @@ pub fn create_input(spec: &EcsClusterSpec, name: &str, tags: Vec<ecs::Tag>) -> C
             &spec.default_capacity_provider_strategy,
         )))
         .set_service_connect_defaults(service_connect_defaults(spec))
-        .build()
-        .expect("CreateClusterInput has no required fields")
 }
 
 pub fn settings(spec: &EcsClusterSpec) -> Vec<ecs::ClusterSetting> {
@@ -342,7 +346,9 @@ mod tests {
             &spec(),
             "prod",
             vec![ecs::Tag::builder().key("team").value("web").build()],
-        );
+        )
+        .build()
+        .unwrap();
         assert_eq!(input.cluster_name(), Some("prod"));
         assert_eq!(
             input.settings()[0].name(),
@@ -367,7 +373,9 @@ mod tests {
 
     #[test]
     fn an_empty_spec_sends_nothing_optional() {
-        let input = create_input(&EcsClusterSpec::default(), "bare", vec![]);
+        let input = create_input(&EcsClusterSpec::default(), "bare", vec![])
+            .build()
+            .unwrap();
         assert!(input.settings.is_none() && input.capacity_providers.is_none());
         assert!(
             input.default_capacity_provider_strategy.is_none() && input.configuration().is_none()

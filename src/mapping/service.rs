@@ -5,8 +5,12 @@
 use std::collections::HashMap;
 
 use aws_sdk_ecs::error::BuildError;
-use aws_sdk_ecs::operation::create_service::CreateServiceInput;
-use aws_sdk_ecs::operation::update_service::UpdateServiceInput;
+use aws_sdk_ecs::operation::create_service::{
+    CreateServiceInput, builders::CreateServiceInputBuilder,
+};
+use aws_sdk_ecs::operation::update_service::{
+    UpdateServiceInput, builders::UpdateServiceInputBuilder,
+};
 use aws_sdk_ecs::types::{self as ecs, DeploymentRolloutState, Service, ServiceEvent};
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::Time;
 use k8s_openapi::jiff::Timestamp;
@@ -65,11 +69,11 @@ pub fn create_input(
     desired_count: i32,
     tags: Vec<ecs::Tag>,
     client_token: &str,
-) -> Result<CreateServiceInput> {
+) -> Result<CreateServiceInputBuilder> {
     validate(spec)?;
     // ECS places one task per instance for DAEMON services and rejects a count.
     let desired_count = (!is_daemon(spec)).then_some(desired_count);
-    CreateServiceInput::builder()
+    Ok(CreateServiceInput::builder()
         .cluster(cluster)
         .service_name(service_name)
         .task_definition(task_definition_arn)
@@ -129,9 +133,7 @@ pub fn create_input(
                 .as_deref()
                 .map(ecs::AvailabilityZoneRebalancing::from),
         )
-        .set_tags(non_empty(tags))
-        .build()
-        .map_err(build_error("CreateService"))
+        .set_tags(non_empty(tags)))
 }
 
 /// The UpdateService request that brings the service to `spec`: every field ECS can change in
@@ -149,7 +151,7 @@ pub fn update_input(
     task_definition_arn: &str,
     desired_count: Option<i32>,
     force_new_deployment: bool,
-) -> Result<UpdateServiceInput> {
+) -> Result<UpdateServiceInputBuilder> {
     validate(spec)?;
     let controller = controller(spec);
     let ecs_controlled = controller == ECS_CONTROLLER;
@@ -211,7 +213,7 @@ pub fn update_input(
             )
             .set_force_new_deployment(force_new_deployment.then_some(true));
     }
-    input.build().map_err(build_error("UpdateService"))
+    Ok(input)
 }
 
 /// Names (spec field names) of the fields where what ECS reports differs from `spec`, among those
@@ -1442,6 +1444,8 @@ mod tests {
             owner_tags(),
             "uid-1",
         )
+        .unwrap()
+        .build()
         .unwrap();
         assert_eq!(input.cluster(), Some("main"));
         assert_eq!(input.service_name(), Some("web-svc"));
@@ -1553,6 +1557,8 @@ mod tests {
             vec![],
             "uid",
         )
+        .unwrap()
+        .build()
         .unwrap();
         assert_eq!(input.launch_type(), Some(&LaunchType::Ec2));
         assert_eq!(
@@ -1582,7 +1588,10 @@ mod tests {
 
     #[test]
     fn create_input_leaves_unset_fields_out() {
-        let input = create_input(&minimal_spec(), "web", "main", TD8, 1, vec![], "uid").unwrap();
+        let input = create_input(&minimal_spec(), "web", "main", TD8, 1, vec![], "uid")
+            .unwrap()
+            .build()
+            .unwrap();
         assert_eq!(input.desired_count(), Some(1));
         assert_eq!(input.launch_type(), None);
         assert_eq!(input.capacity_provider_strategy, None);
@@ -1604,7 +1613,10 @@ mod tests {
             launch_type: Some("EC2".into()),
             ..minimal_spec()
         };
-        let input = create_input(&spec, "agent", "main", TD8, 1, vec![], "uid").unwrap();
+        let input = create_input(&spec, "agent", "main", TD8, 1, vec![], "uid")
+            .unwrap()
+            .build()
+            .unwrap();
         assert_eq!(input.desired_count(), None);
         assert_eq!(
             input.scheduling_strategy(),
@@ -1654,7 +1666,10 @@ mod tests {
 
     #[test]
     fn update_input_sends_every_field_ecs_changes_in_place() {
-        let input = update_input(&full_spec(), "web-svc", "main", TD8, Some(5), true).unwrap();
+        let input = update_input(&full_spec(), "web-svc", "main", TD8, Some(5), true)
+            .unwrap()
+            .build()
+            .unwrap();
         assert_eq!(input.cluster(), Some("main"));
         assert_eq!(input.service(), Some("web-svc"));
         assert_eq!(input.task_definition(), Some(TD8));
@@ -1684,7 +1699,10 @@ mod tests {
 
     #[test]
     fn update_input_leaves_the_count_to_its_owner() {
-        let input = update_input(&minimal_spec(), "web", "main", TD8, None, false).unwrap();
+        let input = update_input(&minimal_spec(), "web", "main", TD8, None, false)
+            .unwrap()
+            .build()
+            .unwrap();
         assert_eq!(input.desired_count(), None);
         assert_eq!(input.force_new_deployment(), None);
         // Empty lists remove load balancers and registries that left the spec.
@@ -1701,7 +1719,8 @@ mod tests {
         assert_eq!(
             update_input(&daemon, "agent", "main", TD8, Some(3), false)
                 .unwrap()
-                .desired_count(),
+                .get_desired_count()
+                .as_ref(),
             None
         );
     }
@@ -1709,7 +1728,10 @@ mod tests {
     #[test]
     fn update_input_clears_placement_only_where_placement_exists() {
         let placement = |spec: &EcsServiceSpec| {
-            let input = update_input(spec, "web", "main", TD8, None, false).unwrap();
+            let input = update_input(spec, "web", "main", TD8, None, false)
+                .unwrap()
+                .build()
+                .unwrap();
             (
                 input.placement_constraints.map(|v| v.len()),
                 input.placement_strategy.map(|v| v.len()),
@@ -1747,7 +1769,10 @@ mod tests {
             }),
             ..full_spec()
         };
-        let input = update_input(&spec, "web-svc", "main", TD8, Some(4), false).unwrap();
+        let input = update_input(&spec, "web-svc", "main", TD8, Some(4), false)
+            .unwrap()
+            .build()
+            .unwrap();
         assert_eq!(input.desired_count(), Some(4));
         assert!(input.deployment_configuration().is_some());
         assert_eq!(input.health_check_grace_period_seconds(), Some(30));
@@ -1766,7 +1791,10 @@ mod tests {
             }),
             ..full_spec()
         };
-        let input = update_input(&external, "web-svc", "main", TD8, None, false).unwrap();
+        let input = update_input(&external, "web-svc", "main", TD8, None, false)
+            .unwrap()
+            .build()
+            .unwrap();
         assert_eq!(input.deployment_configuration(), None);
         assert_eq!(input.task_definition(), None);
 

@@ -74,7 +74,7 @@ pub fn register_input(
     spec: &EcsTaskDefinitionSpec,
     family: &str,
     tags: Vec<ecs::Tag>,
-) -> Result<RegisterTaskDefinitionInput, Error> {
+) -> Result<RegisterTaskDefinitionInputBuilder, Error> {
     if family.is_empty() {
         return Err(Error::InvalidSpec(
             "the task definition family is empty".into(),
@@ -171,9 +171,7 @@ pub fn register_input(
                 .build()
         }))
         .set_enable_fault_injection(spec.enable_fault_injection);
-    with_inference_accelerators(builder, spec)?
-        .build()
-        .map_err(|error| invalid("task definition", error))
+    with_inference_accelerators(builder, spec)
 }
 
 /// Elastic Inference is retired and the SDK marks it deprecated, but it is still part of the
@@ -914,7 +912,10 @@ mod tests {
             ecs_tag("team", "web"),
         ];
 
-        let input = register_input(&spec, "web", tags.clone()).unwrap();
+        let input = register_input(&spec, "web", tags.clone())
+            .unwrap()
+            .build()
+            .unwrap();
 
         assert_eq!(input.family(), Some("web"));
         assert_eq!(
@@ -1027,7 +1028,10 @@ mod tests {
 
     #[test]
     fn every_optional_section_maps() {
-        let input = register_input(&spec(EVERYTHING), "everything", vec![]).unwrap();
+        let input = register_input(&spec(EVERYTHING), "everything", vec![])
+            .unwrap()
+            .build()
+            .unwrap();
 
         assert!(input.tags.is_none());
         assert_eq!(input.network_mode(), Some(&ecs::NetworkMode::Bridge));
@@ -1307,7 +1311,10 @@ mod tests {
     #[test]
     #[allow(deprecated)] // Elastic Inference: still part of the API, see with_inference_accelerators.
     fn inference_accelerators_map() {
-        let input = register_input(&spec(EVERYTHING), "everything", vec![]).unwrap();
+        let input = register_input(&spec(EVERYTHING), "everything", vec![])
+            .unwrap()
+            .build()
+            .unwrap();
         let [accelerator] = input.inference_accelerators() else {
             panic!("one accelerator expected")
         };
@@ -1341,7 +1348,10 @@ mod tests {
             .unwrap()
             .log_driver = "newdriver".into();
 
-        let input = register_input(&spec, "web", vec![]).unwrap();
+        let input = register_input(&spec, "web", vec![])
+            .unwrap()
+            .build()
+            .unwrap();
 
         assert_eq!(input.network_mode().unwrap().as_str(), "future-mode");
         let logs = input.container_definitions()[0]
