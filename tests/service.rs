@@ -740,6 +740,92 @@ async fn dependencies_are_awaited_without_warnings_and_followed_the_moment_they_
 }
 
 #[tokio::test]
+async fn an_ecs_cluster_named_directly_is_awaited_until_it_exists() {
+    let (client, ns) = setup("svc-extcluster").await;
+    let _operator = TestOperator::start(&client, &ns).await;
+    let api: Api<EcsService> = Api::namespaced(client.clone(), &ns);
+    let cluster = support::unique_name("external");
+    let task_definition = ecs_task_definition("external", "app:1").await;
+    let spec = json!({"cluster": cluster, "taskDefinition": task_definition, "desiredCount": 1});
+    api.create(&PostParams::default(), &service_object("web", spec))
+        .await
+        .unwrap();
+    let obj = wait_for(&api, "web", "DependencyNotReady", |o| {
+        ready_reason(o) == "DependencyNotReady"
+    })
+    .await;
+    let message = condition(&obj, "Ready").unwrap().message;
+    assert!(
+        message.contains(&cluster) && message.contains("does not exist"),
+        "{message}"
+    );
+    assert_eq!(condition(&obj, "Stalled").unwrap().status, "False");
+
+    // Another team creates it: the service follows at the next retry (30 s for a dependency).
+    support::ecs_client()
+        .create_cluster()
+        .cluster_name(&cluster)
+        .send()
+        .await
+        .unwrap();
+    wait_for(&api, "web", "Ready", is_ready).await;
+    describe_active(&cluster, "web").await;
+    let warnings = warnings(&client, &ns, "web").await;
+    assert!(warnings.is_empty(), "{warnings:?}");
+}
+
+#[tokio::test]
+async fn deleting_a_task_definition_a_service_runs_deregisters_but_does_not_delete_its_revision() {
+    let (client, ns) = setup("svc-tdgone").await;
+    let _operator = TestOperator::start(&client, &ns).await;
+    let definitions: Api<EcsTaskDefinition> = Api::namespaced(client.clone(), &ns);
+    let api: Api<EcsService> = Api::namespaced(client.clone(), &ns);
+    let cluster = ecs_cluster("tdgone").await;
+    let family = support::unique_name("tdgone");
+    definitions
+        .create(
+            &PostParams::default(),
+            &task_definition_object("app", &family, "app:1"),
+        )
+        .await
+        .unwrap();
+    let spec = json!({"cluster": cluster, "taskDefinitionRef": {"name": "app"}, "desiredCount": 1});
+    api.create(&PostParams::default(), &service_object("web", spec))
+        .await
+        .unwrap();
+    let obj = wait_for(&api, "web", "Ready", is_ready).await;
+    let revision = status_of(&obj).task_definition_arn.unwrap();
+
+    definitions
+        .delete("app", &DeleteParams::default())
+        .await
+        .unwrap();
+    wait_gone(&definitions, "app").await;
+    // Deleted revisions cannot be deployed again (a forced deployment, a rollback); this one
+    // is only deregistered, and the service keeps running it.
+    let described = support::ecs_client()
+        .describe_task_definition()
+        .task_definition(&revision)
+        .send()
+        .await
+        .expect("the revision still exists")
+        .task_definition
+        .unwrap();
+    assert_eq!(described.status().map(|s| s.as_str()), Some("INACTIVE"));
+    assert_eq!(
+        describe_active(&cluster, "web").await.task_definition(),
+        Some(revision.as_str())
+    );
+    let deleted = harness::event_notes::<EcsTaskDefinition>(&client, &ns, "app", "Deleted").await;
+    assert!(
+        deleted
+            .iter()
+            .any(|n| n.contains("still used by a service")),
+        "{deleted:?}"
+    );
+}
+
+#[tokio::test]
 async fn existing_services_are_adopted_only_when_asked_and_never_taken_from_another_owner() {
     let (client, ns) = setup("svc-own").await;
     let _operator = TestOperator::start(&client, &ns).await;

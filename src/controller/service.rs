@@ -326,11 +326,19 @@ async fn apply(obj: Arc<EcsService>, ctx: Arc<Context>) -> Result<Applied<EcsSer
     let mut applied_generation = old_status.applied_generation;
     let mut last_restarted_at = old_status.last_restarted_at.clone();
 
-    let existing = ctx
-        .ecs
-        .describe_service(&region, &cluster, &name)
-        .await?
-        .filter(|s| s.status() != Some("INACTIVE"));
+    let existing = match ctx.ecs.describe_service(&region, &cluster, &name).await {
+        Ok(service) => service.filter(|s| s.status() != Some("INACTIVE")),
+        // spec.cluster names an ECS cluster not managed here: wait for it, as for a clusterRef.
+        Err(Error::Ecs {
+            class: EcsErrorClass::NotFound,
+            ..
+        }) => {
+            return Err(Error::DependencyNotReady(format!(
+                "ECS cluster {cluster} does not exist in {region}"
+            )));
+        }
+        Err(error) => return Err(error),
+    };
     let service = match existing {
         None => {
             let desired_count = obj.spec.desired_count.unwrap_or(INITIAL_DESIRED_COUNT);

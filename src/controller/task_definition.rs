@@ -406,11 +406,26 @@ async fn cleanup(obj: Arc<EcsTaskDefinition>, ctx: Arc<Context>) -> Result<Clean
             deregistered.push(arn);
         }
     }
-    delete_inactive(&ctx, &region, &deregistered).await;
-    Ok(Cleanup::Done(format!(
+    // Deregistered revisions keep serving services that run them; deleted ones cannot be deployed
+    // again (a forced deployment, a rollback), so those a service here still uses stay.
+    let in_use = super::service::task_definitions_in_use(&ctx);
+    let deletable: Vec<String> = deregistered
+        .iter()
+        .filter(|arn| !in_use.contains(*arn))
+        .cloned()
+        .collect();
+    delete_inactive(&ctx, &region, &deletable).await;
+    let mut note = format!(
         "deregistered {} revision(s) of {family}",
         deregistered.len()
-    )))
+    );
+    if deletable.len() < deregistered.len() {
+        note.push_str(&format!(
+            "; kept {} still used by a service (INACTIVE, not deleted)",
+            deregistered.len() - deletable.len()
+        ));
+    }
+    Ok(Cleanup::Done(note))
 }
 
 #[cfg(test)]

@@ -20,7 +20,6 @@ const ACCESS_DENIED: &[&str] = &[
     "UnauthorizedOperation",
     "UnrecognizedClientException",
     "InvalidClientTokenId",
-    "ExpiredTokenException",
 ];
 const NOT_FOUND: &[&str] = &[
     "ClusterNotFoundException",
@@ -35,11 +34,22 @@ const TRANSIENT: &[&str] = &[
     "ServiceUnavailable",
     "InternalFailure",
     "RequestTimeout",
+    // Credentials that expired between signing and arrival (or clock skew): the credential
+    // provider refreshes them for the next attempt.
+    "ExpiredTokenException",
+    "RequestExpired",
 ];
+/// ECS answers concurrent registrations of one family with a ClientException that only says so in
+/// its message; it goes away on retry.
+const CONCURRENT_REGISTRATION: &str = "Too many concurrent attempts";
 
-/// Classifies an AWS error code (and the HTTP status when there is no code).
-pub fn classify(code: &str, http_status: Option<u16>) -> EcsErrorClass {
-    if THROTTLING.contains(&code) || http_status == Some(429) {
+/// Classifies an AWS error code (and the HTTP status when there is no code; the message where
+/// ECS reuses a code for a transient condition).
+pub fn classify(code: &str, message: &str, http_status: Option<u16>) -> EcsErrorClass {
+    if THROTTLING.contains(&code)
+        || http_status == Some(429)
+        || message.contains(CONCURRENT_REGISTRATION)
+    {
         EcsErrorClass::Throttled
     } else if ACCESS_DENIED.contains(&code) || http_status == Some(403) {
         EcsErrorClass::AccessDenied
@@ -62,7 +72,7 @@ where
             let err = context.err();
             let code = err.code().unwrap_or("UnknownError").to_string();
             let message = err.message().unwrap_or_default().to_string();
-            let class = classify(&code, Some(context.raw().status().as_u16()));
+            let class = classify(&code, &message, Some(context.raw().status().as_u16()));
             (code, message, class)
         }
         SdkError::TimeoutError(_) => ("Timeout".into(), readable(&error), EcsErrorClass::Transient),
@@ -114,30 +124,56 @@ mod tests {
     #[test]
     fn classifies_real_ecs_error_codes() {
         assert_eq!(
-            classify("ThrottlingException", Some(400)),
+            classify("ThrottlingException", "", Some(400)),
             EcsErrorClass::Throttled
         );
-        assert_eq!(classify("", Some(429)), EcsErrorClass::Throttled);
+        assert_eq!(classify("", "", Some(429)), EcsErrorClass::Throttled);
         assert_eq!(
-            classify("AccessDeniedException", Some(400)),
+            classify("AccessDeniedException", "", Some(400)),
             EcsErrorClass::AccessDenied
         );
         assert_eq!(
-            classify("ClusterNotFoundException", Some(400)),
+            classify("ClusterNotFoundException", "", Some(400)),
             EcsErrorClass::NotFound
         );
         assert_eq!(
-            classify("ServerException", Some(500)),
+            classify("ServerException", "", Some(500)),
             EcsErrorClass::Transient
         );
-        assert_eq!(classify("Whatever", Some(503)), EcsErrorClass::Transient);
         assert_eq!(
-            classify("ClientException", Some(400)),
+            classify("Whatever", "", Some(503)),
+            EcsErrorClass::Transient
+        );
+        assert_eq!(
+            classify("ClientException", "", Some(400)),
             EcsErrorClass::Invalid
         );
         assert_eq!(
-            classify("InvalidParameterException", Some(400)),
+            classify("InvalidParameterException", "", Some(400)),
             EcsErrorClass::Invalid
+        );
+    }
+
+    #[test]
+    fn transient_conditions_ecs_reports_as_client_errors_are_retried() {
+        // What ECS answers a second RegisterTaskDefinition of a family in flight.
+        let concurrent =
+            "Too many concurrent attempts to create a new revision of the specified family.";
+        assert_eq!(
+            classify("ClientException", concurrent, Some(400)),
+            EcsErrorClass::Throttled
+        );
+        assert_eq!(
+            classify(
+                "ExpiredTokenException",
+                "The security token included in the request is expired",
+                Some(400)
+            ),
+            EcsErrorClass::Transient
+        );
+        assert_eq!(
+            classify("UnrecognizedClientException", "", Some(400)),
+            EcsErrorClass::AccessDenied
         );
     }
 
