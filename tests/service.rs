@@ -826,6 +826,54 @@ async fn deleting_a_task_definition_a_service_runs_deregisters_but_does_not_dele
 }
 
 #[tokio::test]
+async fn a_service_lives_in_the_region_of_its_cluster() {
+    let (client, ns) = setup("svc-region").await;
+    let _operator = TestOperator::start(&client, &ns).await;
+    let clusters: Api<EcsCluster> = Api::namespaced(client.clone(), &ns);
+    let definitions: Api<EcsTaskDefinition> = Api::namespaced(client.clone(), &ns);
+    let api: Api<EcsService> = Api::namespaced(client.clone(), &ns);
+    let home = &support::env().region;
+    let other = if home == "eu-central-1" {
+        "us-west-2"
+    } else {
+        "eu-central-1"
+    };
+
+    // The cluster and the task definition say where they live; the service does not.
+    let mut cluster = cluster_object("prod", &support::unique_name("far"));
+    cluster.spec.region = Some(other.to_string());
+    clusters
+        .create(&PostParams::default(), &cluster)
+        .await
+        .unwrap();
+    let mut definition = task_definition_object("app", &support::unique_name("far"), "app:1");
+    definition.spec.region = Some(other.to_string());
+    definitions
+        .create(&PostParams::default(), &definition)
+        .await
+        .unwrap();
+    let spec = json!({"clusterRef": {"name": "prod"}, "taskDefinitionRef": {"name": "app"}, "desiredCount": 1});
+    api.create(&PostParams::default(), &service_object("web", spec))
+        .await
+        .unwrap();
+    let obj = wait_for(&api, "web", "Ready", is_ready).await;
+    let arn = status_of(&obj).service_arn.unwrap();
+    assert!(arn.contains(&format!(":{other}:")), "{arn}");
+
+    api.delete("web", &DeleteParams::default()).await.unwrap();
+    wait_gone(&api, "web").await;
+    let cluster_arn = status_of(&obj).cluster_arn.unwrap();
+    let left = support::ecs_client_in(other)
+        .describe_services()
+        .cluster(&cluster_arn)
+        .services("web")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(left.services()[0].status(), Some("INACTIVE"));
+}
+
+#[tokio::test]
 async fn existing_services_are_adopted_only_when_asked_and_never_taken_from_another_owner() {
     let (client, ns) = setup("svc-own").await;
     let _operator = TestOperator::start(&client, &ns).await;

@@ -21,6 +21,7 @@ use crate::api::{
     DeletionPolicy, EcsCluster, EcsService, EcsServiceStatus, EcsTaskDefinition,
     LocalObjectReference, RESTARTED_AT_ANNOTATION,
 };
+use crate::ecs::arn_region;
 use crate::error::EcsErrorClass;
 use crate::mapping::conditions::{self, Health};
 use crate::mapping::service::{self as mapping, EventCursor, Rollout};
@@ -225,6 +226,15 @@ async fn resolve_cluster(ctx: &Context, obj: &EcsService) -> Result<String> {
         })
 }
 
+/// Where the service lives: spec.region, else its cluster's region (when the cluster is given
+/// as an ARN, as a resolved clusterRef is), else as for every kind.
+fn region_of(ctx: &Context, obj: &EcsService, cluster: &str) -> String {
+    ctx.ecs.region(
+        obj.spec.region.as_deref().or_else(|| arn_region(cluster)),
+        obj.managed_arn(),
+    )
+}
+
 /// The object a `clusterRef`/`taskDefinitionRef` names in the service's namespace, with its name.
 async fn referenced<K>(
     ctx: &Context,
@@ -312,8 +322,8 @@ async fn resolve_task_definition(
 async fn apply(obj: Arc<EcsService>, ctx: Arc<Context>) -> Result<Applied<EcsServiceStatus>> {
     mapping::validate(&obj.spec)?;
     let name = obj.ecs_name();
-    let region = ctx.region(obj.as_ref());
     let cluster = resolve_cluster(&ctx, &obj).await?;
+    let region = region_of(&ctx, &obj, &cluster);
     let ResolvedTaskDefinition {
         arn: task_definition,
         pending,
@@ -683,7 +693,6 @@ async fn cleanup(obj: Arc<EcsService>, ctx: Arc<Context>) -> Result<Cleanup> {
             "retained ECS service {name} (deletionPolicy Retain)"
         )));
     }
-    let region = ctx.region(obj.as_ref());
     // The cluster the service was created on, as recorded; the EcsCluster may be gone already.
     let recorded = obj.status.as_ref().and_then(|s| s.cluster_arn.clone());
     let cluster = match recorded.or_else(|| obj.spec.cluster.clone()) {
@@ -696,6 +705,7 @@ async fn cleanup(obj: Arc<EcsService>, ctx: Arc<Context>) -> Result<Cleanup> {
             }
         }
     };
+    let region = region_of(&ctx, &obj, &cluster);
     let service = match ctx.ecs.describe_service(&region, &cluster, &name).await {
         Ok(service) => service,
         // The cluster is gone, and the service with it.

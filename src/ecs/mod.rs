@@ -176,7 +176,7 @@ impl Ecs {
 }
 
 /// The region field of an ARN (`arn:partition:service:region:account:resource`).
-fn arn_region(arn: &str) -> Option<&str> {
+pub fn arn_region(arn: &str) -> Option<&str> {
     match arn.split(':').collect::<Vec<_>>()[..] {
         ["arn", _, _, region, _, ..] if !region.is_empty() => Some(region),
         _ => None,
