@@ -270,14 +270,19 @@ async fn cleanup(obj: Arc<EcsCluster>, ctx: Arc<Context>) -> Result<Cleanup> {
                 client.list_services().cluster(&name).max_results(10).send(),
             )
             .await?;
-        let names: Vec<&str> = services
+        // The first page names enough of them for a condition message.
+        let mut names: Vec<String> = services
             .service_arns()
             .iter()
-            .map(|arn| arn.rsplit('/').next().unwrap_or(arn))
+            .map(|arn| arn.rsplit('/').next().unwrap_or(arn).to_string())
             .collect();
+        let count = cluster.active_services_count().max(names.len() as i32);
+        let more = count - names.len() as i32;
+        if more > 0 {
+            names.push(format!("and {more} more"));
+        }
         return Ok(Cleanup::Waiting(format!(
-            "waiting for {} service(s) to be deleted from ECS cluster {name} first: {}",
-            cluster.active_services_count(),
+            "waiting for {count} service(s) to be deleted from ECS cluster {name} first: {}",
             names.join(", ")
         )));
     }
