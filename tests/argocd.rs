@@ -1,0 +1,215 @@
+//! The Argo CD health check in examples/argocd/argocd-cm.yaml, run by a real Lua 5.4 (Argo CD's
+//! gopher-lua speaks 5.1; the script keeps to what both share) on fixtures and on objects the
+//! operator wrote.
+
+mod harness;
+mod support;
+
+use std::io::Write;
+use std::process::{Command, Stdio};
+
+use ecs_operator::api::{EcsCluster, EcsTaskDefinition};
+use harness::{TestOperator, is_ready, manifest, setup, wait_for};
+use kube::api::{Api, PostParams};
+use serde_json::{Value, json};
+
+/// The script, as Argo CD reads it from argocd-cm.
+fn health_script() -> String {
+    let path = support::repo_root().join("examples/argocd/argocd-cm.yaml");
+    let config: Value = serde_yaml::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
+    config["data"]["resource.customizations.health.ecs.operator.dev_*"]
+        .as_str()
+        .expect("the health customization for the ecs.operator.dev group")
+        .to_string()
+}
+
+/// A JSON value as a Lua table constructor (Argo CD hands the script the object this way).
+fn lua(value: &Value) -> String {
+    match value {
+        Value::Null => "nil".into(),
+        Value::Bool(b) => b.to_string(),
+        Value::Number(n) => n.to_string(),
+        Value::String(s) => format!("\"{}\"", s.replace('\\', "\\\\").replace('"', "\\\"")),
+        Value::Array(items) => format!(
+            "{{{}}}",
+            items.iter().map(lua).collect::<Vec<_>>().join(", ")
+        ),
+        Value::Object(fields) => format!(
+            "{{{}}}",
+            fields
+                .iter()
+                .map(|(k, v)| format!("[{}] = {}", lua(&Value::String(k.clone())), lua(v)))
+                .collect::<Vec<_>>()
+                .join(", ")
+        ),
+    }
+}
+
+/// (status, message) the health check gives `obj`.
+fn health(obj: &Value) -> (String, String) {
+    let program = format!(
+        "obj = {}\nlocal hs = (function()\n{}\nend)()\nio.write(hs.status, \"\\n\", hs.message)",
+        lua(obj),
+        health_script()
+    );
+    let mut child = Command::new("lua5.4")
+        .arg("-")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("lua5.4 runs (Debian package lua5.4; .ci/run installs it)");
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(program.as_bytes())
+        .unwrap();
+    let output = child.wait_with_output().unwrap();
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let text = String::from_utf8(output.stdout).unwrap();
+    let (status, message) = text.split_once('\n').unwrap();
+    (status.to_string(), message.to_string())
+}
+
+fn condition(type_: &str, status: &str, reason: &str, message: &str, generation: i64) -> Value {
+    json!({"type": type_, "status": status, "reason": reason, "message": message,
+           "observedGeneration": generation, "lastTransitionTime": "2026-11-22T10:00:00Z"})
+}
+
+fn service(generation: i64, conditions: Vec<Value>) -> Value {
+    json!({
+        "apiVersion": "ecs.operator.dev/v1alpha1",
+        "kind": "EcsService",
+        "metadata": {"name": "web", "generation": generation},
+        "status": {"observedGeneration": generation, "conditions": conditions}
+    })
+}
+
+#[test]
+fn health_follows_the_conditions_for_the_current_generation() {
+    let fresh = json!({"kind": "EcsService", "metadata": {"name": "web", "generation": 1}});
+    assert_eq!(health(&fresh).0, "Progressing");
+
+    let ready = service(
+        2,
+        vec![
+            condition(
+                "Ready",
+                "True",
+                "Ready",
+                "ECS service web reached a steady state",
+                2,
+            ),
+            condition("Reconciling", "False", "Ready", "", 2),
+            condition("Stalled", "False", "Ready", "", 2),
+        ],
+    );
+    assert_eq!(
+        health(&ready),
+        (
+            "Healthy".into(),
+            "Ready: ECS service web reached a steady state".into()
+        )
+    );
+
+    // Ready for generation 1 while the spec is at 2: the change is not rolled out yet.
+    let mut stale = ready.clone();
+    stale["metadata"]["generation"] = json!(3);
+    assert_eq!(health(&stale).0, "Progressing");
+
+    let rolling = service(
+        2,
+        vec![
+            condition(
+                "Ready",
+                "False",
+                "DeploymentInProgress",
+                "1 of 3 tasks running",
+                2,
+            ),
+            condition("Reconciling", "True", "DeploymentInProgress", "", 2),
+            condition("Stalled", "False", "DeploymentInProgress", "", 2),
+        ],
+    );
+    assert_eq!(
+        health(&rolling),
+        (
+            "Progressing".into(),
+            "DeploymentInProgress: 1 of 3 tasks running".into()
+        )
+    );
+
+    let failed = service(
+        2,
+        vec![
+            condition("Ready", "False", "DeploymentFailed", "rolled back", 2),
+            condition("Reconciling", "False", "DeploymentFailed", "", 2),
+            condition(
+                "Stalled",
+                "True",
+                "DeploymentFailed",
+                "ECS rolled back to web:7",
+                2,
+            ),
+        ],
+    );
+    assert_eq!(
+        health(&failed),
+        (
+            "Degraded".into(),
+            "DeploymentFailed: ECS rolled back to web:7".into()
+        )
+    );
+}
+
+#[tokio::test]
+async fn objects_the_operator_wrote_read_as_healthy_or_degraded() {
+    let (client, ns) = setup("argocd").await;
+    let _operator = TestOperator::start(&client, &ns).await;
+
+    let definitions: Api<EcsTaskDefinition> = Api::namespaced(client.clone(), &ns);
+    let definition: EcsTaskDefinition = manifest(json!({
+        "apiVersion": "ecs.operator.dev/v1alpha1",
+        "kind": "EcsTaskDefinition",
+        "metadata": {"name": "web"},
+        "spec": {
+            "family": support::unique_name("argocd"),
+            "containerDefinitions": [{"name": "web", "image": "app:1", "memory": 128}]
+        }
+    }));
+    definitions
+        .create(&PostParams::default(), &definition)
+        .await
+        .unwrap();
+    let ready = wait_for(&definitions, "web", "Ready", is_ready).await;
+    assert_eq!(health(&serde_json::to_value(&ready).unwrap()).0, "Healthy");
+
+    // A cluster that exists in ECS already, not adopted: Stalled, OwnershipConflict.
+    let name = support::unique_name("taken");
+    support::ecs_client()
+        .create_cluster()
+        .cluster_name(&name)
+        .send()
+        .await
+        .unwrap();
+    let clusters: Api<EcsCluster> = Api::namespaced(client.clone(), &ns);
+    let cluster: EcsCluster = manifest(json!({
+        "apiVersion": "ecs.operator.dev/v1alpha1",
+        "kind": "EcsCluster",
+        "metadata": {"name": "taken"},
+        "spec": {"clusterName": name}
+    }));
+    clusters
+        .create(&PostParams::default(), &cluster)
+        .await
+        .unwrap();
+    let stalled = wait_for(&clusters, "taken", "Stalled", harness::is_stalled).await;
+    let (status, message) = health(&serde_json::to_value(&stalled).unwrap());
+    assert_eq!(status, "Degraded");
+    assert!(message.starts_with("OwnershipConflict: "), "{message}");
+}
