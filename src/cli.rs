@@ -6,6 +6,7 @@ use std::time::Duration;
 
 use clap::{Args, Parser, Subcommand};
 
+use crate::runtime::leadership::MIN_LEASE_DURATION;
 use crate::runtime::telemetry::LogFormat;
 
 #[derive(Debug, Parser)]
@@ -85,10 +86,9 @@ fn resync_period(value: &str) -> Result<Duration, String> {
     duration_of_at_least(value, Duration::from_secs(1), "the resync period")
 }
 
-/// A lease of whole seconds, at least 3: renewals come every half duration, and the leader
-/// steps down at three quarters of it.
+/// A lease of whole seconds, long enough for a retried renewal (see runtime::leadership).
 fn lease_duration(value: &str) -> Result<Duration, String> {
-    let duration = duration_of_at_least(value, Duration::from_secs(3), "the lease duration")?;
+    let duration = duration_of_at_least(value, MIN_LEASE_DURATION, "the lease duration")?;
     if duration.subsec_nanos() != 0 {
         return Err(format!("{value}: the lease duration is whole seconds"));
     }
@@ -118,10 +118,10 @@ mod tests {
         assert!(resync_period("0s").is_err());
 
         assert_eq!(lease_duration("15s"), Ok(Duration::from_secs(15)));
-        let error = lease_duration("2s").unwrap_err();
-        assert!(error.contains("at least 3s"), "{error}");
+        let error = lease_duration("5s").unwrap_err();
+        assert!(error.contains("at least 6s"), "{error}");
         assert!(
-            lease_duration("3500ms")
+            lease_duration("6500ms")
                 .unwrap_err()
                 .contains("whole seconds")
         );

@@ -225,7 +225,9 @@ async fn run_as_elected_leader(
         .with_identity(&identity)
         .with_duration(duration)
         .with_grace(leadership::grace_seconds(duration))
-        .with_field_manager(crate::api::FIELD_MANAGER)
+        // One field manager per replica: taking a free Lease is an apply without force, which
+        // conflicts (and so fails for all but one) only between different managers.
+        .with_field_manager(format!("{}-{identity}", crate::api::FIELD_MANAGER))
         .build()
         .await
         .map_err(|e| Error::LeaderElection(e.to_string()))?;
@@ -250,39 +252,28 @@ async fn run_as_elected_leader(
     tracing::info!(%identity, "acquired the leader lease: starting controllers");
     operator.metrics.set_leader(true);
 
-    let (stop_controllers, controllers_shutdown) = watch::channel(false);
+    // Watches leadership until the controllers have stopped, in-flight reconciles included.
     let mut watch_leadership = is_leader.clone();
-    let mut watch_shutdown = shutdown.clone();
     let lapsed = leadership::lapsed(
         leases,
         args.lease_name.clone(),
         identity.clone(),
         Duration::from_secs(duration),
     );
-    let lost = tokio::spawn(async move {
-        let lost = tokio::select! {
-            _ = watch_leadership.wait_for(|leader| !*leader) => Some("the lease manager lost the Lease".to_string()),
-            reason = lapsed => Some(reason),
-            _ = watch_shutdown.wait_for(|stop| *stop) => None,
+    let guard = tokio::spawn(async move {
+        let reason = tokio::select! {
+            _ = watch_leadership.wait_for(|leader| !*leader) => "the lease manager lost the Lease".to_string(),
+            reason = lapsed => reason,
         };
-        if let Some(reason) = lost {
-            // Another replica may already hold the Lease: stop at once rather than let in-flight
-            // reconciles finish beside the new leader.
-            tracing::error!(%reason, "lost the leader lease; exiting to restart as a standby");
-            std::process::exit(1);
-        }
-        let _ = stop_controllers.send(true);
-        false
+        // Another replica may already hold the Lease: stop at once rather than let in-flight
+        // reconciles finish beside the new leader.
+        tracing::error!(%reason, "lost the leader lease; exiting to restart as a standby");
+        std::process::exit(1);
     });
-    operator.run_controllers(args, controllers_shutdown).await;
+    operator.run_controllers(args, shutdown).await;
+    guard.abort();
     operator.metrics.set_leader(false);
-    let lost = lost.await.unwrap_or(true);
     release(is_leader, lease_task).await;
-    if lost {
-        return Err(Error::LeaderElection(
-            "lost the leader lease; exiting to restart as a standby".into(),
-        ));
-    }
     Ok(())
 }
 

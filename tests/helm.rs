@@ -661,7 +661,7 @@ fn schema_rejects_wrong_values() {
         ),
         (
             "a lease too short to renew",
-            json!({"leaderElection": {"enabled": true, "leaseDuration": "2s"}}),
+            json!({"leaderElection": {"enabled": true, "leaseDuration": "5s"}}),
             "/leaderElection/leaseDuration",
         ),
         (

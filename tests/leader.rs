@@ -22,19 +22,14 @@ use tokio::net::{TcpListener, TcpStream};
 use tokio::task::AbortHandle;
 
 const LEASE: &str = "ecs-operator-test";
-const LEASE_DURATION: Duration = Duration::from_secs(4);
+const LEASE_DURATION: Duration = Duration::from_secs(8);
 
 fn replica(name: &str, namespace: &str) -> Replica {
-    replica_with(name, namespace, LEASE_DURATION, None)
+    replica_with(name, namespace, None)
 }
 
-/// A replica with its own lease duration, reaching the API server through `kubeconfig` if given.
-fn replica_with(
-    name: &str,
-    namespace: &str,
-    lease_duration: Duration,
-    kubeconfig: Option<&Path>,
-) -> Replica {
+/// A replica reaching the API server through `kubeconfig` if given.
+fn replica_with(name: &str, namespace: &str, kubeconfig: Option<&Path>) -> Replica {
     let mut command = Command::new(env!("CARGO_BIN_EXE_ecs-operator"));
     command
         .args([
@@ -55,7 +50,7 @@ fn replica_with(
         ])
         .args([
             "--lease-duration",
-            &format!("{}s", lease_duration.as_secs()),
+            &format!("{}s", LEASE_DURATION.as_secs()),
             "--resync-period",
             "5s",
         ])
@@ -239,21 +234,18 @@ async fn a_leader_cut_off_from_the_api_server_stops_before_a_standby_takes_over(
     let (client, ns) = setup("partition").await;
     let leases: Api<Lease> = Api::namespaced(client.clone(), &ns);
     let clusters: Api<EcsCluster> = Api::namespaced(client.clone(), &ns);
-    // Longer than the other test's, so that the margin between the leader's deadline (3/4 of it)
-    // and the expiry a standby waits for is comfortable on a busy machine.
-    let lease_duration = Duration::from_secs(8);
 
     let (server, address) = api_server();
     let relay = Relay::to(address).await;
     let kubeconfig = kubeconfig_through(&relay, &server);
-    let mut first = replica_with("replica-a", &ns, lease_duration, Some(&kubeconfig));
+    let mut first = replica_with("replica-a", &ns, Some(&kubeconfig));
     eventually(
         "replica-a leads",
         || holder(&leases),
         |h| h.as_deref() == Some("replica-a"),
     )
     .await;
-    let mut second = replica_with("replica-b", &ns, lease_duration, None);
+    let mut second = replica("replica-b", &ns);
     leader_reconciles(&clusters, "before").await;
 
     // The partition: replica-a can no longer renew, and is never told that it lost the Lease.

@@ -8,29 +8,34 @@ use std::time::Duration;
 use k8s_openapi::api::coordination::v1::Lease;
 use k8s_openapi::jiff::Timestamp;
 use kube::api::Api;
+use tokio::time::Instant;
 
 // The timeline after a renewal, for a lease duration d: the lease manager renews again at about
-// d/2; without a renewal the leader steps down at 3d/4; a standby may take the Lease only at d.
+// d/3 (and retries a failed renewal after a second or two); without a renewal seen the leader
+// steps down at 4d/5; a standby may take the Lease only at d.
 
-/// How many seconds before expiry the lease manager renews (its "grace"): half the duration,
-/// rounded up, so that renewals come at about d/2.
+/// The shortest lease duration that leaves room for a retried renewal before the deadline, and
+/// for noticing the deadline before a standby may take over.
+pub const MIN_LEASE_DURATION: Duration = Duration::from_secs(6);
+
+/// How many seconds before expiry the lease manager renews (its "grace"), so that renewals come
+/// about a third of the way into the lease.
 pub fn grace_seconds(lease_duration_seconds: u64) -> u64 {
-    lease_duration_seconds.div_ceil(2)
+    lease_duration_seconds - lease_duration_seconds.div_ceil(3)
 }
 
-/// How long after its last renewal a leader may keep working: three quarters of the lease
-/// duration, after the next renewal is due and before a standby may take the Lease.
+/// How long after its last renewal a leader may keep working: four fifths of the lease duration.
 pub fn renew_deadline(lease_duration: Duration) -> Duration {
-    lease_duration * 3 / 4
+    lease_duration * 4 / 5
 }
 
-/// Until when `identity` may act as leader according to `lease`; the error says who holds it
-/// instead.
-pub fn leading_until(
-    lease: &Lease,
-    identity: &str,
-    renew_deadline: Duration,
-) -> Result<Timestamp, String> {
+/// How often the leader reads its Lease: often enough to notice the deadline well before expiry.
+fn poll_interval(lease_duration: Duration) -> Duration {
+    (lease_duration / 16).max(Duration::from_millis(250))
+}
+
+/// The renew time of `lease` if `identity` holds it; the error says who holds it instead.
+pub fn renewal(lease: &Lease, identity: &str) -> Result<Timestamp, String> {
     let spec = lease.spec.as_ref();
     let holder = spec
         .and_then(|s| s.holder_identity.as_deref())
@@ -42,13 +47,41 @@ pub fn leading_until(
             format!("the Lease is held by {holder}")
         });
     }
-    let renewed = spec
-        .and_then(|s| s.renew_time.as_ref().or(s.acquire_time.as_ref()))
+    spec.and_then(|s| s.renew_time.as_ref().or(s.acquire_time.as_ref()))
         .map(|t| t.0)
-        .ok_or_else(|| "the Lease has no renew time".to_string())?;
-    renewed
-        .checked_add(renew_deadline)
-        .map_err(|e| format!("the Lease's renew time is out of range: {e}"))
+        .ok_or_else(|| "the Lease has no renew time".to_string())
+}
+
+/// Until when the leader may act, on the monotonic clock. A renewal counts from the read before
+/// the one that first showed it (it happened after that read), so a step of the wall clock (the
+/// Lease's renewTime) changes nothing.
+#[derive(Debug)]
+struct Deadline {
+    deadline: Duration,
+    previous_read: Instant,
+    until: Instant,
+    last_renewal: Option<Timestamp>,
+}
+
+impl Deadline {
+    /// Right after the Lease was acquired at `acquired`.
+    fn new(acquired: Instant, deadline: Duration) -> Deadline {
+        Deadline {
+            deadline,
+            previous_read: acquired,
+            until: acquired + deadline,
+            last_renewal: None,
+        }
+    }
+
+    /// A read of the Lease that started at `read` and showed `renewal` (None: it failed).
+    fn observe(&mut self, read: Instant, renewal: Option<Timestamp>) {
+        if renewal.is_some() && renewal != self.last_renewal {
+            self.last_renewal = renewal;
+            self.until = self.previous_read + self.deadline;
+        }
+        self.previous_read = read;
+    }
 }
 
 /// Resolves, with the reason, once this replica can no longer show that it leads: the Lease names
@@ -60,27 +93,34 @@ pub async fn lapsed(
     identity: String,
     lease_duration: Duration,
 ) -> String {
-    let deadline = renew_deadline(lease_duration);
-    // Often enough that the deadline is noticed well before expiry (at most d/16 late).
-    let poll = (lease_duration / 16).max(Duration::from_millis(250));
-    let mut until = Timestamp::now()
-        .checked_add(deadline)
-        .unwrap_or(Timestamp::MAX);
+    let poll = poll_interval(lease_duration);
+    let mut deadline = Deadline::new(Instant::now(), renew_deadline(lease_duration));
     loop {
+        let read = Instant::now();
         // A slow answer still counts, but a request to an unreachable server must not outlast
         // the deadline it is meant to keep.
-        let left = Duration::try_from(until.duration_since(Timestamp::now())).unwrap_or_default();
-        match tokio::time::timeout(left.max(poll), leases.get_opt(&name)).await {
-            Ok(Ok(Some(lease))) => match leading_until(&lease, &identity, deadline) {
-                Ok(renewed_until) => until = until.max(renewed_until),
+        let left = deadline.until.saturating_duration_since(read);
+        let renewed = match tokio::time::timeout(left.max(poll), leases.get_opt(&name)).await {
+            Ok(Ok(Some(lease))) => match renewal(&lease, &identity) {
+                Ok(renewed) => Some(renewed),
                 Err(reason) => return reason,
             },
             Ok(Ok(None)) => return "the Lease was deleted".to_string(),
-            Ok(Err(error)) => tracing::warn!(%error, "could not read the leader Lease"),
-            Err(_) => tracing::warn!("reading the leader Lease timed out"),
-        }
-        if Timestamp::now() > until {
-            return format!("no renewal of the Lease seen within {deadline:?}");
+            Ok(Err(error)) => {
+                tracing::warn!(%error, "could not read the leader Lease");
+                None
+            }
+            Err(_) => {
+                tracing::warn!("reading the leader Lease timed out");
+                None
+            }
+        };
+        deadline.observe(read, renewed);
+        if Instant::now() > deadline.until {
+            return format!(
+                "no renewal of the Lease seen within {:?}",
+                deadline.deadline
+            );
         }
         tokio::time::sleep(poll).await;
     }
@@ -104,41 +144,51 @@ mod tests {
     }
 
     #[test]
-    fn the_deadline_falls_between_the_next_renewal_and_expiry() {
-        for seconds in 3..=60 {
+    fn a_retried_renewal_fits_before_the_deadline_and_the_deadline_before_expiry() {
+        // kube-lease-manager retries a failed renewal after 1 to 2 seconds.
+        let retry = Duration::from_secs(2);
+        for seconds in MIN_LEASE_DURATION.as_secs()..=120 {
             let duration = Duration::from_secs(seconds);
-            let next_renewal = Duration::from_secs(seconds - grace_seconds(seconds));
+            let renewal = Duration::from_secs(seconds - grace_seconds(seconds));
             let deadline = renew_deadline(duration);
+            // Noticed at most one poll, plus one read timed out at the deadline, after it.
+            let noticed = deadline + poll_interval(duration) * 2;
             assert!(
-                next_renewal < deadline,
-                "{seconds}s: renewal {next_renewal:?}"
+                renewal + retry < deadline,
+                "{seconds}s: renewal {renewal:?}"
             );
-            assert!(deadline < duration, "{seconds}s: deadline {deadline:?}");
+            assert!(noticed < duration, "{seconds}s: noticed at {noticed:?}");
         }
     }
 
     #[test]
-    fn a_leader_leads_until_its_last_renewal_plus_the_deadline() {
-        let until = leading_until(
-            &lease(Some("a"), Some("2026-11-22T10:00:00Z")),
-            "a",
-            renew_deadline(Duration::from_secs(16)),
-        );
-        assert_eq!(until, Ok("2026-11-22T10:00:12Z".parse().unwrap()));
+    fn the_renewal_of_the_holder_is_read_and_anyone_else_ends_leadership() {
+        let renewed = renewal(&lease(Some("a"), Some("2026-11-22T10:00:00Z")), "a");
+        assert_eq!(renewed, Ok("2026-11-22T10:00:00Z".parse().unwrap()));
+        let taken = renewal(&lease(Some("b"), Some("2026-11-22T10:00:00Z")), "a");
+        assert_eq!(taken, Err("the Lease is held by b".to_string()));
+        let released = renewal(&lease(None, None), "a");
+        assert_eq!(released, Err("the Lease has no holder".to_string()));
+        assert!(renewal(&lease(Some("a"), None), "a").is_err());
     }
 
     #[test]
-    fn another_holder_or_none_ends_leadership() {
-        let deadline = Duration::from_secs(10);
-        let taken = leading_until(
-            &lease(Some("b"), Some("2026-11-22T10:00:00Z")),
-            "a",
-            deadline,
-        );
-        assert_eq!(taken, Err("the Lease is held by b".to_string()));
-        let released = leading_until(&lease(None, None), "a", deadline);
-        assert_eq!(released, Err("the Lease has no holder".to_string()));
-        let odd = leading_until(&lease(Some("a"), None), "a", deadline);
-        assert!(odd.is_err());
+    fn only_a_new_renewal_moves_the_deadline_and_it_counts_from_the_read_before() {
+        let second = Duration::from_secs(1);
+        let start = Instant::now();
+        let mut deadline = Deadline::new(start, 12 * second);
+        assert_eq!(deadline.until, start + 12 * second);
+
+        let first: Timestamp = "2026-11-22T10:00:00Z".parse().unwrap();
+        deadline.observe(start + second, Some(first));
+        assert_eq!(deadline.until, start + 12 * second, "from the acquisition");
+        // The same renewal again, and failed reads: no extension.
+        deadline.observe(start + 2 * second, Some(first));
+        deadline.observe(start + 3 * second, None);
+        assert_eq!(deadline.until, start + 12 * second);
+        // A new renewal, first seen by the read at 4 s: it happened after the read at 3 s.
+        let next: Timestamp = "2026-11-22T10:00:05Z".parse().unwrap();
+        deadline.observe(start + 4 * second, Some(next));
+        assert_eq!(deadline.until, start + 15 * second);
     }
 }
