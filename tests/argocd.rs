@@ -10,17 +10,31 @@ use std::process::{Command, Stdio};
 
 use ecs_operator::api::{EcsCluster, EcsTaskDefinition};
 use harness::{TestOperator, is_ready, manifest, setup, wait_for};
+use k8s_openapi::api::core::v1::ConfigMap;
 use kube::api::{Api, PostParams};
 use serde_json::{Value, json};
 
-/// The script, as Argo CD reads it from argocd-cm.
-fn health_script() -> String {
+const KINDS: [&str; 3] = ["EcsCluster", "EcsTaskDefinition", "EcsService"];
+
+/// The ConfigMap, as a user applies it.
+fn argocd_cm() -> Value {
     let path = support::repo_root().join("examples/argocd/argocd-cm.yaml");
-    let config: Value = serde_yaml::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
-    config["data"]["resource.customizations.health.ecs.operator.dev_*"]
-        .as_str()
-        .expect("the health customization for the ecs.operator.dev group")
-        .to_string()
+    serde_yaml::from_str(&std::fs::read_to_string(path).unwrap()).unwrap()
+}
+
+/// The script, as Argo CD reads it from argocd-cm: the same for the three kinds.
+fn health_script() -> String {
+    let config = argocd_cm();
+    let scripts: Vec<&str> = KINDS
+        .iter()
+        .map(|kind| {
+            config["data"][format!("resource.customizations.health.ecs.operator.dev_{kind}")]
+                .as_str()
+                .unwrap_or_else(|| panic!("no health customization for {kind}"))
+        })
+        .collect();
+    assert!(scripts.iter().all(|s| *s == scripts[0]));
+    scripts[0].to_string()
 }
 
 /// A JSON value as a Lua table constructor (Argo CD hands the script the object this way).
@@ -165,6 +179,23 @@ fn health_follows_the_conditions_for_the_current_generation() {
             "DeploymentFailed: ECS rolled back to web:7".into()
         )
     );
+}
+
+#[tokio::test]
+async fn the_config_map_is_accepted_by_the_api_server() {
+    let (client, ns) = setup("argocd-cm").await;
+    let mut config: ConfigMap = serde_json::from_value(argocd_cm()).unwrap();
+    config.metadata.namespace = Some(ns.clone());
+    let api: Api<ConfigMap> = Api::namespaced(client, &ns);
+    api.create(
+        &PostParams {
+            dry_run: true,
+            ..Default::default()
+        },
+        &config,
+    )
+    .await
+    .expect("a valid ConfigMap (keys are [-._a-zA-Z0-9]+)");
 }
 
 #[tokio::test]
