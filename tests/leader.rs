@@ -126,14 +126,27 @@ impl Relay {
 }
 
 /// A copy of the admin kubeconfig that reaches the API server through `relay` (the server
-/// certificate is for 127.0.0.1, so TLS still verifies).
-fn kubeconfig_through(relay: &Relay, server: &str) -> PathBuf {
-    let original = std::fs::read_to_string(&support::env().kubeconfig).unwrap();
-    let path = std::env::temp_dir().join(format!("{}.kubeconfig", support::unique_name("relay")));
-    let relayed = original.replace(server, &format!("https://{}", relay.address));
-    assert_ne!(relayed, original, "the kubeconfig names {server}");
-    std::fs::write(&path, relayed).unwrap();
-    path
+/// certificate is for 127.0.0.1, so TLS still verifies); removed when dropped, as it holds the
+/// admin credentials.
+struct RelayedKubeconfig(PathBuf);
+
+impl RelayedKubeconfig {
+    fn through(relay: &Relay, server: &str) -> RelayedKubeconfig {
+        let original = std::fs::read_to_string(&support::env().kubeconfig).unwrap();
+        let relayed = original.replace(server, &format!("https://{}", relay.address));
+        assert_ne!(relayed, original, "the kubeconfig names {server}");
+        let path = support::repo_root()
+            .join("e2e/.state")
+            .join(format!("{}.kubeconfig", support::unique_name("relay")));
+        std::fs::write(&path, relayed).unwrap();
+        RelayedKubeconfig(path)
+    }
+}
+
+impl Drop for RelayedKubeconfig {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_file(&self.0);
+    }
 }
 
 fn api_server() -> (String, SocketAddr) {
@@ -237,8 +250,8 @@ async fn a_leader_cut_off_from_the_api_server_stops_before_a_standby_takes_over(
 
     let (server, address) = api_server();
     let relay = Relay::to(address).await;
-    let kubeconfig = kubeconfig_through(&relay, &server);
-    let mut first = replica_with("replica-a", &ns, Some(&kubeconfig));
+    let kubeconfig = RelayedKubeconfig::through(&relay, &server);
+    let mut first = replica_with("replica-a", &ns, Some(&kubeconfig.0));
     eventually(
         "replica-a leads",
         || holder(&leases),
@@ -263,7 +276,6 @@ async fn a_leader_cut_off_from_the_api_server_stops_before_a_standby_takes_over(
         }
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
-    let _ = std::fs::remove_file(&kubeconfig);
     let (exited, status) = exited.expect("the partitioned leader exits");
     let taken_over = taken_over.expect("the standby takes over");
     println!(

@@ -860,6 +860,20 @@ async fn a_service_lives_in_the_region_of_its_cluster() {
     let arn = status_of(&obj).service_arn.unwrap();
     assert!(arn.contains(&format!(":{other}:")), "{arn}");
 
+    // A service that names another region than its cluster's is refused, not left waiting.
+    let spec = json!({"clusterRef": {"name": "prod"}, "taskDefinitionRef": {"name": "app"}, "region": home});
+    api.create(&PostParams::default(), &service_object("astray", spec))
+        .await
+        .unwrap();
+    let astray = wait_for(&api, "astray", "Stalled", harness::is_stalled).await;
+    let stalled = condition(&astray, "Stalled").unwrap();
+    assert_eq!(stalled.reason, "InvalidSpec");
+    assert!(stalled.message.contains(other), "{}", stalled.message);
+    api.delete("astray", &DeleteParams::default())
+        .await
+        .unwrap();
+    wait_gone(&api, "astray").await;
+
     api.delete("web", &DeleteParams::default()).await.unwrap();
     wait_gone(&api, "web").await;
     let cluster_arn = status_of(&obj).cluster_arn.unwrap();
@@ -870,7 +884,11 @@ async fn a_service_lives_in_the_region_of_its_cluster() {
         .send()
         .await
         .unwrap();
-    assert_eq!(left.services()[0].status(), Some("INACTIVE"));
+    let left = left
+        .services()
+        .first()
+        .expect("ECS still lists the deleted service");
+    assert_eq!(left.status(), Some("INACTIVE"));
 }
 
 #[tokio::test]

@@ -104,8 +104,15 @@ async fn apply(obj: Arc<EcsCluster>, ctx: Arc<Context>) -> Result<Applied<EcsClu
     let resolved = obj
         .status
         .as_ref()
-        .and_then(|s| s.service_connect_namespace.as_ref());
-    let drift = mapping::drift(&obj.spec, &cluster, resolved);
+        .and_then(|s| s.service_connect_namespace.clone());
+    let mut drift = mapping::drift(&obj.spec, &cluster, resolved.as_ref());
+    if drift.update.contains(&"serviceConnectDefaults") {
+        // The record may be in our own last status write, which the cache can lag behind.
+        let api = super::api_for(&ctx.client, obj.as_ref());
+        let fresh = api.get(&obj.name_any()).await?.status;
+        let resolved = fresh.and_then(|s| s.service_connect_namespace);
+        drift = mapping::drift(&obj.spec, &cluster, resolved.as_ref());
+    }
     if !created && !drift.update.is_empty() {
         ctx.ecs
             .call(

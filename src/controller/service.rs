@@ -228,11 +228,20 @@ async fn resolve_cluster(ctx: &Context, obj: &EcsService) -> Result<String> {
 
 /// Where the service lives: spec.region, else its cluster's region (when the cluster is given
 /// as an ARN, as a resolved clusterRef is), else as for every kind.
-fn region_of(ctx: &Context, obj: &EcsService, cluster: &str) -> String {
-    ctx.ecs.region(
-        obj.spec.region.as_deref().or_else(|| arn_region(cluster)),
+fn region_of(ctx: &Context, obj: &EcsService, cluster: &str) -> Result<String> {
+    let cluster_region = arn_region(cluster);
+    if let (Some(region), Some(cluster_region)) = (obj.spec.region.as_deref(), cluster_region)
+        && region != cluster_region
+    {
+        return Err(Error::InvalidSpec(format!(
+            "spec.region is {region} but the cluster {cluster} is in {cluster_region}: a service runs \
+             in its cluster's region (omit spec.region to follow it)"
+        )));
+    }
+    Ok(ctx.ecs.region(
+        obj.spec.region.as_deref().or(cluster_region),
         obj.managed_arn(),
-    )
+    ))
 }
 
 /// The object a `clusterRef`/`taskDefinitionRef` names in the service's namespace, with its name.
@@ -323,7 +332,7 @@ async fn apply(obj: Arc<EcsService>, ctx: Arc<Context>) -> Result<Applied<EcsSer
     mapping::validate(&obj.spec)?;
     let name = obj.ecs_name();
     let cluster = resolve_cluster(&ctx, &obj).await?;
-    let region = region_of(&ctx, &obj, &cluster);
+    let region = region_of(&ctx, &obj, &cluster)?;
     let ResolvedTaskDefinition {
         arn: task_definition,
         pending,
@@ -705,7 +714,8 @@ async fn cleanup(obj: Arc<EcsService>, ctx: Arc<Context>) -> Result<Cleanup> {
             }
         }
     };
-    let region = region_of(&ctx, &obj, &cluster);
+    // A region that disagrees with the cluster's never got a service created: nothing to find.
+    let region = region_of(&ctx, &obj, &cluster).unwrap_or_else(|_| ctx.region(obj.as_ref()));
     let service = match ctx.ecs.describe_service(&region, &cluster, &name).await {
         Ok(service) => service,
         // The cluster is gone, and the service with it.

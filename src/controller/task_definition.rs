@@ -394,6 +394,12 @@ async fn cleanup(obj: Arc<EcsTaskDefinition>, ctx: Arc<Context>) -> Result<Clean
             "retained the revisions of {family} (deletionPolicy Retain)"
         )));
     }
+    if !ctx.service_stores_ready() {
+        // Right after a start: which revisions services run is not known yet.
+        return Ok(Cleanup::Waiting(
+            "waiting for the EcsService cache to tell which revisions are in use".into(),
+        ));
+    }
     let region = ctx.region(obj.as_ref());
     let identity = ctx.identity(obj.as_ref());
     let mut deregistered = Vec::new();
