@@ -746,6 +746,18 @@ fn schema_rejects_wrong_values() {
     }
     assert!(failures.is_empty(), "{}", failures.join("\n\n"));
 
+    // What only the templates can judge: two values against each other.
+    let file = values_file(&json!({"replicaCount": 2, "podDisruptionBudget": {"minAvailable": 2}}));
+    let out = helm_cmd(&["template", chart, "-f", file.to_str().unwrap()]);
+    assert!(
+        !out.success
+            && out
+                .text()
+                .contains("minAvailable must be below replicaCount"),
+        "a PodDisruptionBudget that blocks every drain was rendered:\n{}",
+        out.text()
+    );
+
     // And what the schema must keep accepting.
     for values in [
         json!({"replicaCount": 1, "leaderElection": {"enabled": false}}),
