@@ -52,9 +52,9 @@ pub fn renewal(lease: &Lease, identity: &str) -> Result<Timestamp, String> {
         .ok_or_else(|| "the Lease has no renew time".to_string())
 }
 
-/// Until when the leader may act, on the monotonic clock. A renewal counts from the read before
-/// the one that first showed it (it happened after that read), so a step of the wall clock (the
-/// Lease's renewTime) changes nothing.
+/// Until when the leader may act, on the monotonic clock. A renewal counts from the last read
+/// that still showed the previous one (it happened after that read started), so a step of the
+/// wall clock (the Lease's renewTime) changes nothing.
 #[derive(Debug)]
 struct Deadline {
     deadline: Duration,
@@ -74,10 +74,12 @@ impl Deadline {
         }
     }
 
-    /// A read of the Lease that started at `read` and showed `renewal` (None: it failed).
+    /// A read of the Lease that started at `read` and showed `renewal` (None: it failed, and
+    /// tells nothing about when a renewal happened).
     fn observe(&mut self, read: Instant, renewal: Option<Timestamp>) {
-        if renewal.is_some() && renewal != self.last_renewal {
-            self.last_renewal = renewal;
+        let Some(renewal) = renewal else { return };
+        if self.last_renewal != Some(renewal) {
+            self.last_renewal = Some(renewal);
             self.until = self.previous_read + self.deadline;
         }
         self.previous_read = read;
@@ -182,13 +184,14 @@ mod tests {
         let first: Timestamp = "2026-11-22T10:00:00Z".parse().unwrap();
         deadline.observe(start + second, Some(first));
         assert_eq!(deadline.until, start + 12 * second, "from the acquisition");
-        // The same renewal again, and failed reads: no extension.
+        // The same renewal again, and a failed read: no extension.
         deadline.observe(start + 2 * second, Some(first));
         deadline.observe(start + 3 * second, None);
         assert_eq!(deadline.until, start + 12 * second);
-        // A new renewal, first seen by the read at 4 s: it happened after the read at 3 s.
+        // A new renewal, first seen by the read at 4 s: it happened after the last read that
+        // still showed the old one (2 s), not necessarily after the failed one.
         let next: Timestamp = "2026-11-22T10:00:05Z".parse().unwrap();
         deadline.observe(start + 4 * second, Some(next));
-        assert_eq!(deadline.until, start + 15 * second);
+        assert_eq!(deadline.until, start + 14 * second);
     }
 }
