@@ -663,6 +663,68 @@ async fn a_new_revision_is_followed_within_seconds_through_the_watch_not_the_res
 }
 
 #[tokio::test]
+async fn a_task_definition_change_ecs_refuses_keeps_the_service_on_its_revision_but_not_ready() {
+    let (client, ns) = setup("svc-refused").await;
+    // The watch relation, not a resync, tells the service.
+    let _operator = LongResyncOperator::start(&client, &ns).await;
+    let definitions: Api<EcsTaskDefinition> = Api::namespaced(client.clone(), &ns);
+    let api: Api<EcsService> = Api::namespaced(client.clone(), &ns);
+    let cluster = ecs_cluster("refused").await;
+    let family = support::unique_name("refused");
+    definitions
+        .create(
+            &PostParams::default(),
+            &task_definition_object("app", &family, "app:1"),
+        )
+        .await
+        .unwrap();
+    let spec = json!({"cluster": cluster, "taskDefinitionRef": {"name": "app"}, "desiredCount": 1});
+    api.create(&PostParams::default(), &service_object("web", spec))
+        .await
+        .unwrap();
+    let obj = wait_for(&api, "web", "Ready", is_ready).await;
+    let revision_1 = status_of(&obj).task_definition_arn.unwrap();
+
+    // A change ECS refuses (Fargate supports only pidMode "task"; moto says so too).
+    let patch = json!({"spec": {"pidMode": "host"}});
+    definitions
+        .patch("app", &PatchParams::default(), &Patch::Merge(&patch))
+        .await
+        .unwrap();
+    wait_for(&definitions, "app", "Stalled", harness::is_stalled).await;
+    let obj = wait_for(&api, "web", "DependencyNotReady", |o| {
+        ready_reason(o) == "DependencyNotReady"
+    })
+    .await;
+    let message = condition(&obj, "Ready").unwrap().message;
+    assert!(
+        message.contains("EcsTaskDefinition app has a change not registered yet")
+            && message.contains("pidMode"),
+        "{message}"
+    );
+    assert_eq!(
+        status_of(&obj).task_definition_arn,
+        Some(revision_1.clone())
+    );
+    assert_eq!(
+        describe_active(&cluster, "web").await.task_definition(),
+        Some(revision_1.as_str()),
+        "the service keeps running the last registered revision"
+    );
+
+    // Fixed: the next revision is registered and the service moves to it.
+    let patch = json!({"spec": {"pidMode": "task"}});
+    definitions
+        .patch("app", &PatchParams::default(), &Patch::Merge(&patch))
+        .await
+        .unwrap();
+    wait_for(&api, "web", "on revision 2", |o| {
+        status_of(o).task_definition_revision == Some(2)
+    })
+    .await;
+}
+
+#[tokio::test]
 async fn dependencies_are_awaited_without_warnings_and_followed_the_moment_they_are_ready() {
     let (client, ns) = setup("svc-deps").await;
     let _operator = TestOperator::start(&client, &ns).await;
