@@ -53,7 +53,14 @@ fn cluster(name: &str, ecs_name: &str, extra: serde_json::Value) -> EcsCluster {
 #[tokio::test]
 async fn lifecycle_create_update_delete() {
     let (client, ns) = setup("cluster-life").await;
-    let _operator = TestOperator::start(&client, &ns).await;
+    let operator = TestOperator::start(&client, &ns).await;
+    let ready_clusters = || {
+        let text = operator.metrics.render();
+        let line = r#"ecs_operator_objects{kind="EcsCluster",state="ready"} "#;
+        text.lines()
+            .find_map(|l| l.strip_prefix(line))
+            .map(str::to_string)
+    };
     let api: Api<EcsCluster> = Api::namespaced(client.clone(), &ns);
     let ecs_name = support::unique_name("prod");
     api.create(
@@ -116,9 +123,12 @@ async fn lifecycle_create_update_delete() {
             .await
             .contains(&"Updated".to_string())
     );
+    // What an alert on ecs_operator_objects sees (this operator watches only this namespace).
+    assert_eq!(ready_clusters().as_deref(), Some("1"));
 
     api.delete("prod", &DeleteParams::default()).await.unwrap();
     wait_gone(&api, "prod").await;
+    assert_eq!(ready_clusters().as_deref(), Some("0"));
     assert!(
         describe(&ecs_name).await.is_none(),
         "the ECS cluster was deleted"

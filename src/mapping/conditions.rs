@@ -24,6 +24,16 @@ pub enum Health {
 }
 
 impl Health {
+    /// The state label of `ecs_operator_objects`.
+    pub fn state(&self) -> &'static str {
+        match self {
+            Health::Ready { .. } => "ready",
+            Health::Progressing { .. } => "progressing",
+            Health::Retrying { .. } => "retrying",
+            Health::Stalled { .. } => "stalled",
+        }
+    }
+
     pub fn progressing(reason: &str, message: impl Into<String>) -> Self {
         Health::Progressing {
             reason: reason.into(),

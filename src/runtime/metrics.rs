@@ -1,6 +1,9 @@
-//! Prometheus metrics: reconciles per kind (count, duration, errors by label), ECS API calls by
-//! operation and outcome (throttles included), and leadership.
+//! Prometheus metrics: reconciles per kind (count, duration, errors by label), objects per kind
+//! and state (what to alert on), ECS API calls by operation and outcome (throttles included), and
+//! leadership.
 
+use std::collections::HashMap;
+use std::sync::Mutex;
 use std::sync::atomic::AtomicI64;
 use std::time::Instant;
 
@@ -23,6 +26,16 @@ struct ErrorLabels {
 }
 
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct ObjectLabels {
+    kind: &'static str,
+    state: &'static str,
+}
+
+/// The kinds, and the states an object can be in (from its conditions), for `ecs_operator_objects`.
+const KINDS: [&str; 3] = ["EcsCluster", "EcsTaskDefinition", "EcsService"];
+pub const OBJECT_STATES: [&str; 4] = ["ready", "progressing", "retrying", "stalled"];
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
 struct CallLabels {
     operation: &'static str,
     outcome: &'static str,
@@ -35,6 +48,9 @@ pub struct Metrics {
     duration: Family<KindLabels, Histogram>,
     ecs_calls: Family<CallLabels, Counter>,
     leader: Gauge<i64, AtomicI64>,
+    objects: Family<ObjectLabels, Gauge>,
+    /// The state each object was last reported in, by kind and uid.
+    states: Mutex<HashMap<(&'static str, String), &'static str>>,
 }
 
 impl Default for Metrics {
@@ -47,6 +63,13 @@ impl Default for Metrics {
         });
         let ecs_calls = Family::<CallLabels, Counter>::default();
         let leader = Gauge::<i64, AtomicI64>::default();
+        let objects = Family::<ObjectLabels, Gauge>::default();
+        // Every series from the start, so that an alert on stalled objects sees 0, not nothing.
+        for kind in KINDS {
+            for state in OBJECT_STATES {
+                let _ = objects.get_or_create(&ObjectLabels { kind, state });
+            }
+        }
         registry.register("reconcile", "Reconciles by kind", reconciles.clone());
         registry.register(
             "reconcile_errors",
@@ -68,6 +91,11 @@ impl Default for Metrics {
             "1 while this replica holds the leader lease",
             leader.clone(),
         );
+        registry.register(
+            "objects",
+            "Objects by kind and state (ready, progressing, retrying, stalled), as last reconciled",
+            objects.clone(),
+        );
         Metrics {
             registry,
             reconciles,
@@ -75,6 +103,8 @@ impl Default for Metrics {
             duration,
             ecs_calls,
             leader,
+            objects,
+            states: Mutex::default(),
         }
     }
 }
@@ -111,6 +141,33 @@ impl Metrics {
             .get()
     }
 
+    /// Records the state an object was reconciled into (one of [`OBJECT_STATES`]); None once it
+    /// is gone.
+    pub fn object_state(&self, kind: &'static str, uid: &str, state: Option<&'static str>) {
+        let mut states = self.states.lock().expect("object states poisoned");
+        let key = (kind, uid.to_string());
+        let previous = match state {
+            Some(state) => states.insert(key, state),
+            None => states.remove(&key),
+        };
+        if previous == state {
+            return;
+        }
+        if let Some(previous) = previous {
+            self.objects
+                .get_or_create(&ObjectLabels {
+                    kind,
+                    state: previous,
+                })
+                .dec();
+        }
+        if let Some(state) = state {
+            self.objects
+                .get_or_create(&ObjectLabels { kind, state })
+                .inc();
+        }
+    }
+
     pub fn set_leader(&self, leader: bool) {
         self.leader.set(i64::from(leader));
     }
@@ -143,6 +200,32 @@ impl Drop for ReconcileTimer<'_> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn objects_are_counted_in_the_state_they_were_last_reconciled_into() {
+        let metrics = Metrics::default();
+        let count = |state: &str| {
+            let line = format!(r#"ecs_operator_objects{{kind="EcsService",state="{state}"}} "#);
+            let text = metrics.render();
+            let value = text.lines().find_map(|l| l.strip_prefix(line.as_str()));
+            value
+                .unwrap_or_else(|| panic!("no {line} in {text}"))
+                .to_string()
+        };
+        assert_eq!(count("stalled"), "0", "every series exists from the start");
+        metrics.object_state("EcsService", "a", Some("progressing"));
+        metrics.object_state("EcsService", "b", Some("progressing"));
+        metrics.object_state("EcsService", "a", Some("ready"));
+        metrics.object_state("EcsService", "a", Some("ready"));
+        metrics.object_state("EcsService", "b", Some("stalled"));
+        assert_eq!(
+            [count("ready"), count("progressing"), count("stalled")],
+            ["1", "0", "1"]
+        );
+        metrics.object_state("EcsService", "b", None);
+        metrics.object_state("EcsService", "never-seen", None);
+        assert_eq!([count("ready"), count("stalled")], ["1", "0"]);
+    }
 
     #[test]
     fn renders_reconciles_calls_and_leadership() {
