@@ -692,16 +692,16 @@ async fn a_task_definition_change_ecs_refuses_keeps_the_service_on_its_revision_
         .await
         .unwrap();
     wait_for(&definitions, "app", "Stalled", harness::is_stalled).await;
-    let obj = wait_for(&api, "web", "DependencyNotReady", |o| {
-        ready_reason(o) == "DependencyNotReady"
+    // At once on the spec change, then with the task definition's problem once it is known.
+    let obj = wait_for(&api, "web", "DependencyNotReady naming the problem", |o| {
+        condition(o, "Ready").is_some_and(|c| {
+            c.reason == "DependencyNotReady"
+                && c.message
+                    .contains("EcsTaskDefinition app has a change not registered yet")
+                && c.message.contains("pidMode")
+        })
     })
     .await;
-    let message = condition(&obj, "Ready").unwrap().message;
-    assert!(
-        message.contains("EcsTaskDefinition app has a change not registered yet")
-            && message.contains("pidMode"),
-        "{message}"
-    );
     assert_eq!(
         status_of(&obj).task_definition_arn,
         Some(revision_1.clone())
