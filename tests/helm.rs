@@ -556,7 +556,8 @@ fn custom_values(watched: &[&str]) -> Value {
         "rbac": {"create": true, "aggregateToDefaultRoles": false},
         "metrics": {
             "service": {"port": 9091, "annotations": {"prometheus.io/scrape": "true"}},
-            "serviceMonitor": {"enabled": true, "interval": "15s", "scrapeTimeout": "5s", "labels": {"release": "prometheus"}}
+            "serviceMonitor": {"enabled": true, "interval": "15s", "scrapeTimeout": "5s", "labels": {"release": "prometheus"}},
+            "prometheusRule": {"enabled": true, "labels": {"release": "prometheus"}}
         },
         "podDisruptionBudget": {"enabled": true, "minAvailable": 2},
         "resources": {"requests": {"cpu": "100m", "memory": "128Mi"}, "limits": {"cpu": 2, "memory": "512Mi"}},
@@ -933,6 +934,10 @@ fn default_rendering_is_highly_available_secure_and_cluster_wide() {
         of_kind(&docs, "ServiceMonitor").is_empty(),
         "ServiceMonitor is off by default"
     );
+    assert!(
+        of_kind(&docs, "PrometheusRule").is_empty(),
+        "PrometheusRule is off by default"
+    );
     assert!(one(&docs, "ServiceAccount")["metadata"]["annotations"].is_null());
 
     // Cluster-wide: the kinds through a ClusterRole; namespaces only kube-system; leases only in
@@ -1255,19 +1260,21 @@ async fn install_dry_run_renders_the_notes() {
     }
 }
 
-/// prometheus-operator's real ServiceMonitor CRD (from its Go module), so that the dry run
-/// validates the chart's ServiceMonitor against its schema.
-async fn install_service_monitor_crd(client: &Client) {
-    let path = tool("servicemonitor-crd");
-    let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{path}: {e}"));
-    let crd: CustomResourceDefinition = serde_yaml::from_str(&text).expect("ServiceMonitor CRD");
-    support::install_crd(client, &crd).await;
+/// prometheus-operator's real ServiceMonitor and PrometheusRule CRDs (from its Go module), so that
+/// the dry run validates the chart's objects against their schemas.
+async fn install_monitoring_crds(client: &Client) {
+    for tool_name in ["servicemonitor-crd", "prometheusrule-crd"] {
+        let path = tool(tool_name);
+        let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{path}: {e}"));
+        let crd: CustomResourceDefinition = serde_yaml::from_str(&text).expect(tool_name);
+        support::install_crd(client, &crd).await;
+    }
 }
 
 #[tokio::test]
 async fn custom_values_pass_server_side_dry_run() {
     let client = support::kube_client().await;
-    install_service_monitor_crd(&client).await;
+    install_monitoring_crds(&client).await;
     let release_namespace = support::test_namespace(&client, "helm-custom").await;
     let team_a = support::test_namespace(&client, "helm-team-a").await;
     let team_b = support::test_namespace(&client, "helm-team-b").await;
@@ -1280,7 +1287,8 @@ async fn custom_values_pass_server_side_dry_run() {
     );
     let applied = server_side_dry_run(&yaml);
     assert!(
-        applied.contains("servicemonitor.monitoring.coreos.com/"),
+        applied.contains("servicemonitor.monitoring.coreos.com/")
+            && applied.contains("prometheusrule.monitoring.coreos.com/"),
         "{applied}"
     );
     assert_eq!(
@@ -1901,4 +1909,69 @@ async fn the_operator_runs_under_the_charts_identity() {
     }
     let _ = operator.kill();
     let _ = operator.wait();
+}
+
+/// The metric names a PromQL expression selects.
+fn selected_metrics(expr: &promql_parser::parser::Expr, names: &mut Vec<String>) {
+    use promql_parser::parser::Expr;
+    match expr {
+        Expr::VectorSelector(v) => names.extend(v.name.clone()),
+        Expr::MatrixSelector(m) => names.extend(m.vs.name.clone()),
+        Expr::Aggregate(a) => selected_metrics(&a.expr, names),
+        Expr::Binary(b) => {
+            selected_metrics(&b.lhs, names);
+            selected_metrics(&b.rhs, names);
+        }
+        Expr::Paren(p) => selected_metrics(&p.expr, names),
+        Expr::Call(call) => call
+            .args
+            .args
+            .iter()
+            .for_each(|arg| selected_metrics(arg, names)),
+        Expr::Unary(u) => selected_metrics(&u.expr, names),
+        Expr::Subquery(q) => selected_metrics(&q.expr, names),
+        _ => {}
+    }
+}
+
+#[test]
+fn the_alerts_are_valid_promql_on_metrics_the_operator_exports() {
+    let values = json!({"metrics": {"prometheusRule": {"enabled": true}}});
+    let docs = render("ecs-op", "platform", &values);
+    let rule = one(&docs, "PrometheusRule");
+
+    // What the operator exports, every family present (counters once they counted).
+    let metrics = ecs_operator::runtime::metrics::Metrics::default();
+    drop(metrics.reconcile("EcsService"));
+    metrics.reconcile_failure("EcsService", &ecs_operator::Error::InvalidSpec("x".into()));
+    metrics.ecs_call("UpdateService", "throttled");
+    let exported: BTreeSet<String> = metrics
+        .render()
+        .lines()
+        .filter(|line| !line.starts_with('#'))
+        .filter_map(|line| line.split(['{', ' ']).next())
+        .map(str::to_string)
+        .collect();
+
+    let rules = rule["spec"]["groups"][0]["rules"].as_array().unwrap();
+    assert_eq!(rules.len(), 3);
+    for rule in rules {
+        let alert = rule["alert"].as_str().unwrap();
+        let expr = rule["expr"].as_str().unwrap();
+        let parsed =
+            promql_parser::parser::parse(expr).unwrap_or_else(|e| panic!("{alert}: {expr}: {e}"));
+        let mut names = Vec::new();
+        selected_metrics(&parsed, &mut names);
+        assert!(!names.is_empty(), "{alert} selects no metric");
+        for name in names {
+            assert!(
+                exported.contains(&name),
+                "{alert} uses {name}, which the operator does not export: {exported:?}"
+            );
+        }
+        assert!(
+            expr.contains(r#"namespace="platform""#),
+            "{alert} is scoped to the release namespace: {expr}"
+        );
+    }
 }
