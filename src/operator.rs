@@ -1,6 +1,7 @@
 //! Assembles the running operator: clients, context, the three controllers, the admin server,
 //! and shutdown.
 
+use std::collections::HashSet;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -78,6 +79,7 @@ impl Operator {
         let client = self.ctx.client.clone();
         let mut runs = Vec::new();
         let mut stores_ready = Vec::new();
+        let mut live: Vec<LiveObjects> = Vec::new();
         for namespace in scopes {
             let config = watcher::Config::default();
             let (clusters, cluster_store) =
@@ -93,6 +95,9 @@ impl Operator {
                 config.clone(),
             );
             self.ctx.add_service_store(service_store.clone());
+            live.push(live_objects(cluster_store.clone()));
+            live.push(live_objects(definition_store.clone()));
+            live.push(live_objects(service_store.clone()));
             stores_ready.push(async move {
                 synced(&cluster_store).await;
                 synced(&definition_store).await;
@@ -119,13 +124,41 @@ impl Operator {
             )));
         }
         let readiness = self.readiness.clone();
+        let metrics = self.metrics.clone();
+        let mut stop = shutdown.clone();
         tokio::spawn(async move {
             join_all(stores_ready).await;
             tracing::info!("initial sync done: ready");
             readiness.set_ready();
+            // An object deleted without a last reconcile (its finalizer removed by hand) leaves
+            // the caches but would stay in the object counts.
+            let mut every_minute = tokio::time::interval(Duration::from_secs(60));
+            loop {
+                tokio::select! {
+                    _ = every_minute.tick() => {
+                        let known: HashSet<(&'static str, String)> =
+                            live.iter().flat_map(|objects| objects()).collect();
+                        metrics.retain_objects(|kind, uid| known.contains(&(kind, uid.to_string())));
+                    }
+                    _ = stop.wait_for(|stop| *stop) => break,
+                }
+            }
         });
         join_all(runs).await;
     }
+}
+
+/// The (kind, uid) of every object a cache holds.
+type LiveObjects = Box<dyn Fn() -> Vec<(&'static str, String)> + Send + Sync>;
+
+fn live_objects<K: controller::Managed>(store: kube::runtime::reflector::Store<K>) -> LiveObjects {
+    Box::new(move || {
+        store
+            .state()
+            .iter()
+            .filter_map(|obj| Some((K::KIND, obj.meta().uid.clone()?)))
+            .collect()
+    })
 }
 
 /// Waits for a store's initial list. The store's readiness signal wakes only one waiter (the

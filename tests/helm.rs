@@ -13,7 +13,7 @@
 mod support;
 
 use std::{
-    collections::BTreeSet,
+    collections::{BTreeMap, BTreeSet},
     fmt::Debug,
     io::Write,
     path::{Path, PathBuf},
@@ -1911,25 +1911,28 @@ async fn the_operator_runs_under_the_charts_identity() {
     let _ = operator.wait();
 }
 
-/// The metric names a PromQL expression selects.
-fn selected_metrics(expr: &promql_parser::parser::Expr, names: &mut Vec<String>) {
-    use promql_parser::parser::Expr;
+/// The selectors of a PromQL expression: metric name and equality matchers.
+fn selectors(expr: &promql_parser::parser::Expr, found: &mut Vec<(String, Vec<(String, String)>)>) {
+    use promql_parser::parser::{Expr, VectorSelector};
+    let mut selector = |v: &VectorSelector| {
+        let matchers = v.matchers.matchers.iter();
+        let labels = matchers
+            .map(|m| (m.name.clone(), m.value.clone()))
+            .collect();
+        found.push((v.name.clone().unwrap_or_default(), labels));
+    };
     match expr {
-        Expr::VectorSelector(v) => names.extend(v.name.clone()),
-        Expr::MatrixSelector(m) => names.extend(m.vs.name.clone()),
-        Expr::Aggregate(a) => selected_metrics(&a.expr, names),
+        Expr::VectorSelector(v) => selector(v),
+        Expr::MatrixSelector(m) => selector(&m.vs),
+        Expr::Aggregate(a) => selectors(&a.expr, found),
         Expr::Binary(b) => {
-            selected_metrics(&b.lhs, names);
-            selected_metrics(&b.rhs, names);
+            selectors(&b.lhs, found);
+            selectors(&b.rhs, found);
         }
-        Expr::Paren(p) => selected_metrics(&p.expr, names),
-        Expr::Call(call) => call
-            .args
-            .args
-            .iter()
-            .for_each(|arg| selected_metrics(arg, names)),
-        Expr::Unary(u) => selected_metrics(&u.expr, names),
-        Expr::Subquery(q) => selected_metrics(&q.expr, names),
+        Expr::Paren(p) => selectors(&p.expr, found),
+        Expr::Call(call) => call.args.args.iter().for_each(|arg| selectors(arg, found)),
+        Expr::Unary(u) => selectors(&u.expr, found),
+        Expr::Subquery(q) => selectors(&q.expr, found),
         _ => {}
     }
 }
@@ -1939,12 +1942,13 @@ fn the_alerts_are_valid_promql_on_metrics_the_operator_exports() {
     let values = json!({"metrics": {"prometheusRule": {"enabled": true}}});
     let docs = render("ecs-op", "platform", &values);
     let rule = one(&docs, "PrometheusRule");
+    let service = name_of(one(&docs, "Service")).to_string();
 
     // What the operator exports, every family present (counters once they counted).
     let metrics = ecs_operator::runtime::metrics::Metrics::default();
     drop(metrics.reconcile("EcsService"));
     metrics.reconcile_failure("EcsService", &ecs_operator::Error::InvalidSpec("x".into()));
-    metrics.ecs_call("UpdateService", "throttled");
+    metrics.ecs_call("UpdateService", ecs_operator::ecs::CALL_OUTCOMES[1]);
     let exported: BTreeSet<String> = metrics
         .render()
         .lines()
@@ -1952,6 +1956,16 @@ fn the_alerts_are_valid_promql_on_metrics_the_operator_exports() {
         .filter_map(|line| line.split(['{', ' ']).next())
         .map(str::to_string)
         .collect();
+    // The label values the operator writes.
+    let values: BTreeMap<&str, Vec<&str>> = BTreeMap::from([
+        (
+            "state",
+            ecs_operator::runtime::metrics::OBJECT_STATES.to_vec(),
+        ),
+        ("outcome", ecs_operator::ecs::CALL_OUTCOMES.to_vec()),
+        ("namespace", vec!["platform"]),
+        ("service", vec![service.as_str()]),
+    ]);
 
     let rules = rule["spec"]["groups"][0]["rules"].as_array().unwrap();
     assert_eq!(rules.len(), 3);
@@ -1960,18 +1974,28 @@ fn the_alerts_are_valid_promql_on_metrics_the_operator_exports() {
         let expr = rule["expr"].as_str().unwrap();
         let parsed =
             promql_parser::parser::parse(expr).unwrap_or_else(|e| panic!("{alert}: {expr}: {e}"));
-        let mut names = Vec::new();
-        selected_metrics(&parsed, &mut names);
-        assert!(!names.is_empty(), "{alert} selects no metric");
-        for name in names {
+        let mut found = Vec::new();
+        selectors(&parsed, &mut found);
+        assert!(!found.is_empty(), "{alert} selects nothing");
+        for (name, labels) in found {
             assert!(
                 exported.contains(&name),
                 "{alert} uses {name}, which the operator does not export: {exported:?}"
             );
+            // Scoped to this release, and matching only label values that exist.
+            for scope in ["namespace", "service"] {
+                assert!(
+                    labels.iter().any(|(l, _)| l == scope),
+                    "{alert}: no {scope} in {expr}"
+                );
+            }
+            for (label, value) in labels {
+                let known = values.get(label.as_str());
+                assert!(
+                    known.is_some_and(|known| known.contains(&value.as_str())),
+                    "{alert} matches {label}={value:?}, which the operator never writes"
+                );
+            }
         }
-        assert!(
-            expr.contains(r#"namespace="platform""#),
-            "{alert} is scoped to the release namespace: {expr}"
-        );
     }
 }

@@ -455,8 +455,9 @@ where
                 // so whoever sees the change also finds the event.
                 ctx.event(obj.as_ref(), EventType::Normal, "Deleted", note)
                     .await;
-                let uid = obj.meta().uid.as_deref().unwrap_or_default();
-                ctx.metrics.object_state(K::KIND, uid, None);
+                if let Some(uid) = obj.meta().uid.as_deref() {
+                    ctx.metrics.object_state(K::KIND, uid, None);
+                }
                 remove_finalizer(&api, obj.as_ref()).await?;
                 reset_backoff(obj.as_ref(), &ctx);
                 Ok(Action::await_change())
@@ -521,8 +522,9 @@ async fn report<K: Managed>(
     previous: &[k8s_openapi::apimachinery::pkg::apis::meta::v1::Condition],
 ) -> Result<()> {
     let generation = obj.meta().generation;
-    let uid = obj.meta().uid.as_deref().unwrap_or_default();
-    ctx.metrics.object_state(K::KIND, uid, Some(health.state()));
+    if let Some(uid) = obj.meta().uid.as_deref() {
+        ctx.metrics.object_state(K::KIND, uid, Some(health.state()));
+    }
     let (next, changed) = next_conditions(health, generation, previous);
     status.set_conditions(next, generation);
     // The event first: whoever sees the condition also finds its event.

@@ -714,8 +714,16 @@ async fn cleanup(obj: Arc<EcsService>, ctx: Arc<Context>) -> Result<Cleanup> {
             }
         }
     };
-    // A region that disagrees with the cluster's never got a service created: nothing to find.
-    let region = region_of(&ctx, &obj, &cluster).unwrap_or_else(|_| ctx.region(obj.as_ref()));
+    let region = match region_of(&ctx, &obj, &cluster) {
+        Ok(region) => region,
+        // A region that disagrees with the cluster's never got a service created.
+        Err(_) if obj.managed_arn().is_none() => {
+            return Ok(Cleanup::Done(format!(
+                "no ECS service {name} was created (spec.region and the cluster's disagree)"
+            )));
+        }
+        Err(_) => ctx.region(obj.as_ref()),
+    };
     let service = match ctx.ecs.describe_service(&region, &cluster, &name).await {
         Ok(service) => service,
         // The cluster is gone, and the service with it.

@@ -107,6 +107,16 @@ fn readable<E: std::error::Error + 'static>(error: &SdkError<E, HttpResponse>) -
     aws_smithy_types::error::display::DisplayErrorContext(error).to_string()
 }
 
+/// Every `outcome` label of `ecs_operator_ecs_api_calls_total`.
+pub const CALL_OUTCOMES: [&str; 6] = [
+    "success",
+    "throttled",
+    "transient_error",
+    "client_error",
+    "access_denied",
+    "not_found",
+];
+
 pub(super) fn outcome_label(class: EcsErrorClass) -> &'static str {
     match class {
         EcsErrorClass::Throttled => "throttled",
@@ -120,6 +130,14 @@ pub(super) fn outcome_label(class: EcsErrorClass) -> &'static str {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn every_outcome_label_is_listed() {
+        use EcsErrorClass::*;
+        for class in [Throttled, Transient, Invalid, AccessDenied, NotFound] {
+            assert!(CALL_OUTCOMES.contains(&outcome_label(class)), "{class:?}");
+        }
+    }
 
     #[test]
     fn classifies_real_ecs_error_codes() {

@@ -15,7 +15,7 @@ use aws_sdk_ecs::Client;
 use aws_sdk_ecs::error::{ProvideErrorMetadata, SdkError};
 
 pub use batch::ServiceReader;
-pub use errors::classify;
+pub use errors::{CALL_OUTCOMES, classify};
 use pacer::Pacer;
 
 use crate::runtime::metrics::Metrics;
@@ -104,7 +104,7 @@ impl Ecs {
         }
         let result = request.await.map_err(|e| errors::to_error(operation, e));
         let outcome = match &result {
-            Ok(_) => "success",
+            Ok(_) => CALL_OUTCOMES[0],
             Err(Error::Ecs { class, .. }) => errors::outcome_label(*class),
             Err(_) => "error",
         };

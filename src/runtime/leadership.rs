@@ -52,15 +52,22 @@ pub fn renewal(lease: &Lease, identity: &str) -> Result<Timestamp, String> {
         .ok_or_else(|| "the Lease has no renew time".to_string())
 }
 
-/// Until when the leader may act, on the monotonic clock. A renewal counts from the last read
-/// that still showed the previous one (it happened after that read started), so a step of the
-/// wall clock (the Lease's renewTime) changes nothing.
+/// Until when the leader may act, on the monotonic clock, counted from the earliest moment a
+/// renewal may have been stamped: the lease manager writes renewTime just before it sends the
+/// renewal, and a standby may take over at renewTime + the lease duration.
 #[derive(Debug)]
 struct Deadline {
     deadline: Duration,
     previous_read: Instant,
     until: Instant,
     last_renewal: Option<Timestamp>,
+}
+
+/// A renewal a read showed: its renewTime, and when that was on the monotonic clock.
+#[derive(Debug)]
+struct Seen {
+    renewal: Timestamp,
+    stamped: Instant,
 }
 
 impl Deadline {
@@ -74,13 +81,15 @@ impl Deadline {
         }
     }
 
-    /// A read of the Lease that started at `read` and showed `renewal` (None: it failed, and
-    /// tells nothing about when a renewal happened).
-    fn observe(&mut self, read: Instant, renewal: Option<Timestamp>) {
-        let Some(renewal) = renewal else { return };
-        if self.last_renewal != Some(renewal) {
-            self.last_renewal = Some(renewal);
-            self.until = self.previous_read + self.deadline;
+    /// A read of the Lease that started at `read` and showed `seen` (None: it failed, and tells
+    /// nothing about when a renewal happened). A new renewal counts from the earlier of its own
+    /// stamp and the last read that still showed the previous one: a step of the wall clock
+    /// can only make the deadline come sooner.
+    fn observe(&mut self, read: Instant, seen: Option<Seen>) {
+        let Some(seen) = seen else { return };
+        if self.last_renewal != Some(seen.renewal) {
+            self.last_renewal = Some(seen.renewal);
+            self.until = self.previous_read.min(seen.stamped) + self.deadline;
         }
         self.previous_read = read;
     }
@@ -102,9 +111,18 @@ pub async fn lapsed(
         // A slow answer still counts, but a request to an unreachable server must not outlast
         // the deadline it is meant to keep.
         let left = deadline.until.saturating_duration_since(read);
-        let renewed = match tokio::time::timeout(left.max(poll), leases.get_opt(&name)).await {
+        let seen = match tokio::time::timeout(left.max(poll), leases.get_opt(&name)).await {
             Ok(Ok(Some(lease))) => match renewal(&lease, &identity) {
-                Ok(renewed) => Some(renewed),
+                Ok(renewal) => {
+                    // How long ago renewTime was, by the wall clock that stamped it.
+                    let age = Timestamp::now().duration_since(renewal);
+                    let age = Duration::try_from(age).unwrap_or_default();
+                    let answered = Instant::now();
+                    Some(Seen {
+                        renewal,
+                        stamped: answered.checked_sub(age).unwrap_or(answered),
+                    })
+                }
                 Err(reason) => return reason,
             },
             Ok(Ok(None)) => return "the Lease was deleted".to_string(),
@@ -117,7 +135,7 @@ pub async fn lapsed(
                 None
             }
         };
-        deadline.observe(read, renewed);
+        deadline.observe(read, seen);
         if Instant::now() > deadline.until {
             return format!(
                 "no renewal of the Lease seen within {:?}",
@@ -175,23 +193,40 @@ mod tests {
     }
 
     #[test]
-    fn only_a_new_renewal_moves_the_deadline_and_it_counts_from_the_read_before() {
+    fn only_a_new_renewal_moves_the_deadline_from_its_earliest_possible_stamp() {
         let second = Duration::from_secs(1);
-        let start = Instant::now();
+        let start = Instant::now() + 60 * second;
+        let seen = |renewal: &str, stamped: Instant| {
+            Some(Seen {
+                renewal: renewal.parse().unwrap(),
+                stamped,
+            })
+        };
         let mut deadline = Deadline::new(start, 12 * second);
         assert_eq!(deadline.until, start + 12 * second);
 
-        let first: Timestamp = "2026-11-22T10:00:00Z".parse().unwrap();
-        deadline.observe(start + second, Some(first));
-        assert_eq!(deadline.until, start + 12 * second, "from the acquisition");
+        // The acquisition's renewal, stamped a little before the guard started.
+        deadline.observe(start + second, seen("2026-11-22T10:00:00Z", start - second));
+        assert_eq!(deadline.until, start + 11 * second);
         // The same renewal again, and a failed read: no extension.
-        deadline.observe(start + 2 * second, Some(first));
+        deadline.observe(
+            start + 2 * second,
+            seen("2026-11-22T10:00:00Z", start - second),
+        );
         deadline.observe(start + 3 * second, None);
-        assert_eq!(deadline.until, start + 12 * second);
-        // A new renewal, first seen by the read at 4 s: it happened after the last read that
-        // still showed the old one (2 s), not necessarily after the failed one.
-        let next: Timestamp = "2026-11-22T10:00:05Z".parse().unwrap();
-        deadline.observe(start + 4 * second, Some(next));
+        assert_eq!(deadline.until, start + 11 * second);
+        // A new renewal, first seen by the read at 4 s and stamped at 3.5 s: it counts from the
+        // last read that still showed the old one (2 s), not from the failed one.
+        deadline.observe(
+            start + 4 * second,
+            seen("2026-11-22T10:00:05Z", start + 3 * second + second / 2),
+        );
         assert_eq!(deadline.until, start + 14 * second);
+        // A renewal stamped before that read (its PATCH was slow): it counts from its stamp.
+        deadline.observe(
+            start + 6 * second,
+            seen("2026-11-22T10:00:09Z", start + 3 * second),
+        );
+        assert_eq!(deadline.until, start + 15 * second);
     }
 }

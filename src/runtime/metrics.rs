@@ -168,6 +168,21 @@ impl Metrics {
         }
     }
 
+    /// Forgets the objects `live` no longer knows (deleted without a last reconcile, say when
+    /// their finalizer was removed by hand).
+    pub fn retain_objects(&self, live: impl Fn(&'static str, &str) -> bool) {
+        let mut states = self.states.lock().expect("object states poisoned");
+        states.retain(|(kind, uid), state| {
+            let keep = live(kind, uid);
+            if !keep {
+                self.objects
+                    .get_or_create(&ObjectLabels { kind, state })
+                    .dec();
+            }
+            keep
+        });
+    }
+
     pub fn set_leader(&self, leader: bool) {
         self.leader.set(i64::from(leader));
     }
@@ -225,6 +240,9 @@ mod tests {
         metrics.object_state("EcsService", "b", None);
         metrics.object_state("EcsService", "never-seen", None);
         assert_eq!([count("ready"), count("stalled")], ["1", "0"]);
+        // Gone from the caches without a last reconcile.
+        metrics.retain_objects(|_, uid| uid != "a");
+        assert_eq!(count("ready"), "0");
     }
 
     #[test]
