@@ -104,23 +104,29 @@ impl Operator {
                 synced(&service_store).await;
             });
             let concurrency = args.concurrency;
-            runs.push(tokio::spawn(controller::cluster::run(
+            runs.push(tokio::spawn(controller::run(
                 self.ctx.clone(),
                 clusters,
                 concurrency,
                 signal(&shutdown),
+                controller::cluster::reconcile,
+                controller::cluster::error_policy,
             )));
-            runs.push(tokio::spawn(controller::task_definition::run(
+            runs.push(tokio::spawn(controller::run(
                 self.ctx.clone(),
                 definitions,
                 concurrency,
                 signal(&shutdown),
+                controller::task_definition::reconcile,
+                controller::task_definition::error_policy,
             )));
-            runs.push(tokio::spawn(controller::service::run(
+            runs.push(tokio::spawn(controller::run(
                 self.ctx.clone(),
                 services,
                 concurrency,
                 signal(&shutdown),
+                controller::service::reconcile,
+                controller::service::error_policy,
             )));
         }
         let readiness = self.readiness.clone();

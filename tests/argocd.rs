@@ -90,17 +90,22 @@ fn health(obj: &Value) -> (String, String) {
     (status.to_string(), message.to_string())
 }
 
-fn condition(type_: &str, status: &str, reason: &str, message: &str, generation: i64) -> Value {
-    json!({"type": type_, "status": status, "reason": reason, "message": message,
-           "observedGeneration": generation, "lastTransitionTime": "2026-11-22T10:00:00Z"})
-}
-
-fn service(generation: i64, conditions: Vec<Value>) -> Value {
+/// An EcsService at generation 2 as the operator reports it: Ready, Reconciling and Stalled
+/// sharing one reason, with these statuses and messages.
+fn service(reason: &str, statuses: [&str; 3], messages: [&str; 3]) -> Value {
+    let conditions: Vec<Value> = ["Ready", "Reconciling", "Stalled"]
+        .iter()
+        .zip(statuses.iter().zip(messages))
+        .map(|(type_, (status, message))| {
+            json!({"type": type_, "status": status, "reason": reason, "message": message,
+                   "observedGeneration": 2, "lastTransitionTime": "2026-11-22T10:00:00Z"})
+        })
+        .collect();
     json!({
         "apiVersion": "ecs.operator.dev/v1alpha1",
         "kind": "EcsService",
-        "metadata": {"name": "web", "generation": generation},
-        "status": {"observedGeneration": generation, "conditions": conditions}
+        "metadata": {"name": "web", "generation": 2},
+        "status": {"observedGeneration": 2, "conditions": conditions}
     })
 }
 
@@ -110,18 +115,9 @@ fn health_follows_the_conditions_for_the_current_generation() {
     assert_eq!(health(&fresh).0, "Progressing");
 
     let ready = service(
-        2,
-        vec![
-            condition(
-                "Ready",
-                "True",
-                "Ready",
-                "ECS service web reached a steady state",
-                2,
-            ),
-            condition("Reconciling", "False", "Ready", "", 2),
-            condition("Stalled", "False", "Ready", "", 2),
-        ],
+        "Ready",
+        ["True", "False", "False"],
+        ["ECS service web reached a steady state", "", ""],
     );
     assert_eq!(
         health(&ready),
@@ -137,18 +133,9 @@ fn health_follows_the_conditions_for_the_current_generation() {
     assert_eq!(health(&stale).0, "Progressing");
 
     let rolling = service(
-        2,
-        vec![
-            condition(
-                "Ready",
-                "False",
-                "DeploymentInProgress",
-                "1 of 3 tasks running",
-                2,
-            ),
-            condition("Reconciling", "True", "DeploymentInProgress", "", 2),
-            condition("Stalled", "False", "DeploymentInProgress", "", 2),
-        ],
+        "DeploymentInProgress",
+        ["False", "True", "False"],
+        ["1 of 3 tasks running", "", ""],
     );
     assert_eq!(
         health(&rolling),
@@ -159,18 +146,9 @@ fn health_follows_the_conditions_for_the_current_generation() {
     );
 
     let failed = service(
-        2,
-        vec![
-            condition("Ready", "False", "DeploymentFailed", "rolled back", 2),
-            condition("Reconciling", "False", "DeploymentFailed", "", 2),
-            condition(
-                "Stalled",
-                "True",
-                "DeploymentFailed",
-                "ECS rolled back to web:7",
-                2,
-            ),
-        ],
+        "DeploymentFailed",
+        ["False", "False", "True"],
+        ["rolled back", "", "ECS rolled back to web:7"],
     );
     assert_eq!(
         health(&failed),

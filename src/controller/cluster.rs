@@ -109,7 +109,7 @@ async fn apply(obj: Arc<EcsCluster>, ctx: Arc<Context>) -> Result<Applied<EcsClu
     if drift.update.contains(&"serviceConnectDefaults") {
         // The record may be in our own last status write, which the cache can lag behind.
         let api = super::api_for(&ctx.client, obj.as_ref());
-        let fresh = api.get(&obj.name_any()).await?.status;
+        let fresh = super::read_status(&api, obj.as_ref()).await?;
         let resolved = fresh.and_then(|s| s.service_connect_namespace);
         drift = mapping::drift(&obj.spec, &cluster, resolved.as_ref());
     }
@@ -318,21 +318,4 @@ async fn cleanup(obj: Arc<EcsCluster>, ctx: Arc<Context>) -> Result<Cleanup> {
         }
         Err(e) => Err(e),
     }
-}
-
-pub async fn run(
-    ctx: Arc<Context>,
-    controller: Controller<EcsCluster>,
-    concurrency: u16,
-    shutdown: impl Future<Output = ()> + Send + Sync + 'static,
-) {
-    super::run(
-        ctx,
-        controller,
-        concurrency,
-        shutdown,
-        reconcile,
-        error_policy,
-    )
-    .await;
 }

@@ -565,16 +565,20 @@ async fn fail<K: Managed>(
     }
 }
 
-/// The object's status as the API server has it now (the watch cache may lag our own writes).
-async fn fresh_status<K: Managed>(api: &Api<K>, obj: &K) -> Option<K::Status> {
+/// The object's status as the API server has it now (the watch cache may lag this operator's own
+/// last status write); None when the object or its status is gone.
+pub async fn read_status<K: Managed>(api: &Api<K>, obj: &K) -> Result<Option<K::Status>> {
     // A GET of the object itself: the chart grants only patch on /status.
-    match api.get(&obj.name_any()).await {
-        Ok(fresh) => fresh.status().cloned(),
-        Err(error) => {
-            tracing::debug!(%error, "could not read the status afresh; using the cached one");
-            None
-        }
-    }
+    let fresh = api.get_opt(&obj.name_any()).await?;
+    Ok(fresh.and_then(|fresh| fresh.status().cloned()))
+}
+
+/// [`read_status`] where a failed read falls back to the cached status.
+async fn fresh_status<K: Managed>(api: &Api<K>, obj: &K) -> Option<K::Status> {
+    read_status(api, obj).await.unwrap_or_else(|error| {
+        tracing::debug!(%error, "could not read the status afresh; using the cached one");
+        None
+    })
 }
 
 /// An Updated event when the spec changed since the last reconcile, DriftCorrected when ECS was

@@ -171,23 +171,6 @@ fn why_not_ready(conditions: Option<&[Condition]>) -> String {
         .unwrap_or_default()
 }
 
-pub async fn run(
-    ctx: Arc<Context>,
-    controller: Controller<EcsService>,
-    concurrency: u16,
-    shutdown: impl Future<Output = ()> + Send + Sync + 'static,
-) {
-    super::run(
-        ctx,
-        controller,
-        concurrency,
-        shutdown,
-        reconcile,
-        error_policy,
-    )
-    .await;
-}
-
 /// Task definition ARNs that services of this operator run or roll out: never pruned.
 pub fn task_definitions_in_use(ctx: &Context) -> HashSet<String> {
     ctx.services()
@@ -487,11 +470,8 @@ async fn apply(obj: Arc<EcsService>, ctx: Arc<Context>) -> Result<Applied<EcsSer
 /// would undo them.
 async fn bookkeeping(ctx: &Context, obj: &EcsService) -> Result<EcsServiceStatus> {
     let api = super::api_for(&ctx.client, obj);
-    let fresh = api.get_opt(&obj.name_any()).await?;
-    Ok(fresh
-        .and_then(|o| o.status)
-        .or_else(|| obj.status.clone())
-        .unwrap_or_default())
+    let fresh = super::read_status(&api, obj).await?;
+    Ok(fresh.or_else(|| obj.status.clone()).unwrap_or_default())
 }
 
 /// Where the service lives and what it should run.

@@ -81,23 +81,6 @@ pub fn controller(
     super::watched(api, config)
 }
 
-pub async fn run(
-    ctx: Arc<Context>,
-    controller: Controller<EcsTaskDefinition>,
-    concurrency: u16,
-    shutdown: impl Future<Output = ()> + Send + Sync + 'static,
-) {
-    super::run(
-        ctx,
-        controller,
-        concurrency,
-        shutdown,
-        reconcile,
-        error_policy,
-    )
-    .await;
-}
-
 /// The newest ACTIVE revision of a family, with its tags.
 struct Revision {
     definition: TaskDefinition,
