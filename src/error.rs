@@ -24,7 +24,13 @@ pub enum Error {
     #[error("Kubernetes API error: {0}")]
     Kube(#[source] kube::Error),
 
-    #[error("ECS {operation} failed: {code}: {message}")]
+    /// A failed ECS call. `code` is the AWS error code, or the operator's stable CamelCase label
+    /// where ECS gave none (`HttpError502` for a proxy's HTML page, `Timeout`, `DispatchFailure`,
+    /// ...). `message` is one short line that is the same for the same failure on every attempt.
+    /// Displayed as, for example, "ECS CreateService failed: HTTP 500 Internal Server Error;
+    /// retrying" or "ECS RegisterTaskDefinition refused the request: ClientException: <ECS's
+    /// message>": this text is the message of the Ready condition and of the Warning event.
+    #[error("{}", ecs_sentence(.operation, .code, .message, *.class))]
     Ecs {
         operation: &'static str,
         code: String,
@@ -53,6 +59,36 @@ pub enum Error {
 
 pub type Result<T, E = Error> = std::result::Result<T, E>;
 
+/// The code of an ECS call the SDK could not even build: nothing reached ECS.
+pub(crate) const CONSTRUCTION_FAILURE: &str = "ConstructionFailure";
+
+/// The one sentence an ECS error reads as. Retried failures name no code (the condition's reason
+/// carries it) and say that they are retried; refusals keep ECS's code and message, which say what
+/// to change.
+fn ecs_sentence(operation: &str, code: &str, message: &str, class: EcsErrorClass) -> String {
+    let coded = if message.is_empty() {
+        code.to_string()
+    } else {
+        format!("{code}: {message}")
+    };
+    match class {
+        EcsErrorClass::Throttled | EcsErrorClass::Transient => {
+            let detail = if message.is_empty() { code } else { message };
+            format!(
+                "ECS {operation} failed: {}; retrying",
+                detail.trim_end_matches('.')
+            )
+        }
+        _ if code == CONSTRUCTION_FAILURE => {
+            format!("could not build the ECS {operation} request: {message}")
+        }
+        EcsErrorClass::Invalid | EcsErrorClass::AccessDenied => {
+            format!("ECS {operation} refused the request: {coded}")
+        }
+        EcsErrorClass::NotFound => format!("ECS {operation} failed: {coded}"),
+    }
+}
+
 impl From<kube::Error> for Error {
     fn from(error: kube::Error) -> Self {
         Error::Kube(error)
@@ -71,7 +107,9 @@ impl Error {
     }
 
     /// Stable CamelCase label: the metrics label, and the reason of Warning events and conditions.
-    /// For ECS errors that is the AWS error code, so users can search for it.
+    /// For ECS errors that is the AWS error code, so users can search for it; where the answer
+    /// carried none (a 5xx HTML page from a load balancer or proxy, an empty body) it is
+    /// `HttpError<status>` (`HttpError502`), never a label made from text that varies.
     pub fn label(&self) -> String {
         match self {
             Error::Kube(_) => "KubeError".into(),

@@ -294,13 +294,13 @@ where
 }
 
 /// What a failed reconcile means for the conditions: Stalled when only a change can help,
-/// Progressing while waiting on a dependency, Retrying for transient failures.
+/// Progressing while waiting on a dependency, Retrying for transient failures. The message is the
+/// error's Display, which for ECS errors is one short sentence that is the same on every attempt
+/// ("ECS CreateService failed: HTTP 500 Internal Server Error; retrying"), so a retry of the same
+/// failure neither rewrites status nor publishes another event.
 pub fn health_from_error(error: &Error) -> Health {
     let error = error.inner();
-    let message = match error {
-        Error::Ecs { code, message, .. } => format!("{code}: {message}"),
-        other => other.to_string(),
-    };
+    let message = error.to_string();
     match error {
         Error::DependencyNotReady(message) => {
             Health::progressing("DependencyNotReady", message.clone())
@@ -636,4 +636,140 @@ pub async fn run<K, R, RF, E>(
             }
         })
         .await;
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Arc;
+
+    use aws_sdk_ecs::config::http::HttpResponse;
+    use aws_sdk_ecs::error::{ConnectorError, ErrorMetadata, SdkError};
+    use aws_sdk_ecs::operation::register_task_definition::RegisterTaskDefinitionError;
+    use aws_smithy_types::body::SdkBody;
+
+    use super::*;
+
+    type Failure = SdkError<RegisterTaskDefinitionError, HttpResponse>;
+
+    /// The Error `Ecs::call` makes of an SDK failure (no request is sent).
+    async fn through_ecs(failure: Failure) -> Error {
+        let ecs = Ecs::new(
+            aws_config::SdkConfig::builder().build(),
+            Arc::new(Metrics::default()),
+        );
+        // A read, so that no write pacing delays the test.
+        ecs.call("us-east-1", "DescribeTaskDefinition", async {
+            Err::<(), _>(failure)
+        })
+        .await
+        .unwrap_err()
+    }
+
+    fn response(status: u16, body: &'static str, attempt: u32) -> HttpResponse {
+        let mut response = HttpResponse::new(status.try_into().unwrap(), SdkBody::from(body));
+        let headers = response.headers_mut();
+        headers.insert("Date", format!("Mon, 02 Mar 2026 10:00:0{attempt} GMT"));
+        headers.insert("x-amzn-RequestId", format!("request-{attempt}"));
+        response
+    }
+
+    fn html_500(attempt: u32) -> Failure {
+        let parse = std::io::Error::other("malformed JSON error body: unexpected token '<'");
+        let page = "<html><body><h1>500 Internal Server Error</h1></body></html>";
+        SdkError::response_error(parse, response(500, page, attempt))
+    }
+
+    fn coded(status: u16, code: &str, message: &str, attempt: u32) -> Failure {
+        let meta = ErrorMetadata::builder()
+            .code(code)
+            .message(message)
+            .custom("request_id", format!("request-{attempt}"))
+            .build();
+        SdkError::service_error(
+            RegisterTaskDefinitionError::generic(meta),
+            response(status, "{}", attempt),
+        )
+    }
+
+    fn refused() -> Failure {
+        let io = std::io::Error::from(std::io::ErrorKind::ConnectionRefused);
+        SdkError::dispatch_failure(ConnectorError::io(io.into()))
+    }
+
+    fn timeout() -> Failure {
+        SdkError::timeout_error("operation attempt timeout (single attempt) occurred after 3.1s")
+    }
+
+    /// Each failure twice, as two attempts would see it: the same Health both times.
+    async fn health_twice(failure: impl Fn(u32) -> Failure) -> Health {
+        let first = health_from_error(&through_ecs(failure(1)).await);
+        let second = health_from_error(&through_ecs(failure(2)).await);
+        assert_eq!(first, second);
+        first
+    }
+
+    fn retrying(reason: &str, message: &str) -> Health {
+        Health::Retrying {
+            reason: reason.into(),
+            message: message.into(),
+        }
+    }
+
+    #[tokio::test]
+    async fn retried_failures_read_the_same_on_every_attempt() {
+        assert_eq!(
+            health_twice(html_500).await,
+            retrying(
+                "HttpError500",
+                "ECS DescribeTaskDefinition failed: HTTP 500 Internal Server Error; retrying"
+            )
+        );
+        assert_eq!(
+            health_twice(|n| coded(400, "ThrottlingException", "Rate exceeded", n)).await,
+            retrying(
+                "ThrottlingException",
+                "ECS DescribeTaskDefinition failed: ECS throttled the request (Rate exceeded); \
+                 retrying"
+            )
+        );
+        assert_eq!(
+            health_twice(|_| timeout()).await,
+            retrying(
+                "Timeout",
+                "ECS DescribeTaskDefinition failed: no answer from ECS within the timeout; \
+                 retrying"
+            )
+        );
+        assert_eq!(
+            health_twice(|_| refused()).await,
+            retrying(
+                "DispatchFailure",
+                "ECS DescribeTaskDefinition failed: could not reach the ECS endpoint \
+                 (connection refused); retrying"
+            )
+        );
+    }
+
+    #[tokio::test]
+    async fn refusals_stall_with_ecs_code_and_message() {
+        let message = "Invalid 'cpu' setting for task.";
+        assert_eq!(
+            health_twice(|n| coded(400, "ClientException", message, n)).await,
+            Health::stalled(
+                "ClientException",
+                "ECS DescribeTaskDefinition refused the request: ClientException: \
+                 Invalid 'cpu' setting for task."
+            )
+        );
+    }
+
+    #[tokio::test]
+    async fn a_finalizer_wrapper_does_not_change_the_message() {
+        let inner = through_ecs(html_500(1)).await;
+        let plain = health_from_error(&inner);
+        let wrapped = Error::Finalizer(Box::new(kube::runtime::finalizer::Error::CleanupFailed(
+            inner,
+        )));
+        assert_eq!(health_from_error(&wrapped), plain);
+    }
 }
