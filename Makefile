@@ -6,10 +6,11 @@ CARGO ?= cargo
 # than there are cores.
 TEST_THREADS ?= 8
 
-.PHONY: tools helm-lint image kind-load bench test fmt-check clippy crds crds-check unit integration env-up env-down env-status demo
+.PHONY: tools helm-lint image kind-load bench test fmt-check clippy crds crds-check unit emulator-test integration env-up env-down env-status demo
 
-## test: everything CI checks, in order (format, lints, CRDs up to date, unit, integration/e2e)
-test: fmt-check clippy crds-check unit integration
+## test: everything CI checks, in order (format, lints, CRDs up to date, unit, the emulator's own
+## tests, integration/e2e)
+test: fmt-check clippy crds-check unit emulator-test integration
 
 fmt-check:
 	$(CARGO) fmt --all -- --check
@@ -41,6 +42,10 @@ crds-check:
 unit:
 	$(CARGO) test --lib --bins
 	$(CARGO) test --doc
+
+## emulator-test: the ECS emulator's own tests (pytest, each behaviour against its ECS source)
+emulator-test:
+	e2e/local-env emulator-test
 
 ## integration: the tests in tests/ against the local environment (started if needed)
 integration: env-up tools

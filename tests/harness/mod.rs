@@ -31,22 +31,29 @@ pub struct TestOperator {
     pub readiness: ecs_operator::runtime::admin::Readiness,
     /// What `/metrics` renders.
     pub metrics: std::sync::Arc<ecs_operator::runtime::metrics::Metrics>,
+    /// The access key it signs ECS calls with: the emulator counts its calls under it
+    /// ([`support::emulator_calls`]).
+    pub access_key: String,
 }
 
 impl TestOperator {
     pub async fn start(client: &Client, namespace: &str) -> TestOperator {
-        Self::start_with(client, namespace, support::sdk_config().await).await
+        Self::start_in_region(client, namespace, &support::env().region).await
     }
 
     /// An operator whose own region is `region` (`--region`).
     pub async fn start_in_region(client: &Client, namespace: &str, region: &str) -> TestOperator {
-        Self::start_with(client, namespace, support::sdk_config_in(region).await).await
+        // One access key per namespace: a restarted operator counts as the same caller.
+        let access_key = format!("op-{namespace}");
+        let aws = support::sdk_config_for(region, &access_key).await;
+        Self::start_with(client, namespace, aws, access_key).await
     }
 
     async fn start_with(
         client: &Client,
         namespace: &str,
         aws: aws_config::SdkConfig,
+        access_key: String,
     ) -> TestOperator {
         let args = RunArgs {
             namespaces: vec![namespace.to_string()],
@@ -75,6 +82,7 @@ impl TestOperator {
             task: Some(task),
             readiness,
             metrics,
+            access_key,
         }
     }
 
@@ -306,35 +314,95 @@ pub fn manifest<K: DeserializeOwned>(value: serde_json::Value) -> K {
     serde_json::from_value(value).expect("valid manifest")
 }
 
-/// The default VPC's subnets and security group in the ECS emulator's EC2 backend (moto checks
-/// awsvpc subnets and security groups exist): (subnet ids, security group id).
+/// Calls an AWS query-protocol API (EC2, ELBv2) of the emulator's moto with curl (the tests have
+/// no SDK for those; moto does not check signatures) and returns the XML answer.
+pub fn aws_query(service: &str, version: &str, action: &str, params: &[(&str, &str)]) -> String {
+    let env = support::env();
+    let mut form = format!("Action={action}&Version={version}");
+    for (key, value) in params {
+        form.push_str(&format!("&{key}={value}"));
+    }
+    let output = std::process::Command::new("curl")
+        .args(["-sS", "--fail-with-body", "--max-time", "10", "-X", "POST"])
+        .arg(format!("{}/", env.ecs_endpoint))
+        .args(["-H", "Content-Type: application/x-www-form-urlencoded"])
+        .arg("-H")
+        .arg(format!(
+            "Authorization: AWS4-HMAC-SHA256 Credential={}/20260101/{}/{service}/aws4_request, SignedHeaders=host, Signature=0",
+            env.access_key_id, env.region
+        ))
+        .args(["--data", &form])
+        .output()
+        .expect("curl runs");
+    let body = String::from_utf8_lossy(&output.stdout).to_string();
+    assert!(output.status.success(), "{service} {action}: {body}");
+    body
+}
+
+/// Every `<tag>value</tag>` of an XML answer, in order.
+pub fn xml_values(xml: &str, tag: &str) -> Vec<String> {
+    let open = format!("<{tag}>");
+    xml.split(&open)
+        .skip(1)
+        .filter_map(|rest| rest.split('<').next())
+        .map(str::to_string)
+        .collect()
+}
+
+/// The default VPC's subnets and security group in the ECS emulator's EC2 backend (ECS checks
+/// that awsvpc subnets and security groups exist): (subnet ids, security group id).
 pub fn emulator_network() -> (Vec<String>, String) {
-    let query = |action: &str, tag: &str| -> Vec<String> {
-        let output = std::process::Command::new("curl")
-            .args(["-sf", "-X", "POST", &format!("{}/", support::env().ecs_endpoint)])
-            .args([
-                "-H",
-                "Authorization: AWS4-HMAC-SHA256 Credential=testing/20260101/us-east-1/ec2/aws4_request, SignedHeaders=host, Signature=0",
-            ])
-            .args(["-d", &format!("Action={action}&Version=2016-11-15")])
-            .output()
-            .expect("curl runs");
-        let body = String::from_utf8_lossy(&output.stdout).to_string();
-        let open = format!("<{tag}>");
-        body.split(&open)
-            .skip(1)
-            .filter_map(|rest| rest.split('<').next())
-            .map(str::to_string)
-            .collect()
-    };
-    let mut subnets = query("DescribeSubnets", "subnetId");
+    let ec2 = |action: &str| aws_query("ec2", "2016-11-15", action, &[]);
+    let mut subnets = xml_values(&ec2("DescribeSubnets"), "subnetId");
     subnets.truncate(2);
-    let group = query("DescribeSecurityGroups", "groupId")
+    let group = xml_values(&ec2("DescribeSecurityGroups"), "groupId")
         .into_iter()
         .next()
         .expect("a default security group");
     assert!(!subnets.is_empty(), "the emulator has default subnets");
     (subnets, group)
+}
+
+/// A target group in the emulator's ELBv2 (type ip, in the default VPC) whose deregistration
+/// delay is `delay_seconds`: the emulator drains a load-balanced task for that long, as ELB does
+/// (the default, 300 s, would make every test that stops such a task wait 30 s). Its ARN.
+pub fn target_group(name: &str, delay_seconds: u32) -> String {
+    let vpc = xml_values(&aws_query("ec2", "2016-11-15", "DescribeVpcs", &[]), "vpcId")
+        .into_iter()
+        .next()
+        .expect("a default VPC");
+    let created = aws_query(
+        "elasticloadbalancing",
+        "2015-12-01",
+        "CreateTargetGroup",
+        &[("Name", name), ("Protocol", "HTTP"), ("Port", "8080"), ("VpcId", &vpc), ("TargetType", "ip")],
+    );
+    let arn = xml_values(&created, "TargetGroupArn")
+        .into_iter()
+        .next()
+        .expect("a target group ARN");
+    let delay = delay_seconds.to_string();
+    aws_query(
+        "elasticloadbalancing",
+        "2015-12-01",
+        "ModifyTargetGroupAttributes",
+        &[
+            ("TargetGroupArn", &arn),
+            ("Attributes.member.1.Key", "deregistration_delay.timeout_seconds"),
+            ("Attributes.member.1.Value", &delay),
+        ],
+    );
+    arn
+}
+
+/// Registers `count` EC2 container instances with an ECS cluster in the emulator, so that EC2
+/// tasks can be placed there (as an Auto Scaling group's instances would join it).
+pub fn add_container_instances(cluster: &str, count: u32) {
+    support::emulator_admin(
+        "POST",
+        "container-instances",
+        Some(serde_json::json!({"cluster": cluster, "count": count, "region": support::env().region})),
+    );
 }
 
 /// Points an EcsService manifest's awsvpc configuration at the emulator's default VPC.

@@ -47,13 +47,14 @@ pub struct LocalEnv {
     pub kubeconfig: PathBuf,
     /// Kubeconfig of an authenticated identity without any RBAC grant.
     pub unprivileged_kubeconfig: PathBuf,
-    /// moto's endpoint, for `AWS_ENDPOINT_URL_ECS`.
+    /// The ECS emulator's endpoint, for `AWS_ENDPOINT_URL_ECS` (its admin API is under
+    /// `/_emulator/` there: see [`emulator_admin`]).
     pub ecs_endpoint: String,
     pub region: String,
     pub access_key_id: String,
     pub secret_access_key: String,
-    /// The runningCount moto reports for every service at creation (its MOTO_ECS_SERVICE_RUNNING).
-    pub emulator_service_running: u32,
+    /// How many times faster than ECS the emulator's control plane runs.
+    pub emulator_speed: f64,
     /// Kubernetes version the control plane was built at (for example `v1.37.1`).
     pub kubernetes_version: String,
     /// Folder of the built kube-apiserver, kube-controller-manager and etcd binaries.
@@ -149,9 +150,9 @@ pub fn parse_env(text: &str) -> LocalEnv {
         region: get("AWS_REGION"),
         access_key_id: get("AWS_ACCESS_KEY_ID"),
         secret_access_key: get("AWS_SECRET_ACCESS_KEY"),
-        emulator_service_running: get("MOTO_ECS_SERVICE_RUNNING")
+        emulator_speed: get("ECS_EMULATOR_SPEED")
             .parse()
-            .expect("MOTO_ECS_SERVICE_RUNNING is a number"),
+            .expect("ECS_EMULATOR_SPEED is a number"),
         kubernetes_version: get("ECS_OPERATOR_K8S_VERSION"),
         k8s_bin: get("ECS_OPERATOR_K8S_BIN").into(),
         vars,
@@ -205,13 +206,46 @@ pub async fn sdk_config() -> aws_config::SdkConfig {
 
 /// [`sdk_config`] for another region (the emulator keeps regions apart, as ECS does).
 pub async fn sdk_config_in(region: &str) -> aws_config::SdkConfig {
+    sdk_config_for(region, &env().access_key_id).await
+}
+
+/// [`sdk_config`] signing with its own access key: the emulator counts calls, and applies faults
+/// and throttling, per access key (one account's state, one caller's view).
+pub async fn sdk_config_for(region: &str, access_key_id: &str) -> aws_config::SdkConfig {
     let env = env();
     aws_config::defaults(aws_config::BehaviorVersion::latest())
         .region(aws_config::Region::new(region.to_string()))
         .endpoint_url(env.ecs_endpoint.clone())
-        .credentials_provider(credentials(env))
+        .credentials_provider(aws_sdk_ecs::config::Credentials::new(
+            access_key_id,
+            env.secret_access_key.clone(),
+            None,
+            None,
+            "ecs-operator-local-env",
+        ))
         .load()
         .await
+}
+
+/// Calls the ECS emulator's admin API (`/_emulator/<path>`, JSON in and out; see the README's
+/// "ECS emulator"). Panics with the emulator's message when it refuses.
+pub fn emulator_admin(method: &str, path: &str, body: Option<serde_json::Value>) -> serde_json::Value {
+    let url = format!("{}/_emulator/{path}", env().ecs_endpoint);
+    let mut command = Command::new("curl");
+    command.args(["-sS", "--fail-with-body", "-X", method, &url]);
+    if let Some(body) = body {
+        command.args(["-H", "Content-Type: application/json", "-d", &body.to_string()]);
+    }
+    let output = command.output().expect("curl runs");
+    let text = String::from_utf8_lossy(&output.stdout);
+    assert!(output.status.success(), "emulator admin {method} {path}: {text}");
+    serde_json::from_str(&text).expect("the emulator answers JSON")
+}
+
+/// ECS calls the emulator received from `access_key_id`, by operation.
+pub fn emulator_calls(access_key_id: &str) -> HashMap<String, u64> {
+    let answer = emulator_admin("GET", &format!("calls?accessKey={access_key_id}"), None);
+    serde_json::from_value(answer["calls"].clone()).expect("calls by operation")
 }
 
 /// An ECS client talking to the emulator, for tests to look at (or prepare) what is in "ECS".

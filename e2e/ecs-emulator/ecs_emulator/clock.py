@@ -1,0 +1,109 @@
+"""Simulated time: ECS's durations run `speed` times faster, timestamps stay wall-clock.
+
+Every ECS duration the emulator simulates (a task's image pull, a deregistration delay, how long
+an INACTIVE service stays describable) is written in ECS seconds, as the documentation gives it,
+and is scheduled `seconds / speed` wall seconds ahead. Timestamps in answers are the wall clock,
+so they compare sensibly with the client's own clock.
+
+All emulator state is guarded by one re-entrant lock, `Simulation.lock`: the gateway holds it
+while moto answers an ECS request, and the ticker thread holds it while it runs what is due.
+"""
+
+from __future__ import annotations
+
+import heapq
+import itertools
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+
+
+@dataclass(order=True)
+class _Due:
+    at: float
+    seq: int
+    action: Callable[[], None] = field(compare=False)
+    cancelled: bool = field(default=False, compare=False)
+
+
+class Timer:
+    """A scheduled action; `cancel()` keeps it from running."""
+
+    def __init__(self, due: _Due) -> None:
+        self._due = due
+
+    def cancel(self) -> None:
+        self._due.cancelled = True
+
+
+class Simulation:
+    """The emulator's clock and its queue of due actions."""
+
+    #: How often the ticker looks for due actions (wall seconds).
+    TICK = 0.02
+
+    def __init__(self, speed: float = 1.0) -> None:
+        self.lock = threading.RLock()
+        self._speed = speed
+        self._queue: list[_Due] = []
+        self._seq = itertools.count()
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+
+    @property
+    def speed(self) -> float:
+        return self._speed
+
+    @speed.setter
+    def speed(self, speed: float) -> None:
+        if speed <= 0:
+            raise ValueError("speed must be positive")
+        self._speed = speed
+
+    @staticmethod
+    def now() -> datetime:
+        """The wall clock, as ECS's timestamps carry it."""
+        return datetime.now(timezone.utc)
+
+    def wall(self, ecs_seconds: float) -> float:
+        """How many wall seconds `ecs_seconds` of ECS time take at the current speed."""
+        return ecs_seconds / self._speed
+
+    def after(self, ecs_seconds: float, action: Callable[[], None]) -> Timer:
+        """Runs `action` (under the lock) once `ecs_seconds` of ECS time have passed."""
+        return self.after_wall(self.wall(max(ecs_seconds, 0.0)), action)
+
+    def after_wall(self, seconds: float, action: Callable[[], None]) -> Timer:
+        """Runs `action` (under the lock) `seconds` wall seconds from now."""
+        due = _Due(time.monotonic() + max(seconds, 0.0), next(self._seq), action)
+        with self.lock:
+            heapq.heappush(self._queue, due)
+        return Timer(due)
+
+    def run_due(self) -> None:
+        """Runs every action whose time has come, in order. Actions may schedule more."""
+        with self.lock:
+            while self._queue and self._queue[0].at <= time.monotonic():
+                due = heapq.heappop(self._queue)
+                if not due.cancelled:
+                    due.action()
+
+    def clear(self) -> None:
+        """Forgets every scheduled action (a reset of the emulator)."""
+        with self.lock:
+            self._queue.clear()
+
+    def start(self) -> None:
+        """Starts the ticker thread that runs due actions."""
+        if self._thread is None:
+            self._thread = threading.Thread(target=self._tick, name="ecs-emulator-clock", daemon=True)
+            self._thread.start()
+
+    def stop(self) -> None:
+        self._stop.set()
+
+    def _tick(self) -> None:
+        while not self._stop.wait(self.TICK):
+            self.run_due()

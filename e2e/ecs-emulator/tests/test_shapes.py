@@ -1,0 +1,142 @@
+"""Answers shaped like real ECS's (shapes.py; FACTS.md 7 and /work/shared/ecs-facts.md)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from conftest import describe, fargate_definition, unique
+
+
+def test_registered_task_definitions_come_back_as_ecs_stores_them(ecs: Any) -> None:
+    """ecs-facts (task definitions) 1-13: container defaults and empty lists, hostPort per
+    network mode, health check defaults, environment order not kept, role names as ARNs,
+    cpu/memory units as integers, output-only fields, and no networkMode filled in."""
+    family = unique("shape")
+    environment = [{"name": n, "value": "1"} for n in ("A", "B", "C", "D", "E", "F")]
+    answer = ecs.register_task_definition(
+        family=family,
+        taskRoleArn="app-role",
+        executionRoleArn="ecsTaskExecutionRole",
+        cpu="1 vCPU",
+        memory="2 GB",
+        containerDefinitions=[
+            {
+                "name": "web",
+                "image": "nginx",
+                "memory": 256,
+                "portMappings": [{"containerPort": 8080}],
+                "environment": environment,
+                "healthCheck": {"command": ["CMD-SHELL", "true"]},
+                "linuxParameters": {"capabilities": {"drop": ["NET_RAW"]}},
+            }
+        ],
+        volumes=[{"name": "data", "efsVolumeConfiguration": {"fileSystemId": "fs-1"}}],
+    )["taskDefinition"]
+    described = ecs.describe_task_definition(taskDefinition=family)["taskDefinition"]
+    assert described == answer
+    (web,) = described["containerDefinitions"]
+    assert (web["cpu"], web["essential"]) == (0, True)
+    assert web["portMappings"] == [{"containerPort": 8080, "hostPort": 0, "protocol": "tcp"}]
+    assert (web["mountPoints"], web["volumesFrom"], web["systemControls"]) == ([], [], [])
+    assert web["healthCheck"] == {"command": ["CMD-SHELL", "true"], "interval": 30, "timeout": 5, "retries": 3}
+    assert sorted(e["name"] for e in web["environment"]) == [e["name"] for e in environment]
+    assert [e["name"] for e in web["environment"]] != [e["name"] for e in environment]
+    assert web["linuxParameters"]["capabilities"] == {"add": [], "drop": ["NET_RAW"]}
+    assert described["taskRoleArn"] == "arn:aws:iam::123456789012:role/app-role"
+    assert described["executionRoleArn"] == "arn:aws:iam::123456789012:role/ecsTaskExecutionRole"
+    assert (described["cpu"], described["memory"]) == ("1024", "2048")
+    assert "networkMode" not in described
+    assert described["volumes"][0]["efsVolumeConfiguration"]["rootDirectory"] == "/"
+    assert described["volumes"][0]["configuredAtLaunch"] is False
+    assert described["compatibilities"] == ["EC2"] and described["status"] == "ACTIVE"
+    assert described["registeredBy"] == "arn:aws:iam::123456789012:root" and "registeredAt" in described
+    assert {"name": "ecs.capability.container-health-check"} in described["requiresAttributes"]
+    assert "tags" not in ecs.describe_task_definition(taskDefinition=family) or not ecs.describe_task_definition(taskDefinition=family)["tags"]
+
+
+def test_awsvpc_host_ports_equal_container_ports(ecs: Any) -> None:
+    """hostPort omitted = containerPort under awsvpc (terraform-provider-aws#3401)."""
+    arn = fargate_definition(ecs, unique("vpc"))
+    (web,) = ecs.describe_task_definition(taskDefinition=arn)["taskDefinition"]["containerDefinitions"]
+    assert web["portMappings"] == [{"containerPort": 80, "hostPort": 80, "protocol": "tcp"}]
+
+
+def test_services_come_back_with_what_ecs_fills_in(ecs: Any, subnet: str) -> None:
+    """FACTS.md 7.1/7.2: deploymentConfiguration 200/100 with the breaker off and strategy
+    ROLLING, assignPublicIp DISABLED, the VPC's default security group when none is named
+    (moto answered 500 here), LATEST kept on the service and resolved per deployment, the
+    service-linked role, taskDefinition as an ARN, tags only with include TAGS."""
+    cluster = unique("c")
+    ecs.create_cluster(clusterName=cluster)
+    family = unique("web")
+    fargate_definition(ecs, family)
+    ecs.create_service(
+        cluster=cluster,
+        serviceName="web",
+        taskDefinition=family,
+        desiredCount=1,
+        launchType="FARGATE",
+        networkConfiguration={"awsvpcConfiguration": {"subnets": [subnet]}},
+        tags=[{"key": "team", "value": "a"}],
+    )
+    service = describe(ecs, cluster, "web")
+    assert service["taskDefinition"] == f"arn:aws:ecs:us-east-1:123456789012:task-definition/{family}:1"
+    assert service["deploymentConfiguration"] == {
+        "deploymentCircuitBreaker": {"enable": False, "rollback": False},
+        "maximumPercent": 200,
+        "minimumHealthyPercent": 100,
+        "strategy": "ROLLING",
+    }
+    network = service["networkConfiguration"]["awsvpcConfiguration"]
+    assert network["assignPublicIp"] == "DISABLED" and network["securityGroups"][0].startswith("sg-")
+    assert (service["platformVersion"], service["platformFamily"]) == ("LATEST", "Linux")
+    assert service["deployments"][0]["platformVersion"] == "1.4.0"
+    assert (service["schedulingStrategy"], service["propagateTags"], service["deploymentController"]) == ("REPLICA", "NONE", {"type": "ECS"})
+    assert (service["enableECSManagedTags"], service["enableExecuteCommand"]) == (False, False)
+    assert service["availabilityZoneRebalancing"] == "ENABLED"
+    assert (service["loadBalancers"], service["serviceRegistries"], service["placementConstraints"]) == ([], [], [])
+    assert "tags" not in service or service["tags"] == []
+    tagged = ecs.describe_services(cluster=cluster, services=["web"], include=["TAGS"])["services"][0]
+    assert tagged["tags"] == [{"key": "team", "value": "a"}]
+
+
+def test_ec2_services_get_the_service_linked_role(ecs: Any) -> None:
+    """aws-cli create-service examples: roleArn is AWSServiceRoleForECS when no role is given;
+    a role name comes back as its ARN."""
+    cluster = unique("c")
+    ecs.create_cluster(clusterName=cluster)
+    family = unique("w")
+    ecs.register_task_definition(family=family, containerDefinitions=[{"name": "w", "image": "busybox", "memory": 64}])
+    ecs.create_service(cluster=cluster, serviceName="a", taskDefinition=family, desiredCount=0)
+    ecs.create_service(cluster=cluster, serviceName="b", taskDefinition=family, desiredCount=0, role="ecsServiceRole")
+    assert describe(ecs, cluster, "a")["roleArn"] == (
+        "arn:aws:iam::123456789012:role/aws-service-role/ecs.amazonaws.com/AWSServiceRoleForECS"
+    )
+    assert describe(ecs, cluster, "a")["launchType"] == "EC2"
+    assert describe(ecs, cluster, "b")["roleArn"] == "arn:aws:iam::123456789012:role/ecsServiceRole"
+
+
+def test_clusters_return_settings_only_when_asked(ecs: Any) -> None:
+    """DescribeClusters returns settings and tags only with include (ecs-facts clusters 2)."""
+    cluster = unique("c")
+    ecs.create_cluster(clusterName=cluster, settings=[{"name": "containerInsights", "value": "enhanced"}], tags=[{"key": "k", "value": "v"}])
+    plain = ecs.describe_clusters(clusters=[cluster])["clusters"][0]
+    assert "settings" not in plain and plain.get("tags", []) == []
+    full = ecs.describe_clusters(clusters=[cluster], include=["SETTINGS", "TAGS"])["clusters"][0]
+    assert full["settings"] == [{"name": "containerInsights", "value": "enhanced"}]
+    assert full["tags"] == [{"key": "k", "value": "v"}]
+
+
+def test_list_services_pages_by_ten(ecs: Any) -> None:
+    """ListServices: "If maxResults isn't used, then ListServices returns up to 10 results and a
+    nextToken value if applicable" (API reference)."""
+    cluster = unique("c")
+    ecs.create_cluster(clusterName=cluster)
+    family = unique("w")
+    ecs.register_task_definition(family=family, containerDefinitions=[{"name": "w", "image": "busybox", "memory": 64}])
+    for i in range(12):
+        ecs.create_service(cluster=cluster, serviceName=f"s{i:02}", taskDefinition=family, desiredCount=0)
+    first = ecs.list_services(cluster=cluster)
+    assert len(first["serviceArns"]) == 10 and first["nextToken"]
+    second = ecs.list_services(cluster=cluster, nextToken=first["nextToken"])
+    assert len(second["serviceArns"]) == 2 and "nextToken" not in second
