@@ -492,6 +492,12 @@ pub struct EcsServiceStatus {
     /// ID of that ECS service event; breaks ties between events created at the same instant.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub last_event_id: Option<String>,
+    /// When ECS created the service this object manages (RFC 3339). A service deleted outside
+    /// the operator is created again under a new clientToken derived from it, since ECS answers
+    /// a token it remembers with the service that token created, even once that is INACTIVE.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(extend("format" = "date-time"))]
+    pub created_at: Option<String>,
 }
 
 /// One deployment of the service, as ECS reports it.

@@ -344,6 +344,10 @@ async fn apply(obj: Arc<EcsService>, ctx: Arc<Context>) -> Result<Applied<EcsSer
     let service = match existing {
         None => {
             let desired_count = obj.spec.desired_count.unwrap_or(INITIAL_DESIRED_COUNT);
+            let token = mapping::client_token(
+                obj.meta().uid.as_deref().unwrap_or_default(),
+                old_status.created_at.as_deref(),
+            );
             let input = mapping::create_input(
                 &obj.spec,
                 &name,
@@ -351,17 +355,22 @@ async fn apply(obj: Arc<EcsService>, ctx: Arc<Context>) -> Result<Applied<EcsSer
                 &task_definition,
                 desired_count,
                 tags::to_ecs(&desired_tags),
-                obj.meta().uid.as_deref().unwrap_or_default(),
+                &token,
             )?;
             let output = ctx
                 .ecs
                 .call(&region, "CreateService", input.send_with(&client))
                 .await?;
+            let again = if old_status.created_at.is_some() {
+                " again (ECS reported the one this object had created as deleted)"
+            } else {
+                ""
+            };
             ctx.event(
                 obj.as_ref(),
                 EventType::Normal,
                 "Created",
-                format!("created ECS service {name} running {task_definition} with {desired_count} task(s)"),
+                format!("created ECS service {name}{again} running {task_definition} with {desired_count} task(s)"),
             )
             .await;
             applied_generation = obj.meta().generation;
@@ -411,6 +420,7 @@ async fn apply(obj: Arc<EcsService>, ctx: Arc<Context>) -> Result<Applied<EcsSer
     };
 
     let mut status = mapping::status_facts(&service);
+    status.created_at = status.created_at.or(old_status.created_at.clone());
     status.selector = Some(mapping::selector(&obj.name_any()));
     status.last_restarted_at = last_restarted_at;
     status.applied_generation = applied_generation;

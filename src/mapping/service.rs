@@ -14,6 +14,7 @@ use aws_sdk_ecs::operation::update_service::{
 use aws_sdk_ecs::types::{self as ecs, DeploymentRolloutState, Service, ServiceEvent};
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::Time;
 use k8s_openapi::jiff::Timestamp;
+use sha2::{Digest, Sha256};
 
 use crate::api::common::CapacityProviderStrategyItem;
 use crate::api::service::{
@@ -58,9 +59,19 @@ pub fn validate(spec: &EcsServiceSpec) -> Result<()> {
     Ok(())
 }
 
+/// The clientToken of a CreateService: the same for every attempt to create one incarnation of
+/// the service (a retry after a crash between CreateService and the status write creates
+/// nothing twice), new once the service this object created is gone (`previous_created_at`, the
+/// createdAt status recorded of it), since ECS answers a remembered token with the service it
+/// created even after that was deleted. 32 hex characters (ECS takes up to 36).
+pub fn client_token(uid: &str, previous_created_at: Option<&str>) -> String {
+    let digest = Sha256::digest(format!("{uid}/{}", previous_created_at.unwrap_or_default()));
+    format!("{digest:x}")[..32].to_string()
+}
+
 /// The CreateService request for `spec`. `desired_count` is what the service starts with
-/// (spec.desiredCount, else 1); `tags` are the spec's plus the ownership tags; `client_token` makes
-/// the call idempotent (the object's uid).
+/// (spec.desiredCount, else 1); `tags` are the spec's plus the ownership tags; `client_token`
+/// makes the call idempotent ([`client_token`]).
 pub fn create_input(
     spec: &EcsServiceSpec,
     service_name: &str,
@@ -593,6 +604,11 @@ pub fn status_facts(service: &Service) -> EcsServiceStatus {
             .iter()
             .map(deployment_status)
             .collect(),
+        created_at: service
+            .created_at
+            .as_ref()
+            .and_then(timestamp)
+            .map(|t| t.to_string()),
         ..EcsServiceStatus::default()
     }
 }

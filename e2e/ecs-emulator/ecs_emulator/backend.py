@@ -81,8 +81,8 @@ def page(items: list[Any], params: dict[str, Any], default: int, maximum: int) -
 class EmulatedEcsBackend(EC2ContainerServiceBackend):
     def __init__(self, region_name: str, account_id: str) -> None:
         super().__init__(region_name, account_id)
-        #: CreateService tokens per cluster: (service ARN, request digest).
-        self.service_tokens: dict[tuple[str, str], tuple[str, str]] = {}
+        #: CreateService tokens per cluster: (the service created, request digest).
+        self.service_tokens: dict[tuple[str, str], tuple[EmulatedService, str]] = {}
         #: RunTask tokens per cluster: (request digest, task ARNs, expiry on time.monotonic()).
         self.run_tokens: dict[tuple[str, str], tuple[str, list[str], float]] = {}
         #: Every deployment of every service, newest first (the service deployments API).
@@ -253,20 +253,26 @@ class EmulatedEcsBackend(EC2ContainerServiceBackend):
         return default[0].id if default else None
 
     def create_service_from(self, params: dict[str, Any]) -> EmulatedService:
-        """CreateService. An existing ACTIVE name is refused ("Creation of service was not
-        idempotent."), a DRAINING one too ("Unable to Start a service that is still
-        Draining."); the same clientToken with the same parameters returns the service it
-        created (API reference, "Ensuring idempotency"); an INACTIVE name is created anew."""
+        """CreateService. The same clientToken with the same parameters returns the service it
+        created, without further action (API reference, "Ensuring idempotency"), for as long as
+        that service is remembered: while it lives and, deleted, while it is still described as
+        INACTIVE (ECS documents a token's lifetime for RunTask only, "the lifetime of the
+        resource plus one hour"; the emulator applies it here too). Otherwise an existing ACTIVE
+        name is refused ("Creation of service was not idempotent."), a DRAINING one too ("Unable
+        to Start a service that is still Draining."), and an INACTIVE name is created anew."""
         cluster = self._get_cluster(params.get("cluster") or "default")
         name = params.get("serviceName")
         if not name:
             raise InvalidParameterException("serviceName can not be blank.")
         key = f"{cluster.name}:{name}"
         token = params.get("clientToken")
+        remembered = self.service_tokens.get((cluster.name, token)) if token else None
+        if remembered is not None and self.services.get(f"{cluster.name}:{remembered[0].name}") is remembered[0]:
+            if remembered[1] == digest(params):
+                return remembered[0]
+            raise InvalidParameterException("Creation of service was not idempotent.")
         existing = self.services.get(key)
         if isinstance(existing, EmulatedService) and existing.status != "INACTIVE":
-            if token and self.service_tokens.get((cluster.name, token)) == (existing.arn, digest(params)):
-                return existing
             if existing.status == "DRAINING":
                 raise InvalidParameterException("Unable to Start a service that is still Draining.")
             raise InvalidParameterException("Creation of service was not idempotent.")
@@ -289,7 +295,7 @@ class EmulatedEcsBackend(EC2ContainerServiceBackend):
         service = EmulatedService(self, cluster, config, params.get("tags") or [])
         self.services[key] = service
         if token:
-            self.service_tokens[(cluster.name, token)] = (service.arn, digest(params))
+            self.service_tokens[(cluster.name, token)] = (service, digest(params))
         service.start()
         return service
 
@@ -391,6 +397,8 @@ class EmulatedEcsBackend(EC2ContainerServiceBackend):
             del self.services[key]
         self.deployment_log.pop(service.arn, None)
         self.forget_tasks(service.cluster_name, service.tasks)
+        for token in [t for t, (s, _) in self.service_tokens.items() if s is service]:
+            del self.service_tokens[token]
 
     def forget_tasks(self, cluster_name: str, tasks: list[EmulatedTask]) -> None:
         cluster_tasks = self.tasks.get(cluster_name, {})

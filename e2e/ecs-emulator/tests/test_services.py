@@ -208,6 +208,23 @@ def test_a_deleted_service_drains_then_stays_describable_as_inactive(ecs: Any, s
     assert renewed["status"] == "ACTIVE" and renewed["deployments"][0]["id"] != first["deployments"][0]["id"]
 
 
+def test_a_client_token_keeps_answering_with_its_service_after_delete(ecs: Any, subnet: str) -> None:
+    """"If you retry a request that completed successfully using the same client token and the
+    same parameters, the retry succeeds without performing any further actions" (Ensuring
+    idempotency): the token of a deleted service still answers with it (INACTIVE) while ECS
+    remembers it; a new token creates a new service under the name."""
+    cluster = unique("c")
+    ecs.create_cluster(clusterName=cluster)
+    definition = fargate_definition(ecs, unique("web"))
+    first = fargate_service(ecs, cluster, "web", definition, subnet, count=0, clientToken="once")
+    ecs.delete_service(cluster=cluster, service="web")
+    wait_until(lambda: describe(ecs, cluster, "web")["status"] == "INACTIVE", what="INACTIVE")
+    retried = fargate_service(ecs, cluster, "web", definition, subnet, count=0, clientToken="once")
+    assert (retried["status"], retried["createdAt"]) == ("INACTIVE", first["createdAt"])
+    renewed = fargate_service(ecs, cluster, "web", definition, subnet, count=0, clientToken="twice")
+    assert renewed["status"] == "ACTIVE" and renewed["createdAt"] > first["createdAt"]
+
+
 def test_describe_services_reports_unknown_services_as_missing(ecs: Any) -> None:
     """aws-sdk-core-ruby#221: HTTP 200, failures [{"arn", "reason": "MISSING"}]."""
     cluster = unique("c")

@@ -1324,3 +1324,15 @@ fn the_cursor_survives_a_round_trip_through_status() {
     assert!(events_to_mirror(&events, Some(&cursor)).is_empty());
     assert_eq!(EventCursor::from_status(&EcsServiceStatus::default()), None);
 }
+
+#[test]
+fn client_token_is_stable_per_incarnation_and_fits_ecs() {
+    let uid = "0f1c2d3e-4a5b-6c7d-8e9f-0a1b2c3d4e5f";
+    let first = client_token(uid, None);
+    assert_eq!(first, client_token(uid, None), "a retry reuses the token");
+    assert_eq!(first.len(), 32);
+    assert!(first.chars().all(|c| c.is_ascii_hexdigit()));
+    let again = client_token(uid, Some("2026-11-30T01:00:00.123Z"));
+    assert_ne!(again, first, "a service created again gets a new token");
+    assert_ne!(client_token("another-uid", None), first);
+}
