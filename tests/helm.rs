@@ -54,30 +54,10 @@ fn chart_dir() -> PathBuf {
 pub fn helm() -> &'static Path {
     static HELM: OnceLock<PathBuf> = OnceLock::new();
     HELM.get_or_init(|| {
-        let out = tool("helm");
+        let out = support::tool("helm");
         assert!(out.ends_with("/helm"), "`e2e/tools helm` printed {out:?}");
         PathBuf::from(out)
     })
-}
-
-/// Runs `e2e/tools <what>` (its progress goes to stderr) and returns what it printed.
-fn tool(what: &str) -> String {
-    let script = support::repo_root().join("e2e").join("tools");
-    let out = Command::new(&script)
-        .arg(what)
-        .stdin(Stdio::null())
-        .stderr(Stdio::inherit())
-        .output()
-        .unwrap_or_else(|e| panic!("cannot run {}: {e}", script.display()));
-    assert!(
-        out.status.success(),
-        "`e2e/tools {what}` failed ({})",
-        out.status
-    );
-    String::from_utf8(out.stdout)
-        .expect("utf-8")
-        .trim()
-        .to_owned()
 }
 
 /// What a command did.
@@ -228,21 +208,11 @@ fn env_value(docs: &[Value], name: &str) -> Option<String> {
         .map(str::to_owned)
 }
 
-/// kubectl: `$KUBECTL` when set, else the one `e2e/tools kubectl` builds at the local
-/// environment's Kubernetes version (so that client and server match).
-pub fn kubectl_bin() -> &'static Path {
-    static KUBECTL: OnceLock<PathBuf> = OnceLock::new();
-    KUBECTL.get_or_init(|| match std::env::var_os("KUBECTL") {
-        Some(path) if !path.is_empty() => PathBuf::from(path),
-        _ => PathBuf::from(tool("kubectl")),
-    })
-}
-
 /// kubectl with the admin kubeconfig of the local environment.
 pub fn kubectl(args: &[&str], stdin: Option<&str>) -> Output {
     let kubeconfig = support::env().kubeconfig.clone();
     run(
-        Command::new(kubectl_bin())
+        Command::new(support::kubectl_bin())
             .arg("--kubeconfig")
             .arg(kubeconfig)
             .args(args),
@@ -1264,7 +1234,7 @@ async fn install_dry_run_renders_the_notes() {
 /// the dry run validates the chart's objects against their schemas.
 async fn install_monitoring_crds(client: &Client) {
     for tool_name in ["servicemonitor-crd", "prometheusrule-crd"] {
-        let path = tool(tool_name);
+        let path = support::tool(tool_name);
         let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{path}: {e}"));
         let crd: CustomResourceDefinition = serde_yaml::from_str(&text).expect(tool_name);
         support::install_crd(client, &crd).await;

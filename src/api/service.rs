@@ -484,6 +484,10 @@ pub struct EcsServiceStatus {
     /// back service does not redeploy a broken revision in a loop.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub failed_task_definition: Option<String>,
+    /// What ECS said of that failure, kept for the Ready message once ECS no longer lists the
+    /// failed deployment (a rolled-back deployment leaves the list when it has drained).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub failure_message: Option<String>,
     /// Creation time of the newest ECS service event already mirrored as a Kubernetes Event, RFC
     /// 3339 with sub-second precision (metav1.Time would round to seconds and break the cursor).
     #[serde(default, skip_serializing_if = "Option::is_none")]

@@ -323,7 +323,7 @@ async fn apply(obj: Arc<EcsService>, ctx: Arc<Context>) -> Result<Applied<EcsSer
     let identity = ctx.identity(obj.as_ref());
     let desired_tags = tags::desired_tags(&obj.spec.tags, &identity);
     let client = ctx.ecs.client(&region);
-    let old_status = bookkeeping(&ctx, &obj).await?;
+    let mut old_status = bookkeeping(&ctx, &obj).await?;
     let restarted_at = obj.annotations().get(RESTARTED_AT_ANNOTATION).cloned();
     let mut applied_generation = old_status.applied_generation;
     let mut last_restarted_at = old_status.last_restarted_at.clone();
@@ -394,6 +394,29 @@ async fn apply(obj: Arc<EcsService>, ctx: Arc<Context>) -> Result<Applied<EcsSer
             let what = format!("the ECS service {name} in cluster {cluster}");
             super::claim_existing(&ctx, obj.as_ref(), &tags::from_ecs(current.tags()), &what)
                 .await?;
+            // A rollback that finished between two looks leaves no FAILED deployment to see:
+            // ECS's deployment history says whether the revision failed, so that it is not
+            // deployed again as if ECS had drifted.
+            if old_status.failed_task_definition.as_deref() != Some(task_definition.as_str())
+                && let Some(id) = mapping::vanished_deployment(
+                    &old_status.deployments,
+                    &current,
+                    &task_definition,
+                )
+                && let Some(message) = rollback_of(
+                    &ctx,
+                    &region,
+                    &cluster,
+                    &name,
+                    id,
+                    &task_definition,
+                    &current,
+                )
+                .await?
+            {
+                old_status.failed_task_definition = Some(task_definition.clone());
+                old_status.failure_message = Some(message);
+            }
             let target = Target {
                 region: &region,
                 cluster: &cluster,
@@ -433,11 +456,15 @@ async fn apply(obj: Arc<EcsService>, ctx: Arc<Context>) -> Result<Applied<EcsSer
         &service,
         &task_definition,
         old_status.failed_task_definition.as_deref(),
+        old_status.failure_message.as_deref(),
     );
-    status.failed_task_definition = match &rollout {
-        Rollout::Failed { .. } => Some(task_definition.clone()),
-        Rollout::Ready => None,
-        _ => old_status.failed_task_definition.clone(),
+    (status.failed_task_definition, status.failure_message) = match &rollout {
+        Rollout::Failed { message } => (Some(task_definition.clone()), Some(message.clone())),
+        Rollout::Ready => (None, None),
+        _ => (
+            old_status.failed_task_definition.clone(),
+            old_status.failure_message.clone(),
+        ),
     };
     let (health, requeue) = match rollout {
         // The watch on the task definition wakes the service when the change is registered.
@@ -471,6 +498,36 @@ async fn apply(obj: Arc<EcsService>, ctx: Arc<Context>) -> Result<Applied<EcsSer
         status,
         requeue,
     })
+}
+
+/// The Failed message when ECS's deployment history (ListServiceDeployments, newest first) shows
+/// deployment `id` rolled back; see [`mapping::rolled_back`].
+async fn rollback_of(
+    ctx: &Context,
+    region: &str,
+    cluster: &str,
+    name: &str,
+    id: &str,
+    desired: &str,
+    current: &Service,
+) -> Result<Option<String>> {
+    let client = ctx.ecs.client(region);
+    let request = client
+        .list_service_deployments()
+        .cluster(cluster)
+        .service(name)
+        .max_results(20)
+        .send();
+    let history = ctx
+        .ecs
+        .call(region, "ListServiceDeployments", request)
+        .await?;
+    Ok(mapping::rolled_back(
+        history.service_deployments(),
+        id,
+        desired,
+        current.task_definition(),
+    ))
 }
 
 /// The status as the API server has it now, for what must happen exactly once (sending a spec

@@ -631,25 +631,88 @@ fn deployment_status(d: &ecs::Deployment) -> ServiceDeploymentStatus {
 
 /// Keeps a failed rollout failed. Once ECS has rolled back, the failed deployment leaves its list
 /// and `rollout` alone would report the desired revision as merely not rolled out yet; the
-/// operator remembers the failure (`failed`, from status) so that it neither reports progress nor
-/// redeploys the broken revision on the next resync.
+/// operator remembers the failure (`failed` and its `message`, from status) so that it neither
+/// reports progress nor redeploys the broken revision on the next resync.
 pub fn remember_failure(
     rollout: Rollout,
     service: &Service,
     desired: &str,
     failed: Option<&str>,
+    message: Option<&str>,
 ) -> Rollout {
     let rolled_back = failed == Some(desired) && service.task_definition() != Some(desired);
     match rollout {
         Rollout::InProgress { .. } | Rollout::Ready if rolled_back => Rollout::Failed {
-            message: format!(
-                "the deployment of {desired} failed and ECS rolled back to {}; register a new revision, or set \
-                 ecs.operator.dev/restartedAt to try this one again",
-                service.task_definition().unwrap_or("the previous revision")
-            ),
+            message: message.map(str::to_owned).unwrap_or_else(|| {
+                format!(
+                    "the deployment of {desired} failed and ECS rolled back to {}; register a new revision, or set \
+                     ecs.operator.dev/restartedAt to try this one again",
+                    service.task_definition().unwrap_or("the previous revision")
+                )
+            }),
         },
         other => other,
     }
+}
+
+/// A deployment of `desired` that status last recorded in progress and ECS no longer lists,
+/// while ECS runs another revision: it ended without completing, and only ECS's deployment
+/// history ([`rolled_back`]) tells whether ECS rolled it back (its circuit breaker, or a stop
+/// request) or someone replaced it. None in every other case, so the history is read rarely.
+pub fn vanished_deployment<'a>(
+    recorded: &'a [ServiceDeploymentStatus],
+    current: &Service,
+    desired: &str,
+) -> Option<&'a str> {
+    if current
+        .task_definition()
+        .is_none_or(|td| same_task_definition(td, desired))
+    {
+        return None;
+    }
+    recorded
+        .iter()
+        .filter(|d| d.rollout_state.as_deref() == Some("IN_PROGRESS"))
+        .filter(|d| {
+            d.task_definition
+                .as_deref()
+                .is_some_and(|td| same_task_definition(td, desired))
+        })
+        .filter_map(|d| d.id.as_deref())
+        .find(|id| !current.deployments().iter().any(|d| d.id() == Some(*id)))
+}
+
+/// The Failed message for deployment `id` when ECS's service deployment history
+/// (ListServiceDeployments) shows it rolled back, None otherwise. A service deployment names the
+/// classic deployment through its target service revision, whose ARN ends in the deployment's
+/// number (`.../service-revision/<cluster>/<service>/<digits>` for `ecs-svc/<digits>`).
+pub fn rolled_back(
+    history: &[ecs::ServiceDeploymentBrief],
+    id: &str,
+    desired: &str,
+    running: Option<&str>,
+) -> Option<String> {
+    let digits = id.strip_prefix("ecs-svc/")?;
+    let brief = history.iter().find(|b| {
+        b.target_service_revision_arn()
+            .is_some_and(|arn| arn.rsplit('/').next() == Some(digits))
+    })?;
+    let status = brief.status()?.as_str();
+    if !status.starts_with("ROLLBACK_") {
+        return None;
+    }
+    let reason = brief
+        .status_reason()
+        .map(|r| format!(": {}", r.trim_end_matches('.')))
+        .unwrap_or_default();
+    Some(format!(
+        "deployment {id} of {} failed and ECS rolled it back ({status}{reason}); ECS runs {}; register a new \
+         revision, or set ecs.operator.dev/restartedAt to try this one again",
+        short_task_definition(desired),
+        running
+            .map(short_task_definition)
+            .unwrap_or("the previous revision"),
+    ))
 }
 
 /// The revision an UpdateService sends. A revision ECS rolled back (`failed`) is deployed again

@@ -367,15 +367,24 @@ pub fn emulator_network() -> (Vec<String>, String) {
 /// delay is `delay_seconds`: the emulator drains a load-balanced task for that long, as ELB does
 /// (the default, 300 s, would make every test that stops such a task wait 30 s). Its ARN.
 pub fn target_group(name: &str, delay_seconds: u32) -> String {
-    let vpc = xml_values(&aws_query("ec2", "2016-11-15", "DescribeVpcs", &[]), "vpcId")
-        .into_iter()
-        .next()
-        .expect("a default VPC");
+    let vpc = xml_values(
+        &aws_query("ec2", "2016-11-15", "DescribeVpcs", &[]),
+        "vpcId",
+    )
+    .into_iter()
+    .next()
+    .expect("a default VPC");
     let created = aws_query(
         "elasticloadbalancing",
         "2015-12-01",
         "CreateTargetGroup",
-        &[("Name", name), ("Protocol", "HTTP"), ("Port", "8080"), ("VpcId", &vpc), ("TargetType", "ip")],
+        &[
+            ("Name", name),
+            ("Protocol", "HTTP"),
+            ("Port", "8080"),
+            ("VpcId", &vpc),
+            ("TargetType", "ip"),
+        ],
     );
     let arn = xml_values(&created, "TargetGroupArn")
         .into_iter()
@@ -388,7 +397,10 @@ pub fn target_group(name: &str, delay_seconds: u32) -> String {
         "ModifyTargetGroupAttributes",
         &[
             ("TargetGroupArn", &arn),
-            ("Attributes.member.1.Key", "deregistration_delay.timeout_seconds"),
+            (
+                "Attributes.member.1.Key",
+                "deregistration_delay.timeout_seconds",
+            ),
             ("Attributes.member.1.Value", &delay),
         ],
     );
@@ -401,7 +413,9 @@ pub fn add_container_instances(cluster: &str, count: u32) {
     support::emulator_admin(
         "POST",
         "container-instances",
-        Some(serde_json::json!({"cluster": cluster, "count": count, "region": support::env().region})),
+        Some(
+            serde_json::json!({"cluster": cluster, "count": count, "region": support::env().region}),
+        ),
     );
 }
 

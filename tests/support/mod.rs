@@ -229,16 +229,28 @@ pub async fn sdk_config_for(region: &str, access_key_id: &str) -> aws_config::Sd
 
 /// Calls the ECS emulator's admin API (`/_emulator/<path>`, JSON in and out; see the README's
 /// "ECS emulator"). Panics with the emulator's message when it refuses.
-pub fn emulator_admin(method: &str, path: &str, body: Option<serde_json::Value>) -> serde_json::Value {
+pub fn emulator_admin(
+    method: &str,
+    path: &str,
+    body: Option<serde_json::Value>,
+) -> serde_json::Value {
     let url = format!("{}/_emulator/{path}", env().ecs_endpoint);
     let mut command = Command::new("curl");
     command.args(["-sS", "--fail-with-body", "-X", method, &url]);
     if let Some(body) = body {
-        command.args(["-H", "Content-Type: application/json", "-d", &body.to_string()]);
+        command.args([
+            "-H",
+            "Content-Type: application/json",
+            "-d",
+            &body.to_string(),
+        ]);
     }
     let output = command.output().expect("curl runs");
     let text = String::from_utf8_lossy(&output.stdout);
-    assert!(output.status.success(), "emulator admin {method} {path}: {text}");
+    assert!(
+        output.status.success(),
+        "emulator admin {method} {path}: {text}"
+    );
     serde_json::from_str(&text).expect("the emulator answers JSON")
 }
 
@@ -342,4 +354,35 @@ pub async fn install_crds(client: &Client) {
     for crd in ecs_operator::api::crds() {
         install_crd(client, &crd).await;
     }
+}
+
+/// Runs `e2e/tools <what>` (which builds helm or kubectl once, its progress on stderr) and
+/// returns the path it printed.
+pub fn tool(what: &str) -> String {
+    let script = repo_root().join("e2e").join("tools");
+    let out = Command::new(&script)
+        .arg(what)
+        .stdin(Stdio::null())
+        .stderr(Stdio::inherit())
+        .output()
+        .unwrap_or_else(|e| panic!("cannot run {}: {e}", script.display()));
+    assert!(
+        out.status.success(),
+        "`e2e/tools {what}` failed ({})",
+        out.status
+    );
+    String::from_utf8(out.stdout)
+        .expect("utf-8")
+        .trim()
+        .to_owned()
+}
+
+/// kubectl: `$KUBECTL` when set, else the one `e2e/tools kubectl` builds at the local
+/// environment's Kubernetes version (so that client and server match).
+pub fn kubectl_bin() -> &'static Path {
+    static KUBECTL: OnceLock<PathBuf> = OnceLock::new();
+    KUBECTL.get_or_init(|| match std::env::var_os("KUBECTL") {
+        Some(path) if !path.is_empty() => PathBuf::from(path),
+        _ => PathBuf::from(tool("kubectl")),
+    })
 }

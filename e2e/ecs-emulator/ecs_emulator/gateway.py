@@ -24,11 +24,13 @@ Admin API (JSON over HTTP, under `/_emulator/`):
 
 from __future__ import annotations
 
+import io
 import json
 import random
 import re
 import socket
 import struct
+import sys
 import threading
 import time
 from collections import Counter, defaultdict
@@ -156,6 +158,8 @@ class Gateway:
 
     def _ecs(self, operation: str, environ: dict[str, Any], start_response: StartResponse) -> Iterable[bytes]:
         access_key, region = _caller(environ)
+        if not operation.startswith(("Describe", "List", "Get")):
+            _log_write(operation, access_key, environ)
         with self._guard:
             self._calls.received[access_key][operation] += 1
             rules = [r for r in self._faults if r.applies(operation, access_key)]
@@ -274,6 +278,16 @@ class Gateway:
             self._calls = Calls()
             self._throttled_scopes.clear()
             self._buckets = throttling.Buckets()
+
+
+def _log_write(operation: str, access_key: str | None, environ: dict[str, Any]) -> None:
+    """One line per write request in the emulator's log (e2e/.state/logs/ecs-emulator.log): what
+    a client changed, for whoever debugs a test. The body is read and put back for moto."""
+    length = int(environ.get("CONTENT_LENGTH") or 0)
+    body = environ["wsgi.input"].read(length) if length > 0 else b""
+    environ["wsgi.input"] = io.BytesIO(body)
+    text = body.decode(errors="replace")
+    print(f"ECS {operation} by {access_key}: {text[:2000]}", file=sys.stderr, flush=True)
 
 
 def _caller(environ: dict[str, Any]) -> tuple[str | None, str]:
