@@ -3,10 +3,21 @@
 //! ownership conflicts, Retain, the scale subresource, the restart annotation, desiredCount left
 //! to others, drift, delete, and the cluster waiting for its services.
 //!
-//! What the emulator (moto) cannot show, and is unit-tested from real ECS response shapes in
-//! `mapping::service` instead: rollouts that progress or fail (moto never advances or replaces a
-//! deployment: UpdateService keeps the old one as PRIMARY), ECS service events (moto never records
-//! any, so mirroring them cannot be observed here), clientToken idempotency (moto ignores it).
+//! The emulator runs ECS's control plane: tasks start and stop, deployments progress within
+//! maximumPercent/minimumHealthyPercent and complete only once the new tasks run and the old ones
+//! drained, DeleteService goes DRAINING then INACTIVE, DeleteCluster is refused while services
+//! remain, and ECS writes its service events. So Ready is checked for what it promises (the
+//! primary deployment COMPLETED, runningCount == desiredCount), spec changes, new revisions and
+//! forced deployments are followed until ECS completes them, and ECS's events are seen mirrored
+//! (a task ECS cannot place comes through as a Warning). Services are set up as ECS demands:
+//! awsvpc (Fargate) services name their subnets, EC2 services run in clusters with container
+//! instances, load-balanced services use target groups behind a load balancer (with a short
+//! deregistration delay), service registries exist in Cloud Map.
+//!
+//! Left to other tests: circuit breaker failures, rollbacks, clientToken idempotency and event
+//! mirroring across restarts (`tests/rollout.rs`). What the emulator does not model (CPU and
+//! memory of container instances, placement constraints and strategies beyond "an instance is
+//! registered", ECS's real timing) is not claimed here.
 
 mod harness;
 mod support;
@@ -14,7 +25,7 @@ mod support;
 use std::sync::Arc;
 use std::time::Duration;
 
-use aws_sdk_ecs::types::{ContainerDefinition, Service, ServiceField};
+use aws_sdk_ecs::types::{Compatibility, ContainerDefinition, NetworkMode, Service, ServiceField};
 use clap::Parser;
 use ecs_operator::api::{
     ADOPT_ANNOTATION, CLUSTER_ID_TAG, EcsCluster, EcsService, EcsTaskDefinition, FINALIZER,
@@ -33,17 +44,14 @@ use serde_json::json;
 use tokio::sync::watch;
 use tokio::time::Instant;
 
-const TARGET_GROUP: &str =
-    "arn:aws:elasticloadbalancing:us-east-1:123456789012:targetgroup/web/0123456789abcdef";
-const OTHER_TARGET_GROUP: &str =
-    "arn:aws:elasticloadbalancing:us-east-1:123456789012:targetgroup/web2/fedcba9876543210";
-const REGISTRY: &str =
-    "arn:aws:servicediscovery:us-east-1:123456789012:service/srv-0123456789abcdef";
+/// Deregistration delay of the tests' target groups (ECS seconds): ELB's default, 300 s, would
+/// make every task stop wait 30 s at the emulator's speed.
+const DEREGISTRATION_DELAY: u32 = 5;
 
 // --- an operator with a long resync, and metrics ---------------------------------------------
 
 /// The operator in-process like `harness::TestOperator`, but with a resync period far longer than
-/// the test: whatever it does within the test was triggered by a watch.
+/// the test: whatever it does within the test was triggered by a watch (or a rollout poll).
 struct LongResyncOperator {
     metrics: Arc<Metrics>,
     stop: watch::Sender<bool>,
@@ -93,13 +101,29 @@ fn update_calls(metrics: &Metrics) -> u64 {
     metrics.ecs_calls("UpdateService", "success")
 }
 
-/// EcsService reconciles of an operator so far.
-fn service_reconciles(metrics: &Metrics) -> u64 {
-    let text = metrics.render();
-    text.lines()
-        .find_map(|l| l.strip_prefix(r#"ecs_operator_reconcile_total{kind="EcsService"} "#))
+/// Reconciles of objects of `kind` by an operator so far.
+fn reconciles(metrics: &Metrics, kind: &str) -> u64 {
+    let prefix = format!(r#"ecs_operator_reconcile_total{{kind="{kind}"}} "#);
+    metrics
+        .render()
+        .lines()
+        .find_map(|l| l.strip_prefix(prefix.as_str()))
         .and_then(|n| n.trim().parse().ok())
         .unwrap_or(0)
+}
+
+/// Waits until the operator has reconciled objects of `kind` `more` more times: a wait on work
+/// done (a resync, a retry), not on a clock. How long it took.
+async fn more_reconciles(metrics: &Metrics, kind: &str, more: u64) -> Duration {
+    let started = Instant::now();
+    let target = reconciles(metrics, kind) + more;
+    eventually(
+        &format!("{more} more reconciles of {kind}"),
+        || async { reconciles(metrics, kind) },
+        |n| *n >= target,
+    )
+    .await;
+    started.elapsed()
 }
 
 // --- fixtures ------------------------------------------------------------------------------------
@@ -143,19 +167,48 @@ fn service_object(name: &str, spec: serde_json::Value) -> EcsService {
     }))
 }
 
-/// An ECS cluster created directly in the emulator (not managed here).
-async fn ecs_cluster(prefix: &str) -> String {
+/// The networkConfiguration of an awsvpc service in the emulator's default VPC (ECS refuses an
+/// awsvpc task definition without one).
+fn awsvpc_network() -> serde_json::Value {
+    let (subnets, group) = harness::emulator_network();
+    json!({"awsvpcConfiguration": {"subnets": subnets, "securityGroups": [group]}})
+}
+
+/// A Fargate service's spec on `cluster_field` (`{"cluster": ...}` or `{"clusterRef": ...}`) and
+/// `task_definition_field`, with `extra` fields merged in.
+fn fargate_spec(
+    cluster_field: serde_json::Value,
+    task_definition_field: serde_json::Value,
+    extra: serde_json::Value,
+) -> serde_json::Value {
+    let mut spec = json!({"launchType": "FARGATE", "networkConfiguration": awsvpc_network()});
+    for part in [cluster_field, task_definition_field, extra] {
+        if let serde_json::Value::Object(fields) = part {
+            spec.as_object_mut().expect("an object").extend(fields);
+        }
+    }
+    spec
+}
+
+/// An ECS cluster created directly in the emulator (not managed here), with the FARGATE capacity
+/// provider (as the console creates one) and `instances` EC2 container instances (an Auto Scaling
+/// group's) for EC2 tasks.
+async fn ecs_cluster(prefix: &str, instances: u32) -> String {
     let name = support::unique_name(prefix);
     support::ecs_client()
         .create_cluster()
         .cluster_name(&name)
+        .capacity_providers("FARGATE")
         .send()
         .await
         .expect("create cluster");
+    if instances > 0 {
+        harness::add_container_instances(&name, instances);
+    }
     name
 }
 
-/// A task definition registered directly in the emulator; its ARN.
+/// An EC2 task definition registered directly in the emulator; its ARN.
 async fn ecs_task_definition(prefix: &str, image: &str) -> String {
     let output = support::ecs_client()
         .register_task_definition()
@@ -165,6 +218,32 @@ async fn ecs_task_definition(prefix: &str, image: &str) -> String {
                 .name("web")
                 .image(image)
                 .memory(128)
+                .build(),
+        )
+        .send()
+        .await
+        .expect("register task definition");
+    output
+        .task_definition()
+        .and_then(|t| t.task_definition_arn())
+        .expect("an ARN")
+        .to_string()
+}
+
+/// A Fargate task definition registered directly in the emulator; its ARN.
+async fn fargate_task_definition(prefix: &str, image: &str) -> String {
+    let output = support::ecs_client()
+        .register_task_definition()
+        .family(support::unique_name(prefix))
+        .requires_compatibilities(Compatibility::Fargate)
+        .network_mode(NetworkMode::Awsvpc)
+        .cpu("256")
+        .memory("512")
+        .container_definitions(
+            ContainerDefinition::builder()
+                .name("web")
+                .image(image)
+                .essential(true)
                 .build(),
         )
         .send()
@@ -206,6 +285,55 @@ async fn describe_active(cluster: &str, name: &str) -> Service {
     service
 }
 
+/// ECS reports the rollout done: one deployment, COMPLETED, and all desired tasks running.
+fn completed(service: &Service) -> bool {
+    let deployments = service.deployments();
+    deployments.len() == 1
+        && deployments[0].rollout_state().map(|s| s.as_str()) == Some("COMPLETED")
+        && service.running_count() == service.desired_count()
+}
+
+/// The id of the ECS service's primary deployment.
+fn primary_id(service: &Service) -> String {
+    service
+        .deployments()
+        .iter()
+        .find(|d| d.status() == Some("PRIMARY"))
+        .and_then(|d| d.id())
+        .expect("a primary deployment")
+        .to_string()
+}
+
+/// What Ready promises, read from the status that says Ready: the primary deployment, the only
+/// one, COMPLETED, and runningCount == desiredCount.
+fn assert_rolled_out(obj: &EcsService) {
+    assert!(is_ready(obj));
+    let status = status_of(obj);
+    assert_eq!(status.deployments.len(), 1, "{:?}", status.deployments);
+    let primary = &status.deployments[0];
+    assert_eq!(primary.status.as_deref(), Some("PRIMARY"));
+    assert_eq!(primary.rollout_state.as_deref(), Some("COMPLETED"));
+    assert_eq!(primary.running_count, primary.desired_count);
+    assert_eq!(status.running_count, status.desired_count);
+    assert_eq!(status.replicas, status.running_count);
+}
+
+/// Waits for Ready and checks what Ready promises.
+async fn wait_rolled_out(api: &Api<EcsService>, name: &str) -> EcsService {
+    let obj = wait_for(api, name, "Ready", is_ready).await;
+    assert_rolled_out(&obj);
+    obj
+}
+
+/// The id of the primary deployment the status reports.
+fn status_primary_id(obj: &EcsService) -> Option<String> {
+    status_of(obj)
+        .deployments
+        .iter()
+        .find(|d| d.status.as_deref() == Some("PRIMARY"))
+        .and_then(|d| d.id.clone())
+}
+
 /// Sets desiredCount (and optionally the task definition) in ECS, behind the operator's back.
 async fn change_in_ecs(
     cluster: &str,
@@ -224,50 +352,33 @@ async fn change_in_ecs(
         .expect("update service in ECS");
 }
 
-/// A default subnet and security group of the emulator's EC2 (moto checks that an awsvpc
-/// configuration names existing ones). Read through EC2's query API, which moto serves on the same
-/// endpoint: the tests have no EC2 SDK.
-async fn default_network() -> (String, String) {
-    let subnets = ec2_query("DescribeSubnets").await;
-    let groups = ec2_query("DescribeSecurityGroups").await;
-    (
-        xml_value(&subnets, "subnetId"),
-        xml_value(&groups, "groupId"),
-    )
-}
-
-async fn ec2_query(action: &str) -> String {
+/// A Cloud Map service in the emulator (moto's Cloud Map, through its JSON API with curl: the
+/// tests have no SDK for it), for a service registry. Its ARN.
+fn cloud_map_service(name: &str) -> String {
     let env = support::env();
-    let output = tokio::process::Command::new("curl")
-        .args(["-sS", "--fail", "--max-time", "10", "-X", "POST"])
+    let output = std::process::Command::new("curl")
+        .args(["-sS", "--fail-with-body", "--max-time", "10", "-X", "POST"])
         .arg(format!("{}/", env.ecs_endpoint))
-        .args(["-H", "Content-Type: application/x-www-form-urlencoded"])
+        .args(["-H", "Content-Type: application/x-amz-json-1.1"])
+        .args([
+            "-H",
+            "X-Amz-Target: Route53AutoNaming_v20170314.CreateService",
+        ])
         .arg("-H")
         .arg(format!(
-            "Authorization: AWS4-HMAC-SHA256 Credential={}/20250101/{}/ec2/aws4_request, SignedHeaders=host, Signature=0",
+            "Authorization: AWS4-HMAC-SHA256 Credential={}/20260101/{}/servicediscovery/aws4_request, SignedHeaders=host, Signature=0",
             env.access_key_id, env.region
         ))
-        .arg("--data")
-        .arg(format!("Action={action}&Version=2016-11-15"))
+        .args(["--data", &json!({"Name": name}).to_string()])
         .output()
-        .await
         .expect("curl runs");
-    assert!(
-        output.status.success(),
-        "EC2 {action}: {}",
-        String::from_utf8_lossy(&output.stderr)
-    );
-    String::from_utf8_lossy(&output.stdout).into_owned()
-}
-
-fn xml_value(xml: &str, tag: &str) -> String {
-    let open = format!("<{tag}>");
-    let start = xml
-        .find(&open)
-        .unwrap_or_else(|| panic!("no <{tag}> in {xml}"))
-        + open.len();
-    let end = start + xml[start..].find('<').expect("closing tag");
-    xml[start..end].to_string()
+    let body = String::from_utf8_lossy(&output.stdout);
+    assert!(output.status.success(), "Cloud Map CreateService: {body}");
+    let answer: serde_json::Value = serde_json::from_str(&body).expect("a JSON answer");
+    answer["Service"]["Arn"]
+        .as_str()
+        .expect("a Cloud Map service ARN")
+        .to_string()
 }
 
 fn ready_reason(obj: &EcsService) -> String {
@@ -318,7 +429,7 @@ async fn annotate(api: &Api<EcsService>, name: &str, key: &str, value: &str) {
 #[tokio::test]
 async fn lifecycle_round_trips_the_spec_and_delete_scales_down_then_lets_the_cluster_go() {
     let (client, ns) = setup("svc-life").await;
-    let _operator = TestOperator::start(&client, &ns).await;
+    let operator = TestOperator::start(&client, &ns).await;
     let clusters: Api<EcsCluster> = Api::namespaced(client.clone(), &ns);
     let definitions: Api<EcsTaskDefinition> = Api::namespaced(client.clone(), &ns);
     let api: Api<EcsService> = Api::namespaced(client.clone(), &ns);
@@ -327,7 +438,12 @@ async fn lifecycle_round_trips_the_spec_and_delete_scales_down_then_lets_the_clu
         support::unique_name("web"),
         support::unique_name("web"),
     );
-    let (subnet, security_group) = default_network().await;
+    let (subnets, security_group) = harness::emulator_network();
+    let [target_group, other_target_group]: [String; 2] =
+        harness::load_balanced_target_groups(2, DEREGISTRATION_DELAY)
+            .try_into()
+            .expect("two target groups");
+    let registry = cloud_map_service(&support::unique_name("web"));
 
     clusters
         .create(
@@ -351,10 +467,10 @@ async fn lifecycle_round_trips_the_spec_and_delete_scales_down_then_lets_the_clu
         "launchType": "FARGATE",
         "platformVersion": "1.4.0",
         "networkConfiguration": {"awsvpcConfiguration": {
-            "subnets": [subnet], "securityGroups": [security_group], "assignPublicIp": "DISABLED"
+            "subnets": subnets, "securityGroups": [security_group], "assignPublicIp": "DISABLED"
         }},
-        "loadBalancers": [{"targetGroupArn": TARGET_GROUP, "containerName": "web", "containerPort": 8080}],
-        "serviceRegistries": [{"registryArn": REGISTRY}],
+        "loadBalancers": [{"targetGroupArn": target_group, "containerName": "web", "containerPort": 8080}],
+        "serviceRegistries": [{"registryArn": registry}],
         "healthCheckGracePeriodSeconds": 30,
         "deploymentConfiguration": {
             "maximumPercent": 200,
@@ -374,7 +490,7 @@ async fn lifecycle_round_trips_the_spec_and_delete_scales_down_then_lets_the_clu
         .unwrap();
 
     // Ready: ACTIVE, the primary deployment COMPLETED with runningCount == desiredCount.
-    let obj = wait_for(&api, "web", "Ready", is_ready).await;
+    let obj = wait_rolled_out(&api, "web").await;
     let td = wait_for(&definitions, "app", "Ready", is_ready).await;
     let td_arn = td.status.unwrap().task_definition_arn.unwrap();
     let status = status_of(&obj);
@@ -386,29 +502,31 @@ async fn lifecycle_round_trips_the_spec_and_delete_scales_down_then_lets_the_clu
     assert_eq!(status.task_definition_arn.as_deref(), Some(td_arn.as_str()));
     assert_eq!(status.task_definition_revision, Some(1));
     assert_eq!(status.desired_count, Some(1));
-    assert_eq!(
-        status.running_count,
-        Some(1)
-    );
+    assert_eq!(status.running_count, Some(1));
     assert_eq!(status.replicas, Some(1));
     assert_eq!(
         status.selector.as_deref(),
         Some("ecs.operator.dev/service=web")
     );
-    assert_eq!(status.deployments.len(), 1);
-    assert_eq!(status.deployments[0].status.as_deref(), Some("PRIMARY"));
-    assert_eq!(
-        status.deployments[0].rollout_state.as_deref(),
-        Some("COMPLETED")
-    );
+    let first_deployment = status_primary_id(&obj).unwrap();
     assert!(
         reasons(&client, &ns, "web")
             .await
             .contains(&"Created".to_string())
     );
+    // ECS's own events of the rollout, mirrored (they go out before the status that says Ready).
+    let mirrored = notes_with_reason(&client, &ns, "web", "EcsServiceEvent").await;
+    for expected in [
+        format!("(service {service_name}) (deployment {first_deployment}) deployment completed."),
+        format!("(service {service_name}) has reached a steady state."),
+    ] {
+        assert!(mirrored.contains(&expected), "{expected} in {mirrored:?}");
+    }
 
-    // What CreateService sent, as far as moto echoes it.
+    // What CreateService sent, as ECS reports it.
     let ecs = describe_active(&cluster_name, &service_name).await;
+    assert!(completed(&ecs), "{:?}", ecs.deployments());
+    assert_eq!(primary_id(&ecs), first_deployment);
     assert_eq!(status.service_arn.as_deref(), ecs.service_arn());
     assert!(
         ecs.cluster_arn()
@@ -417,13 +535,14 @@ async fn lifecycle_round_trips_the_spec_and_delete_scales_down_then_lets_the_clu
     );
     assert_eq!(ecs.task_definition(), Some(td_arn.as_str()));
     assert_eq!(ecs.desired_count(), 1);
+    assert_eq!(ecs.running_count(), 1);
     assert_eq!(ecs.launch_type().map(|l| l.as_str()), Some("FARGATE"));
     assert_eq!(ecs.platform_version(), Some("1.4.0"));
     let vpc = ecs
         .network_configuration()
         .and_then(|n| n.awsvpc_configuration())
         .expect("awsvpc configuration");
-    assert_eq!(vpc.subnets(), std::slice::from_ref(&subnet));
+    assert_eq!(vpc.subnets(), subnets.as_slice());
     assert_eq!(vpc.security_groups(), std::slice::from_ref(&security_group));
     assert_eq!(vpc.assign_public_ip().map(|a| a.as_str()), Some("DISABLED"));
     let lb = &ecs.load_balancers()[0];
@@ -433,9 +552,13 @@ async fn lifecycle_round_trips_the_spec_and_delete_scales_down_then_lets_the_clu
             lb.container_name(),
             lb.container_port()
         ),
-        (Some(TARGET_GROUP), Some("web"), Some(8080))
+        (Some(target_group.as_str()), Some("web"), Some(8080))
     );
-    assert_eq!(ecs.service_registries()[0].registry_arn(), Some(REGISTRY));
+    assert_eq!(
+        ecs.service_registries()[0].registry_arn(),
+        Some(registry.as_str())
+    );
+    assert_eq!(ecs.health_check_grace_period_seconds(), Some(30));
     assert_eq!(
         ecs.scheduling_strategy().map(|s| s.as_str()),
         Some("REPLICA")
@@ -450,13 +573,16 @@ async fn lifecycle_round_trips_the_spec_and_delete_scales_down_then_lets_the_clu
     assert_eq!(tags[OWNER_TAG], format!("{ns}/web"));
     assert_eq!(tags[UID_TAG], obj.uid().unwrap());
     assert!(tags.contains_key(CLUSTER_ID_TAG));
+    assert_eq!(update_calls(&operator.metrics), 0, "nothing to correct");
 
-    // A spec change goes through UpdateService; moto echoes what UpdateService sent.
+    // A spec change goes through one UpdateService. The new network and load balancer need a new
+    // deployment, which ECS rolls out within the new deployment configuration (desired 1, 200 %
+    // and 50 %: one new task starts, then the old one stops and drains).
     let patch = json!({"spec": {
         "healthCheckGracePeriodSeconds": 60,
-        "deploymentConfiguration": {"maximumPercent": 150, "minimumHealthyPercent": 50},
+        "deploymentConfiguration": {"maximumPercent": 200, "minimumHealthyPercent": 50},
         "networkConfiguration": {"awsvpcConfiguration": {"assignPublicIp": "ENABLED"}},
-        "loadBalancers": [{"targetGroupArn": OTHER_TARGET_GROUP, "containerName": "web", "containerPort": 8080}],
+        "loadBalancers": [{"targetGroupArn": other_target_group, "containerName": "web", "containerPort": 8080}],
         "propagateTags": "TASK_DEFINITION",
         "tags": [{"key": "team", "value": "payments"}, {"key": "tier", "value": "gold"}]
     }});
@@ -475,13 +601,13 @@ async fn lifecycle_round_trips_the_spec_and_delete_scales_down_then_lets_the_clu
     .unwrap();
     let deployment = ecs
         .deployment_configuration()
-        .expect("deploymentConfiguration echoed after UpdateService");
+        .expect("deploymentConfiguration");
     assert_eq!(
         (
             deployment.maximum_percent(),
             deployment.minimum_healthy_percent()
         ),
-        (Some(150), Some(50))
+        (Some(200), Some(50))
     );
     let breaker = deployment
         .deployment_circuit_breaker()
@@ -489,14 +615,14 @@ async fn lifecycle_round_trips_the_spec_and_delete_scales_down_then_lets_the_clu
     assert!(breaker.enable() && breaker.rollback());
     assert_eq!(
         ecs.load_balancers()[0].target_group_arn(),
-        Some(OTHER_TARGET_GROUP)
+        Some(other_target_group.as_str())
     );
     let vpc = ecs
         .network_configuration()
         .and_then(|n| n.awsvpc_configuration())
         .unwrap();
     assert_eq!(vpc.assign_public_ip().map(|a| a.as_str()), Some("ENABLED"));
-    assert_eq!(vpc.subnets(), [subnet]);
+    assert_eq!(vpc.subnets(), subnets.as_slice());
     assert_eq!(
         ecs.propagate_tags().map(|p| p.as_str()),
         Some("TASK_DEFINITION")
@@ -514,8 +640,24 @@ async fn lifecycle_round_trips_the_spec_and_delete_scales_down_then_lets_the_clu
         (tags["team"].as_str(), tags["tier"].as_str()),
         ("payments", "gold")
     );
+
+    // Ready for generation 2 only once ECS completed the new deployment.
     let obj = wait_for(&api, "web", "Ready for generation 2", is_ready).await;
+    assert_rolled_out(&obj);
+    let second_deployment = status_primary_id(&obj).unwrap();
+    assert_ne!(second_deployment, first_deployment, "a new deployment");
     assert_eq!(status_of(&obj).applied_generation, obj.metadata.generation);
+    let ecs = describe_active(&cluster_name, &service_name).await;
+    assert!(completed(&ecs), "{:?}", ecs.deployments());
+    assert_eq!(primary_id(&ecs), second_deployment);
+    let primary_vpc = ecs.deployments()[0]
+        .network_configuration()
+        .and_then(|n| n.awsvpc_configuration())
+        .expect("the deployment's network");
+    assert_eq!(
+        primary_vpc.assign_public_ip().map(|a| a.as_str()),
+        Some("ENABLED")
+    );
     let updated = notes_with_reason(&client, &ns, "web", "Updated").await;
     assert!(
         updated
@@ -523,24 +665,32 @@ async fn lifecycle_round_trips_the_spec_and_delete_scales_down_then_lets_the_clu
             .any(|n| n.contains("generation 2") && n.contains("loadBalancers")),
         "{updated:?}"
     );
+    assert_eq!(
+        update_calls(&operator.metrics),
+        1,
+        "one UpdateService for the change, none while the rollout was polled"
+    );
     assert!(warnings(&client, &ns, "web").await.is_empty());
 
-    // Delete: scaled to 0 first (moto refuses DeleteService above 0 without force), then deleted;
-    // the object goes once ECS reports it INACTIVE.
+    // Delete: scaled to 0 first (ECS refuses DeleteService above 0 without force), then deleted.
+    // ECS answers DRAINING; the object waits, and goes once ECS reports the service INACTIVE
+    // (its tasks stopped).
     api.delete("web", &DeleteParams::default()).await.unwrap();
+    let obj = wait_for(&api, "web", "waiting for INACTIVE", |o| {
+        condition(o, "Ready").is_some_and(|c| {
+            c.reason == "Deleting" && c.message.contains("waiting until ECS reports it INACTIVE")
+        })
+    })
+    .await;
+    assert!(obj.finalizers().contains(&FINALIZER.to_string()));
     wait_gone(&api, "web").await;
     let gone = describe(&cluster_name, &service_name)
         .await
-        .expect("moto keeps INACTIVE services");
+        .expect("ECS still describes a deleted service, INACTIVE");
     assert_eq!(gone.status(), Some("INACTIVE"));
     assert_eq!(gone.desired_count(), 0);
+    assert_eq!(gone.running_count(), 0);
     let deleted = notes_with_reason(&client, &ns, "web", "Deleted").await;
-    assert!(
-        deleted
-            .iter()
-            .any(|n| n.contains("scaled ECS service") && n.contains("deleted")),
-        "{deleted:?}"
-    );
 
     // With the service gone, the cluster's delete proceeds.
     clusters
@@ -560,6 +710,14 @@ async fn lifecycle_round_trips_the_spec_and_delete_scales_down_then_lets_the_clu
         .await
         .unwrap();
     assert_eq!(output.clusters()[0].status(), Some("INACTIVE"));
+
+    // The Deleted event says what the operator did.
+    assert!(
+        deleted
+            .iter()
+            .any(|n| n.contains("scaled ECS service") && n.contains("deleted")),
+        "{deleted:?}"
+    );
 }
 
 #[tokio::test]
@@ -585,12 +743,17 @@ async fn a_new_revision_is_followed_within_seconds_through_the_watch_not_the_res
         )
         .await
         .unwrap();
-    let spec = json!({"clusterRef": {"name": "prod"}, "taskDefinitionRef": {"name": "app"}});
+    let spec = fargate_spec(
+        json!({"clusterRef": {"name": "prod"}}),
+        json!({"taskDefinitionRef": {"name": "app"}}),
+        json!({}),
+    );
     api.create(&PostParams::default(), &service_object("web", spec))
         .await
         .unwrap();
-    let obj = wait_for(&api, "web", "Ready", is_ready).await;
+    let obj = wait_rolled_out(&api, "web").await;
     assert_eq!(status_of(&obj).task_definition_revision, Some(1));
+    let first_deployment = status_primary_id(&obj).unwrap();
     let service_name = obj.name_any();
     assert_eq!(
         update_calls(&operator.metrics),
@@ -624,19 +787,15 @@ async fn a_new_revision_is_followed_within_seconds_through_the_watch_not_the_res
     );
     let revision_2 = ecs.task_definition().unwrap().to_string();
 
-    // Status follows. moto keeps the old deployment PRIMARY forever (it never starts a new one), so
-    // the rollout honestly stays in progress: Ready=False, DeploymentInProgress, Reconciling=True.
-    let obj = wait_for(&api, "web", "reporting revision 2", |o| {
+    // Status follows at once, and honestly reports the rollout in progress until ECS completes it.
+    let obj = wait_for(&api, "web", "reporting the rollout of revision 2", |o| {
         status_of(o).task_definition_arn.as_deref() == Some(revision_2.as_str())
+            && ready_reason(o) == "DeploymentInProgress"
     })
     .await;
     assert_eq!(status_of(&obj).task_definition_revision, Some(2));
     let ready = condition(&obj, "Ready").unwrap();
-    assert_eq!(
-        (ready.status.as_str(), ready.reason.as_str()),
-        ("False", "DeploymentInProgress"),
-        "{ready:?}"
-    );
+    assert_eq!(ready.status, "False", "{ready:?}");
     assert!(
         ready.message.contains(&format!("{family}:2")),
         "{}",
@@ -651,15 +810,21 @@ async fn a_new_revision_is_followed_within_seconds_through_the_watch_not_the_res
         "{updated:?}"
     );
 
-    // One UpdateService for the move, and no more while the rollout is polled.
-    tokio::time::sleep(Duration::from_secs(12)).await;
-    assert_eq!(update_calls(&operator.metrics), 1);
+    // ECS completes the new deployment (the old task stopped), and only then is it Ready: with
+    // one UpdateService for the move, and no more while the rollout was polled.
+    let obj = wait_rolled_out(&api, "web").await;
+    assert_eq!(status_of(&obj).task_definition_revision, Some(2));
+    let second_deployment = status_primary_id(&obj).unwrap();
+    assert_ne!(second_deployment, first_deployment);
+    let ecs = describe_active(&cluster_name, &service_name).await;
+    assert!(completed(&ecs), "{:?}", ecs.deployments());
+    assert_eq!(primary_id(&ecs), second_deployment);
+    assert_eq!(ecs.task_definition(), Some(revision_2.as_str()));
     assert_eq!(
-        describe_active(&cluster_name, &service_name)
-            .await
-            .task_definition(),
+        ecs.deployments()[0].task_definition(),
         Some(revision_2.as_str())
     );
+    assert_eq!(update_calls(&operator.metrics), 1);
 }
 
 #[tokio::test]
@@ -669,7 +834,7 @@ async fn a_task_definition_change_ecs_refuses_keeps_the_service_on_its_revision_
     let _operator = LongResyncOperator::start(&client, &ns).await;
     let definitions: Api<EcsTaskDefinition> = Api::namespaced(client.clone(), &ns);
     let api: Api<EcsService> = Api::namespaced(client.clone(), &ns);
-    let cluster = ecs_cluster("refused").await;
+    let cluster = ecs_cluster("refused", 0).await;
     let family = support::unique_name("refused");
     definitions
         .create(
@@ -678,14 +843,18 @@ async fn a_task_definition_change_ecs_refuses_keeps_the_service_on_its_revision_
         )
         .await
         .unwrap();
-    let spec = json!({"cluster": cluster, "taskDefinitionRef": {"name": "app"}, "desiredCount": 1});
+    let spec = fargate_spec(
+        json!({"cluster": cluster}),
+        json!({"taskDefinitionRef": {"name": "app"}}),
+        json!({"desiredCount": 1}),
+    );
     api.create(&PostParams::default(), &service_object("web", spec))
         .await
         .unwrap();
-    let obj = wait_for(&api, "web", "Ready", is_ready).await;
+    let obj = wait_rolled_out(&api, "web").await;
     let revision_1 = status_of(&obj).task_definition_arn.unwrap();
 
-    // A change ECS refuses (Fargate supports only pidMode "task"; moto says so too).
+    // A change ECS refuses (Fargate supports only pidMode "task").
     let patch = json!({"spec": {"pidMode": "host"}});
     definitions
         .patch("app", &PatchParams::default(), &Patch::Merge(&patch))
@@ -706,13 +875,15 @@ async fn a_task_definition_change_ecs_refuses_keeps_the_service_on_its_revision_
         status_of(&obj).task_definition_arn,
         Some(revision_1.clone())
     );
+    let ecs = describe_active(&cluster, "web").await;
     assert_eq!(
-        describe_active(&cluster, "web").await.task_definition(),
+        ecs.task_definition(),
         Some(revision_1.as_str()),
         "the service keeps running the last registered revision"
     );
+    assert!(completed(&ecs), "and its tasks: {:?}", ecs.deployments());
 
-    // Fixed: the next revision is registered and the service moves to it.
+    // Fixed: the next revision is registered and the service rolls out to it.
     let patch = json!({"spec": {"pidMode": "task"}});
     definitions
         .patch("app", &PatchParams::default(), &Patch::Merge(&patch))
@@ -722,19 +893,26 @@ async fn a_task_definition_change_ecs_refuses_keeps_the_service_on_its_revision_
         status_of(o).task_definition_revision == Some(2)
     })
     .await;
+    let obj = wait_rolled_out(&api, "web").await;
+    assert_eq!(status_of(&obj).task_definition_revision, Some(2));
+    assert!(completed(&describe_active(&cluster, "web").await));
 }
 
 #[tokio::test]
 async fn dependencies_are_awaited_without_warnings_and_followed_the_moment_they_are_ready() {
     let (client, ns) = setup("svc-deps").await;
-    let _operator = TestOperator::start(&client, &ns).await;
+    let operator = TestOperator::start(&client, &ns).await;
     let clusters: Api<EcsCluster> = Api::namespaced(client.clone(), &ns);
     let definitions: Api<EcsTaskDefinition> = Api::namespaced(client.clone(), &ns);
     let api: Api<EcsService> = Api::namespaced(client.clone(), &ns);
     let (cluster_name, family) = (support::unique_name("later"), support::unique_name("later"));
 
     // The service first, its cluster and task definition not there yet.
-    let spec = json!({"clusterRef": {"name": "prod"}, "taskDefinitionRef": {"name": "app"}, "desiredCount": 1});
+    let spec = fargate_spec(
+        json!({"clusterRef": {"name": "prod"}}),
+        json!({"taskDefinitionRef": {"name": "app"}}),
+        json!({"desiredCount": 1}),
+    );
     api.create(&PostParams::default(), &service_object("web", spec))
         .await
         .unwrap();
@@ -752,7 +930,8 @@ async fn dependencies_are_awaited_without_warnings_and_followed_the_moment_they_
     assert_eq!(condition(&obj, "Reconciling").unwrap().status, "True");
     assert_eq!(condition(&obj, "Stalled").unwrap().status, "False");
 
-    // The task definition arrives: still waiting, for the cluster.
+    // The task definition arrives: still waiting, for the cluster. (A reconcile after the task
+    // definition is Ready, prompted by an annotation, shows it.)
     definitions
         .create(
             &PostParams::default(),
@@ -761,18 +940,28 @@ async fn dependencies_are_awaited_without_warnings_and_followed_the_moment_they_
         .await
         .unwrap();
     wait_for(&definitions, "app", "Ready", is_ready).await;
-    tokio::time::sleep(TEST_RESYNC * 2).await;
-    let obj = api.get("web").await.unwrap();
-    assert_eq!(ready_reason(&obj), "DependencyNotReady");
+    let before = reconciles(&operator.metrics, "EcsService");
+    annotate(&api, "web", "test.ecs.operator.dev/poke", "1").await;
+    eventually(
+        "a reconcile of the service",
+        || async { reconciles(&operator.metrics, "EcsService") },
+        |n| *n > before,
+    )
+    .await;
+    let obj = wait_for(&api, "web", "still DependencyNotReady", |o| {
+        ready_reason(o) == "DependencyNotReady"
+    })
+    .await;
     assert!(
         condition(&obj, "Ready")
             .unwrap()
             .message
             .contains("EcsCluster prod")
     );
+    assert!(describe(&cluster_name, "web").await.is_none());
 
     // The cluster arrives: the service is created at once (the retry of a waiting service is 30 s
-    // away, so this is the watch on EcsCluster).
+    // away, so this is the watch on EcsCluster), and is Ready once ECS has rolled it out.
     clusters
         .create(
             &PostParams::default(),
@@ -782,19 +971,25 @@ async fn dependencies_are_awaited_without_warnings_and_followed_the_moment_they_
         .unwrap();
     wait_for(&clusters, "prod", "Ready", is_ready).await;
     let cluster_ready = Instant::now();
-    let obj = wait_for(&api, "web", "Ready", is_ready).await;
+    eventually(
+        "the ECS service created",
+        || describe(&cluster_name, "web"),
+        |s| s.is_some(),
+    )
+    .await;
     let waited = cluster_ready.elapsed();
     assert!(
-        waited < Duration::from_secs(15),
-        "Ready {waited:?} after the cluster"
+        waited < Duration::from_secs(10),
+        "created {waited:?} after the cluster"
     );
+    let obj = wait_rolled_out(&api, "web").await;
     assert!(
         status_of(&obj)
             .task_definition_arn
             .unwrap()
             .ends_with(&format!("{family}:1"))
     );
-    describe_active(&cluster_name, "web").await;
+    assert!(completed(&describe_active(&cluster_name, "web").await));
 
     // Waiting was not an error: not a single Warning event.
     let warnings = warnings(&client, &ns, "web").await;
@@ -822,18 +1017,49 @@ async fn an_ecs_cluster_named_directly_is_awaited_until_it_exists() {
         "{message}"
     );
     assert_eq!(condition(&obj, "Stalled").unwrap().status, "False");
+    // Waiting is not an error.
+    let seen = warnings(&client, &ns, "web").await;
+    assert!(seen.is_empty(), "{seen:?}");
 
-    // Another team creates it: the service follows at the next retry (30 s for a dependency).
+    // Another team creates it, still without EC2 capacity: the service is created at the next
+    // retry (30 s for a dependency), but ECS cannot place its task. Not Ready, and ECS's event
+    // comes through as a Warning.
     support::ecs_client()
         .create_cluster()
         .cluster_name(&cluster)
         .send()
         .await
         .unwrap();
-    wait_for(&api, "web", "Ready", is_ready).await;
-    describe_active(&cluster, "web").await;
-    let warnings = warnings(&client, &ns, "web").await;
-    assert!(warnings.is_empty(), "{warnings:?}");
+    let notes =
+        harness::wait_for_event::<EcsService>(&client, &ns, "web", "EcsServiceProblem", |n| {
+            n.contains("was unable to place a task")
+        })
+        .await;
+    assert!(
+        notes
+            .iter()
+            .any(|n| n.contains("No Container Instances were found in your cluster")),
+        "{notes:?}"
+    );
+    let obj = wait_for(&api, "web", "DeploymentInProgress", |o| {
+        ready_reason(o) == "DeploymentInProgress"
+    })
+    .await;
+    assert!(!is_ready(&obj));
+    assert_eq!(condition(&obj, "Stalled").unwrap().status, "False");
+    assert_eq!(status_of(&obj).running_count, Some(0));
+
+    // Its instances join: the task is placed and the service is Ready.
+    harness::add_container_instances(&cluster, 1);
+    wait_rolled_out(&api, "web").await;
+    assert!(completed(&describe_active(&cluster, "web").await));
+    let seen = warnings(&client, &ns, "web").await;
+    assert!(
+        seen.iter().all(|e| e.reason == "EcsServiceProblem"
+            && e.note.contains("was unable to place a task")
+            && e.count == 1),
+        "only the placement problem, once: {seen:?}"
+    );
 }
 
 #[tokio::test]
@@ -842,7 +1068,7 @@ async fn deleting_a_task_definition_a_service_runs_deregisters_but_does_not_dele
     let _operator = TestOperator::start(&client, &ns).await;
     let definitions: Api<EcsTaskDefinition> = Api::namespaced(client.clone(), &ns);
     let api: Api<EcsService> = Api::namespaced(client.clone(), &ns);
-    let cluster = ecs_cluster("tdgone").await;
+    let cluster = ecs_cluster("tdgone", 0).await;
     let family = support::unique_name("tdgone");
     definitions
         .create(
@@ -851,11 +1077,15 @@ async fn deleting_a_task_definition_a_service_runs_deregisters_but_does_not_dele
         )
         .await
         .unwrap();
-    let spec = json!({"cluster": cluster, "taskDefinitionRef": {"name": "app"}, "desiredCount": 1});
+    let spec = fargate_spec(
+        json!({"cluster": cluster}),
+        json!({"taskDefinitionRef": {"name": "app"}}),
+        json!({"desiredCount": 1}),
+    );
     api.create(&PostParams::default(), &service_object("web", spec))
         .await
         .unwrap();
-    let obj = wait_for(&api, "web", "Ready", is_ready).await;
+    let obj = wait_rolled_out(&api, "web").await;
     let revision = status_of(&obj).task_definition_arn.unwrap();
 
     definitions
@@ -874,10 +1104,9 @@ async fn deleting_a_task_definition_a_service_runs_deregisters_but_does_not_dele
         .task_definition
         .unwrap();
     assert_eq!(described.status().map(|s| s.as_str()), Some("INACTIVE"));
-    assert_eq!(
-        describe_active(&cluster, "web").await.task_definition(),
-        Some(revision.as_str())
-    );
+    let ecs = describe_active(&cluster, "web").await;
+    assert_eq!(ecs.task_definition(), Some(revision.as_str()));
+    assert!(completed(&ecs), "still running: {:?}", ecs.deployments());
     let deleted = harness::event_notes::<EcsTaskDefinition>(&client, &ns, "app", "Deleted").await;
     assert!(
         deleted
@@ -901,7 +1130,8 @@ async fn a_service_lives_in_the_region_of_its_cluster() {
         "eu-central-1"
     };
 
-    // The cluster and the task definition say where they live; the service does not.
+    // The cluster and the task definition say where they live; the service does not (its
+    // subnets are of course the other region's).
     let mut cluster = cluster_object("prod", &support::unique_name("far"));
     cluster.spec.region = Some(other.to_string());
     clusters
@@ -914,11 +1144,18 @@ async fn a_service_lives_in_the_region_of_its_cluster() {
         .create(&PostParams::default(), &definition)
         .await
         .unwrap();
-    let spec = json!({"clusterRef": {"name": "prod"}, "taskDefinitionRef": {"name": "app"}, "desiredCount": 1});
+    let (subnets, group) = harness::emulator_network_in(other);
+    let spec = json!({
+        "clusterRef": {"name": "prod"},
+        "taskDefinitionRef": {"name": "app"},
+        "desiredCount": 1,
+        "launchType": "FARGATE",
+        "networkConfiguration": {"awsvpcConfiguration": {"subnets": subnets, "securityGroups": [group]}}
+    });
     api.create(&PostParams::default(), &service_object("web", spec))
         .await
         .unwrap();
-    let obj = wait_for(&api, "web", "Ready", is_ready).await;
+    let obj = wait_rolled_out(&api, "web").await;
     let arn = status_of(&obj).service_arn.unwrap();
     assert!(arn.contains(&format!(":{other}:")), "{arn}");
 
@@ -958,7 +1195,7 @@ async fn existing_services_are_adopted_only_when_asked_and_never_taken_from_anot
     let (client, ns) = setup("svc-own").await;
     let _operator = TestOperator::start(&client, &ns).await;
     let api: Api<EcsService> = Api::namespaced(client.clone(), &ns);
-    let cluster = ecs_cluster("legacy").await;
+    let cluster = ecs_cluster("legacy", 1).await;
     let task_definition = ecs_task_definition("legacy", "legacy:1").await;
     let service_name = support::unique_name("legacy");
     support::ecs_client()
@@ -1003,9 +1240,10 @@ async fn existing_services_are_adopted_only_when_asked_and_never_taken_from_anot
         "nothing touched before adoption"
     );
 
-    // Adopted when asked: tagged as ours, and Ready.
+    // Adopted when asked: tagged as ours, and Ready (its deployment completed).
     annotate(&api, "legacy", ADOPT_ANNOTATION, "true").await;
     let obj = wait_for(&api, "legacy", "Ready after adoption", is_ready).await;
+    assert_rolled_out(&obj);
     let tags = ecs_tags(&arn).await;
     assert_eq!(tags[OWNER_TAG], format!("{ns}/legacy"));
     assert_eq!(tags[UID_TAG], obj.uid().unwrap());
@@ -1036,12 +1274,9 @@ async fn existing_services_are_adopted_only_when_asked_and_never_taken_from_anot
     // Deleting the thief leaves the service alone; deleting the owner deletes it.
     api.delete("thief", &DeleteParams::default()).await.unwrap();
     wait_gone(&api, "thief").await;
-    assert_eq!(
-        describe_active(&cluster, &service_name)
-            .await
-            .desired_count(),
-        1
-    );
+    let ecs = describe_active(&cluster, &service_name).await;
+    assert_eq!(ecs.desired_count(), 1);
+    assert!(completed(&ecs), "still running: {:?}", ecs.deployments());
     api.delete("legacy", &DeleteParams::default())
         .await
         .unwrap();
@@ -1057,18 +1292,23 @@ async fn retain_leaves_the_ecs_service_running() {
     let (client, ns) = setup("svc-retain").await;
     let _operator = TestOperator::start(&client, &ns).await;
     let api: Api<EcsService> = Api::namespaced(client.clone(), &ns);
-    let cluster = ecs_cluster("kept").await;
+    let cluster = ecs_cluster("kept", 1).await;
     let task_definition = ecs_task_definition("kept", "app:1").await;
     let spec = json!({"cluster": cluster, "taskDefinition": task_definition, "desiredCount": 1, "deletionPolicy": "Retain"});
     api.create(&PostParams::default(), &service_object("kept", spec))
         .await
         .unwrap();
-    wait_for(&api, "kept", "Ready", is_ready).await;
+    wait_rolled_out(&api, "kept").await;
 
     api.delete("kept", &DeleteParams::default()).await.unwrap();
     wait_gone(&api, "kept").await;
     let ecs = describe_active(&cluster, "kept").await;
     assert_eq!(ecs.desired_count(), 1, "not scaled down");
+    assert!(
+        completed(&ecs),
+        "its task still runs: {:?}",
+        ecs.deployments()
+    );
     assert_eq!(
         ecs_tags(ecs.service_arn().unwrap()).await[OWNER_TAG],
         format!("{ns}/kept"),
@@ -1081,11 +1321,12 @@ async fn retain_leaves_the_ecs_service_running() {
 #[tokio::test]
 async fn the_scale_subresource_changes_desired_count() {
     let (client, ns) = setup("svc-scale").await;
-    let _operator = TestOperator::start(&client, &ns).await;
+    let operator = TestOperator::start(&client, &ns).await;
     let api: Api<EcsService> = Api::namespaced(client.clone(), &ns);
-    let cluster = ecs_cluster("scale").await;
+    // Three instances: distinctInstance places one task per instance.
+    let cluster = ecs_cluster("scale", 3).await;
     let task_definition = ecs_task_definition("scale", "app:1").await;
-    // EC2 with placement rules: moto echoes placement once UpdateService has sent it.
+    // EC2 with placement rules, which ECS echoes as given.
     let spec = json!({
         "cluster": cluster,
         "taskDefinition": task_definition,
@@ -1097,26 +1338,30 @@ async fn the_scale_subresource_changes_desired_count() {
     api.create(&PostParams::default(), &service_object("web", spec))
         .await
         .unwrap();
-    wait_for(&api, "web", "Ready", is_ready).await;
+    let obj = wait_rolled_out(&api, "web").await;
+    let deployment = status_primary_id(&obj).unwrap();
 
     // `kubectl scale ecss web --replicas=3`.
     let patch = json!({"spec": {"replicas": 3}});
     api.patch_scale("web", &PatchParams::default(), &Patch::Merge(&patch))
         .await
         .unwrap();
-    let ecs = eventually(
+    eventually(
         "desiredCount 3 in ECS",
         || describe(&cluster, "web"),
         |s| s.as_ref().is_some_and(|s| s.desired_count() == 3),
     )
-    .await
-    .unwrap();
+    .await;
+    // Ready again once ECS runs the three tasks: scaling is no new deployment.
     let obj = wait_for(&api, "web", "Ready with 3 replicas", |o| {
         is_ready(o) && status_of(o).replicas == Some(3)
     })
     .await;
+    assert_rolled_out(&obj);
+    assert_eq!(status_primary_id(&obj), Some(deployment.clone()));
     assert_eq!(obj.spec.desired_count, Some(3));
     assert_eq!(status_of(&obj).desired_count, Some(3));
+    assert_eq!(status_of(&obj).running_count, Some(3));
     let scale = api.get_scale("web").await.unwrap();
     assert_eq!(scale.spec.and_then(|s| s.replicas), Some(3));
     let scale_status = scale.status.unwrap();
@@ -1126,6 +1371,9 @@ async fn the_scale_subresource_changes_desired_count() {
         Some("ecs.operator.dev/service=web")
     );
 
+    let ecs = describe_active(&cluster, "web").await;
+    assert!(completed(&ecs), "{:?}", ecs.deployments());
+    assert_eq!(primary_id(&ecs), deployment);
     let constraints: Vec<_> = ecs
         .placement_constraints()
         .iter()
@@ -1157,6 +1405,7 @@ async fn the_scale_subresource_changes_desired_count() {
         updated.iter().any(|n| n.contains("desiredCount")),
         "{updated:?}"
     );
+    assert_eq!(update_calls(&operator.metrics), 1, "one UpdateService");
 }
 
 #[tokio::test]
@@ -1164,43 +1413,44 @@ async fn the_restart_annotation_forces_exactly_one_deployment_per_change() {
     let (client, ns) = setup("svc-restart").await;
     let operator = TestOperator::start(&client, &ns).await;
     let api: Api<EcsService> = Api::namespaced(client.clone(), &ns);
-    let cluster = ecs_cluster("restart").await;
+    let cluster = ecs_cluster("restart", 1).await;
     let task_definition = ecs_task_definition("restart", "app:1").await;
     let spec = json!({"cluster": cluster, "taskDefinition": task_definition, "desiredCount": 1});
     api.create(&PostParams::default(), &service_object("web", spec))
         .await
         .unwrap();
-    wait_for(&api, "web", "Ready", is_ready).await;
-    let deployment_id = |s: &Option<Service>| {
-        s.as_ref()
-            .and_then(|s| s.deployments().first())
-            .and_then(|d| d.id())
-            .map(str::to_string)
-    };
-    let first = deployment_id(&describe(&cluster, "web").await).unwrap();
+    let obj = wait_rolled_out(&api, "web").await;
+    let first = status_primary_id(&obj).unwrap();
+    assert_eq!(primary_id(&describe_active(&cluster, "web").await), first);
     assert_eq!(update_calls(&operator.metrics), 0);
 
-    // `kubectl rollout restart` for ECS: moto gives the deployment a new id on forceNewDeployment.
+    // `kubectl rollout restart` for ECS: a forced deployment, with a new id, that replaces the
+    // task and completes; Ready follows it.
     annotate(&api, "web", RESTARTED_AT_ANNOTATION, "2025-01-01T10:00:00Z").await;
-    let second = eventually(
-        "a forced deployment",
-        || describe(&cluster, "web"),
-        |s| deployment_id(s).is_some_and(|id| id != first),
+    let restarted = |at: &'static str, before: String| {
+        move |o: &EcsService| {
+            status_of(o).last_restarted_at.as_deref() == Some(at)
+                && is_ready(o)
+                && status_primary_id(o).is_some_and(|id| id != before)
+        }
+    };
+    let obj = wait_for(
+        &api,
+        "web",
+        "Ready on the forced deployment",
+        restarted("2025-01-01T10:00:00Z", first.clone()),
     )
     .await;
-    let second = deployment_id(&second).unwrap();
-    let obj = wait_for(&api, "web", "recorded", |o| {
-        status_of(o).last_restarted_at.as_deref() == Some("2025-01-01T10:00:00Z")
-    })
-    .await;
-    assert!(is_ready(&obj));
+    assert_rolled_out(&obj);
+    let second = status_primary_id(&obj).unwrap();
+    let ecs = describe_active(&cluster, "web").await;
+    assert!(completed(&ecs), "{:?}", ecs.deployments());
+    assert_eq!(primary_id(&ecs), second);
+    assert_eq!(ecs.task_definition(), Some(task_definition.as_str()));
 
     // Resyncs do not restart it again.
-    tokio::time::sleep(TEST_RESYNC * 3 + Duration::from_secs(1)).await;
-    assert_eq!(
-        deployment_id(&describe(&cluster, "web").await).unwrap(),
-        second
-    );
+    more_reconciles(&operator.metrics, "EcsService", 3).await;
+    assert_eq!(primary_id(&describe_active(&cluster, "web").await), second);
     assert_eq!(update_calls(&operator.metrics), 1);
     let updated = notes_with_reason(&client, &ns, "web", "Updated").await;
     assert!(
@@ -1211,13 +1461,17 @@ async fn the_restart_annotation_forces_exactly_one_deployment_per_change() {
 
     // A new value: one more.
     annotate(&api, "web", RESTARTED_AT_ANNOTATION, "2025-01-02T10:00:00Z").await;
-    eventually(
-        "a second forced deployment",
-        || describe(&cluster, "web"),
-        |s| deployment_id(s).is_some_and(|id| id != second),
+    let obj = wait_for(
+        &api,
+        "web",
+        "Ready on the second forced deployment",
+        restarted("2025-01-02T10:00:00Z", second.clone()),
     )
     .await;
-    tokio::time::sleep(TEST_RESYNC * 2).await;
+    assert_rolled_out(&obj);
+    let third = status_primary_id(&obj).unwrap();
+    more_reconciles(&operator.metrics, "EcsService", 2).await;
+    assert_eq!(primary_id(&describe_active(&cluster, "web").await), third);
     assert_eq!(update_calls(&operator.metrics), 2);
     eventually(
         "two Updated events",
@@ -1232,35 +1486,37 @@ async fn an_omitted_desired_count_is_left_to_whoever_scales_the_service() {
     let (client, ns) = setup("svc-auto").await;
     let operator = TestOperator::start(&client, &ns).await;
     let api: Api<EcsService> = Api::namespaced(client.clone(), &ns);
-    let cluster = ecs_cluster("auto").await;
+    let cluster = ecs_cluster("auto", 2).await;
     let task_definition = ecs_task_definition("auto", "app:1").await;
     let spec = json!({"cluster": cluster, "taskDefinition": task_definition});
     api.create(&PostParams::default(), &service_object("web", spec))
         .await
         .unwrap();
-    wait_for(&api, "web", "Ready", is_ready).await;
+    wait_rolled_out(&api, "web").await;
     assert_eq!(
         describe_active(&cluster, "web").await.desired_count(),
         1,
         "1 at creation"
     );
 
-    // An autoscaler scales it in ECS; resyncs leave that alone, and status reports it.
+    // An autoscaler scales it in ECS; resyncs leave that alone, and status reports it, Ready once
+    // the 4 tasks run.
     change_in_ecs(&cluster, "web", Some(4), None).await;
-    wait_for(&api, "web", "reporting 4 tasks", |o| {
+    let obj = wait_for(&api, "web", "Ready with 4 tasks", |o| {
         is_ready(o) && status_of(o).desired_count == Some(4)
     })
     .await;
-    let reconciles_before = service_reconciles(&operator.metrics);
-    tokio::time::sleep(TEST_RESYNC * 3 + Duration::from_secs(1)).await;
+    assert_rolled_out(&obj);
+    assert_eq!(status_of(&obj).running_count, Some(4));
+    // Steady state costs one reconcile (and one batched describe) per resync, no more: three
+    // reconciles take at least two resync periods.
+    let took = more_reconciles(&operator.metrics, "EcsService", 3).await;
+    assert!(
+        took >= TEST_RESYNC * 2 && took <= TEST_RESYNC * 4 + Duration::from_secs(5),
+        "3 reconciles in {took:?} with a {TEST_RESYNC:?} resync"
+    );
     assert_eq!(describe_active(&cluster, "web").await.desired_count(), 4);
     assert_eq!(update_calls(&operator.metrics), 0);
-    // Steady state costs one reconcile (and one batched describe) per resync, no more.
-    let reconciles = service_reconciles(&operator.metrics) - reconciles_before;
-    assert!(
-        (2..=5).contains(&reconciles),
-        "{reconciles} reconciles in 10 s with a 3 s resync"
-    );
     assert!(
         notes_with_reason(&client, &ns, "web", "DriftCorrected")
             .await
@@ -1283,7 +1539,8 @@ async fn an_omitted_desired_count_is_left_to_whoever_scales_the_service() {
     .await
     .unwrap();
     assert_eq!(ecs.desired_count(), 4);
-    wait_for(&api, "web", "Ready", is_ready).await;
+    let obj = wait_rolled_out(&api, "web").await;
+    assert_eq!(status_of(&obj).running_count, Some(4));
     assert_eq!(update_calls(&operator.metrics), 1);
 }
 
@@ -1292,24 +1549,29 @@ async fn drift_in_ecs_is_corrected() {
     let (client, ns) = setup("svc-drift").await;
     let _operator = TestOperator::start(&client, &ns).await;
     let api: Api<EcsService> = Api::namespaced(client.clone(), &ns);
-    let cluster = ecs_cluster("drift").await;
-    let task_definition = ecs_task_definition("drift", "app:1").await;
+    let cluster = ecs_cluster("drift", 0).await;
+    let task_definition = fargate_task_definition("drift", "app:1").await;
     let spec = json!({
         "cluster": cluster,
         "taskDefinition": task_definition,
         "desiredCount": 1,
         "capacityProviderStrategy": [{"capacityProvider": "FARGATE", "weight": 1, "base": 1}],
+        "networkConfiguration": awsvpc_network(),
         "tags": [{"key": "team", "value": "web"}]
     });
     api.create(&PostParams::default(), &service_object("web", spec))
         .await
         .unwrap();
-    wait_for(&api, "web", "Ready", is_ready).await;
-    let arn = describe_active(&cluster, "web")
-        .await
-        .service_arn()
-        .unwrap()
-        .to_string();
+    wait_rolled_out(&api, "web").await;
+    let ecs = describe_active(&cluster, "web").await;
+    let arn = ecs.service_arn().unwrap().to_string();
+    let strategy = |s: &Service| -> Vec<(String, i32, i32)> {
+        s.capacity_provider_strategy()
+            .iter()
+            .map(|i| (i.capacity_provider().to_string(), i.weight(), i.base()))
+            .collect()
+    };
+    assert_eq!(strategy(&ecs), [("FARGATE".to_string(), 1, 1)]);
 
     // desiredCount, set in the spec, is enforced.
     change_in_ecs(&cluster, "web", Some(3), None).await;
@@ -1324,16 +1586,11 @@ async fn drift_in_ecs_is_corrected() {
         n.contains("desiredCount")
     })
     .await;
-    // The correcting UpdateService carried the whole spec: moto now echoes the capacity strategy.
-    let strategy: Vec<_> = ecs
-        .capacity_provider_strategy()
-        .iter()
-        .map(|i| (i.capacity_provider(), i.weight(), i.base()))
-        .collect();
-    assert_eq!(strategy, [("FARGATE", 1, 1)]);
+    // The correcting UpdateService carried the whole spec: the capacity strategy is unchanged.
+    assert_eq!(strategy(&ecs), [("FARGATE".to_string(), 1, 1)]);
 
     // The task definition, changed by hand, is set back.
-    let other = ecs_task_definition("intruder", "hotfix:1").await;
+    let other = fargate_task_definition("intruder", "hotfix:1").await;
     change_in_ecs(&cluster, "web", None, Some(&other)).await;
     eventually(
         "the task definition set back",
@@ -1344,8 +1601,7 @@ async fn drift_in_ecs_is_corrected() {
         },
     )
     .await;
-    // One event per correction. (The event recorder folds a repeated reason into the first
-    // event's series, so this one's note is not visible while that series lasts.)
+    // One event per correction.
     eventually(
         "a second DriftCorrected event",
         || occurrences(&client, &ns, "web", "DriftCorrected"),
@@ -1368,21 +1624,29 @@ async fn drift_in_ecs_is_corrected() {
         |n| *n == 3,
     )
     .await;
-    let obj = wait_for(&api, "web", "Ready", is_ready).await;
+
+    // Ready once ECS has rolled the service back out on its own revision.
+    let obj = wait_for(&api, "web", "Ready on its own revision", |o| {
+        is_ready(o) && status_of(o).task_definition_arn.as_deref() == Some(task_definition.as_str())
+    })
+    .await;
+    assert_rolled_out(&obj);
+    let ecs = describe_active(&cluster, "web").await;
+    assert!(completed(&ecs), "{:?}", ecs.deployments());
     assert_eq!(
-        status_of(&obj).task_definition_arn.as_deref(),
+        ecs.deployments()[0].task_definition(),
         Some(task_definition.as_str())
     );
     assert!(warnings(&client, &ns, "web").await.is_empty());
 }
 
-/// moto keeps a cluster's activeServicesCount at 0 and DeleteCluster never refuses, so only a
-/// cluster controller that also looks at the EcsServices referencing it (or lists and describes
-/// the cluster's services) can pass this against the emulator.
+/// ECS counts a cluster's active services and refuses DeleteCluster while there are some: the
+/// operator waits for the EcsServices that run there, says so, and does not hammer ECS with a
+/// delete it would refuse (no Warning).
 #[tokio::test]
 async fn a_cluster_delete_waits_for_its_services() {
     let (client, ns) = setup("svc-cluster-wait").await;
-    let _operator = TestOperator::start(&client, &ns).await;
+    let operator = TestOperator::start(&client, &ns).await;
     let clusters: Api<EcsCluster> = Api::namespaced(client.clone(), &ns);
     let definitions: Api<EcsTaskDefinition> = Api::namespaced(client.clone(), &ns);
     let api: Api<EcsService> = Api::namespaced(client.clone(), &ns);
@@ -1401,11 +1665,15 @@ async fn a_cluster_delete_waits_for_its_services() {
         )
         .await
         .unwrap();
-    let spec = json!({"clusterRef": {"name": "prod"}, "taskDefinitionRef": {"name": "app"}, "desiredCount": 1});
+    let spec = fargate_spec(
+        json!({"clusterRef": {"name": "prod"}}),
+        json!({"taskDefinitionRef": {"name": "app"}}),
+        json!({"desiredCount": 1}),
+    );
     api.create(&PostParams::default(), &service_object("web", spec))
         .await
         .unwrap();
-    wait_for(&api, "web", "Ready", is_ready).await;
+    wait_rolled_out(&api, "web").await;
 
     clusters
         .delete("prod", &DeleteParams::default())
@@ -1416,7 +1684,8 @@ async fn a_cluster_delete_waits_for_its_services() {
     })
     .await;
     assert!(obj.metadata.deletion_timestamp.is_some());
-    tokio::time::sleep(TEST_RESYNC * 2).await;
+    // It looks again, and still waits.
+    more_reconciles(&operator.metrics, "EcsCluster", 1).await;
     assert!(
         clusters.get_opt("prod").await.unwrap().is_some(),
         "the cluster waits"
@@ -1428,6 +1697,13 @@ async fn a_cluster_delete_waits_for_its_services() {
         .await
         .unwrap();
     assert_eq!(ecs.clusters()[0].status(), Some("ACTIVE"));
+    assert_eq!(ecs.clusters()[0].active_services_count(), 1);
+    let cluster_warnings: Vec<_> = harness::events::<EcsCluster>(&client, &ns, "prod")
+        .await
+        .into_iter()
+        .filter(|e| e.type_ == "Warning")
+        .collect();
+    assert!(cluster_warnings.is_empty(), "{cluster_warnings:?}");
 
     api.delete("web", &DeleteParams::default()).await.unwrap();
     wait_gone(&api, "web").await;

@@ -781,7 +781,18 @@ async fn cleanup(obj: Arc<EcsService>, ctx: Arc<Context>) -> Result<Cleanup> {
         Err(e) => return Err(e),
     };
     let Some(service) = service.filter(|s| s.status() != Some("INACTIVE")) else {
-        return Ok(Cleanup::Done(format!("ECS service {name} is gone")));
+        // Gone after this object's own DeleteService (its Ready condition says it waited for
+        // ECS to finish), or gone before.
+        let deleting = obj
+            .status
+            .as_ref()
+            .and_then(|s| conditions::find(&s.conditions, conditions::READY))
+            .is_some_and(|c| c.reason == "Deleting");
+        return Ok(Cleanup::Done(if deleting {
+            format!("scaled ECS service {name} to 0 and deleted it")
+        } else {
+            format!("ECS service {name} is gone")
+        }));
     };
     if ctx
         .identity(obj.as_ref())

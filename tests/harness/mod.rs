@@ -317,6 +317,17 @@ pub fn manifest<K: DeserializeOwned>(value: serde_json::Value) -> K {
 /// Calls an AWS query-protocol API (EC2, ELBv2) of the emulator's moto with curl (the tests have
 /// no SDK for those; moto does not check signatures) and returns the XML answer.
 pub fn aws_query(service: &str, version: &str, action: &str, params: &[(&str, &str)]) -> String {
+    aws_query_in(&support::env().region, service, version, action, params)
+}
+
+/// [`aws_query`] in another region.
+pub fn aws_query_in(
+    region: &str,
+    service: &str,
+    version: &str,
+    action: &str,
+    params: &[(&str, &str)],
+) -> String {
     let env = support::env();
     let mut form = format!("Action={action}&Version={version}");
     for (key, value) in params {
@@ -328,8 +339,8 @@ pub fn aws_query(service: &str, version: &str, action: &str, params: &[(&str, &s
         .args(["-H", "Content-Type: application/x-www-form-urlencoded"])
         .arg("-H")
         .arg(format!(
-            "Authorization: AWS4-HMAC-SHA256 Credential={}/20260101/{}/{service}/aws4_request, SignedHeaders=host, Signature=0",
-            env.access_key_id, env.region
+            "Authorization: AWS4-HMAC-SHA256 Credential={}/20260101/{region}/{service}/aws4_request, SignedHeaders=host, Signature=0",
+            env.access_key_id
         ))
         .args(["--data", &form])
         .output()
@@ -352,7 +363,12 @@ pub fn xml_values(xml: &str, tag: &str) -> Vec<String> {
 /// The default VPC's subnets and security group in the ECS emulator's EC2 backend (ECS checks
 /// that awsvpc subnets and security groups exist): (subnet ids, security group id).
 pub fn emulator_network() -> (Vec<String>, String) {
-    let ec2 = |action: &str| aws_query("ec2", "2016-11-15", action, &[]);
+    emulator_network_in(&support::env().region)
+}
+
+/// [`emulator_network`] of another region.
+pub fn emulator_network_in(region: &str) -> (Vec<String>, String) {
+    let ec2 = |action: &str| aws_query_in(region, "ec2", "2016-11-15", action, &[]);
     let mut subnets = xml_values(&ec2("DescribeSubnets"), "subnetId");
     subnets.truncate(2);
     let group = xml_values(&ec2("DescribeSecurityGroups"), "groupId")
@@ -363,10 +379,58 @@ pub fn emulator_network() -> (Vec<String>, String) {
     (subnets, group)
 }
 
-/// A target group in the emulator's ELBv2 (type ip, in the default VPC) whose deregistration
-/// delay is `delay_seconds`: the emulator drains a load-balanced task for that long, as ELB does
-/// (the default, 300 s, would make every test that stops such a task wait 30 s). Its ARN.
-pub fn target_group(name: &str, delay_seconds: u32) -> String {
+/// `count` target groups behind an Application Load Balancer in the emulator's default VPC, one
+/// HTTP listener each (ECS refuses a target group without a load balancer: "The target group with
+/// targetGroupArn ... does not have an associated load balancer."), each with a deregistration
+/// delay of `delay_seconds`: the emulator drains a load-balanced task for that long, as ELB does
+/// (the default, 300 s, would make every test that stops such a task wait 30 s). Their ARNs.
+pub fn load_balanced_target_groups(count: usize, delay_seconds: u32) -> Vec<String> {
+    let elb = |action: &str, params: &[(&str, &str)]| {
+        aws_query("elasticloadbalancing", "2015-12-01", action, params)
+    };
+    let (subnets, group) = emulator_network();
+    let name = support::unique_name("lb");
+    let mut params = vec![
+        ("Name", name.as_str()),
+        ("Type", "application"),
+        ("SecurityGroups.member.1", group.as_str()),
+    ];
+    let keys: Vec<String> = (1..=subnets.len())
+        .map(|i| format!("Subnets.member.{i}"))
+        .collect();
+    params.extend(
+        keys.iter()
+            .map(String::as_str)
+            .zip(subnets.iter().map(String::as_str)),
+    );
+    let load_balancer = xml_values(&elb("CreateLoadBalancer", &params), "LoadBalancerArn")
+        .into_iter()
+        .next()
+        .expect("a load balancer ARN");
+    (0..count)
+        .map(|i| {
+            let target_group = target_group(&support::unique_name("tg"), delay_seconds);
+            let port = (80 + i).to_string();
+            elb(
+                "CreateListener",
+                &[
+                    ("LoadBalancerArn", load_balancer.as_str()),
+                    ("Protocol", "HTTP"),
+                    ("Port", port.as_str()),
+                    ("DefaultActions.member.1.Type", "forward"),
+                    (
+                        "DefaultActions.member.1.TargetGroupArn",
+                        target_group.as_str(),
+                    ),
+                ],
+            );
+            target_group
+        })
+        .collect()
+}
+
+/// A target group (type ip, in the default VPC) with the given deregistration delay; its ARN.
+fn target_group(name: &str, delay_seconds: u32) -> String {
     let vpc = xml_values(
         &aws_query("ec2", "2016-11-15", "DescribeVpcs", &[]),
         "vpcId",

@@ -284,6 +284,7 @@ class EmulatedEcsBackend(EC2ContainerServiceBackend):
         )
         default_group = self._network(params, definition, fargate)
         self._check_strategy(cluster, params.get("capacityProviderStrategy"))
+        self._check_load_balancers(params.get("loadBalancers"))
         config = shapes.service_config(
             params,
             account_id=self.account_id,
@@ -298,6 +299,24 @@ class EmulatedEcsBackend(EC2ContainerServiceBackend):
             self.service_tokens[(cluster.name, token)] = (service, digest(params))
         service.start()
         return service
+
+    def _check_load_balancers(self, items: list[dict[str, Any]] | None) -> None:
+        """A target group must exist and sit behind a load balancer: "The target group with
+        targetGroupArn <arn> does not have an associated load balancer." (cloudposse/
+        terraform-aws-ecs-web-app#226, hashicorp/terraform#32908, anomalyco/sst#5826). For one
+        that does not exist the emulator answers the same (ECS's own text for it is unsourced)."""
+        from moto.elbv2.models import elbv2_backends
+
+        groups = elbv2_backends[self.account_id][self.region_name].target_groups
+        for item in items or []:
+            arn = item.get("targetGroupArn")
+            if arn is None:
+                continue  # a Classic Load Balancer by name
+            group = groups.get(arn)
+            if group is None or not group.load_balancer_arns:
+                raise InvalidParameterException(
+                    f"The target group with targetGroupArn {arn} does not have an associated load balancer."
+                )
 
     def _check_strategy(self, cluster: Cluster, items: list[dict[str, Any]] | None) -> None:
         """A strategy may only name providers associated with the cluster (CreateService API
@@ -335,6 +354,7 @@ class EmulatedEcsBackend(EC2ContainerServiceBackend):
         if params.get("networkConfiguration") is not None:
             default_group = self._network(merged, current_definition, shapes.is_fargate(merged))
         self._check_strategy(cluster, params.get("capacityProviderStrategy") or None)
+        self._check_load_balancers(params.get("loadBalancers"))
         changes = shapes.service_changes(
             params,
             service.config,

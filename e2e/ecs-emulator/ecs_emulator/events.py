@@ -66,6 +66,13 @@ def unable_to_place(service: str, reason: str) -> str:
     )
 
 
+def blocked_by_deployment_configuration(service: str) -> str:
+    return (
+        f"(service {service}) was unable to stop or start tasks during a deployment because of the service "
+        f"deployment configuration. Update the minimumHealthyPercent or maximumPercent value and try again."
+    )
+
+
 def unable_to_start(service: str) -> str:
     return (
         f"(service {service}) is unable to consistently start tasks successfully. For more information, "

@@ -278,6 +278,12 @@ class EmulatedService(Service):
             elif healthy - 1 >= min_healthy:
                 stopping.append(task)
                 healthy -= 1
+        # Neither a start nor a stop fits the percentages: ECS says so (Service event messages:
+        # "... because of the service deployment configuration ...", e.g. 125% of 3 tasks).
+        if need > 0 and room <= 0 and old and not stopping and not started:
+            self._event(events.blocked_by_deployment_configuration(self.name), key="blocked")
+        else:
+            self._said.pop("blocked", None)
         for task in stopping:
             task.stop("ServiceSchedulerInitiated", f"Scaling activity initiated by (deployment {task.started_by})")
         if started:

@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 from botocore.exceptions import ClientError
-from conftest import completed, describe, fargate_definition, fargate_service, messages, unique, wait_until
+from conftest import client, completed, describe, fargate_definition, fargate_service, messages, unique, wait_until
 
 
 def test_a_new_service_rolls_out_and_reports_it_in_ecs_words(ecs: Any, subnet: str) -> None:
@@ -174,10 +174,62 @@ def test_create_service_rules(ecs: Any, subnet: str) -> None:
 
 
 
-TARGET_GROUP = "arn:aws:elasticloadbalancing:us-east-1:123456789012:targetgroup/web/0123456789abcdef"
+def target_group(endpoint: str, subnet: str, delay: int = 300) -> str:
+    """A target group behind an application load balancer (ECS refuses one without)."""
+    elb = client(endpoint, "elbv2")
+    ec2 = client(endpoint, "ec2")
+    vpc = ec2.describe_subnets(SubnetIds=[subnet])["Subnets"][0]["VpcId"]
+    subnets = [s["SubnetId"] for s in ec2.describe_subnets()["Subnets"] if s["VpcId"] == vpc][:2]
+    balancer = elb.create_load_balancer(Name=unique("lb"), Subnets=subnets, Type="application")["LoadBalancers"][0]
+    group = elb.create_target_group(Name=unique("tg"), Protocol="HTTP", Port=80, VpcId=vpc, TargetType="ip")["TargetGroups"][0]
+    elb.create_listener(LoadBalancerArn=balancer["LoadBalancerArn"], Protocol="HTTP", Port=80,
+                        DefaultActions=[{"Type": "forward", "TargetGroupArn": group["TargetGroupArn"]}])
+    elb.modify_target_group_attributes(TargetGroupArn=group["TargetGroupArn"],
+                                       Attributes=[{"Key": "deregistration_delay.timeout_seconds", "Value": str(delay)}])
+    return group["TargetGroupArn"]
 
 
-def test_a_deleted_service_drains_then_stays_describable_as_inactive(ecs: Any, subnet: str) -> None:
+def test_a_target_group_needs_a_load_balancer(ecs: Any, endpoint: str, subnet: str) -> None:
+    """FACTS.md (services): "The target group with targetGroupArn ... does not have an associated
+    load balancer." """
+    cluster = unique("c")
+    ecs.create_cluster(clusterName=cluster)
+    definition = fargate_definition(ecs, unique("web"))
+    elb, ec2 = client(endpoint, "elbv2"), client(endpoint, "ec2")
+    vpc = ec2.describe_subnets(SubnetIds=[subnet])["Subnets"][0]["VpcId"]
+    lonely = elb.create_target_group(Name=unique("tg"), Protocol="HTTP", Port=80, VpcId=vpc, TargetType="ip")["TargetGroups"][0]["TargetGroupArn"]
+    with pytest.raises(ClientError) as refused:
+        fargate_service(ecs, cluster, "web", definition, subnet, count=1,
+                        loadBalancers=[{"targetGroupArn": lonely, "containerName": "web", "containerPort": 80}])
+    assert refused.value.response["Error"]["Message"] == (
+        f"The target group with targetGroupArn {lonely} does not have an associated load balancer."
+    )
+
+
+def test_a_deployment_the_percentages_block_says_so(ecs: Any, subnet: str) -> None:
+    """Service event messages (developer guide): "(service <svc>) was unable to stop or start
+    tasks during a deployment because of the service deployment configuration. ..." (1 task,
+    maximum 100%: nothing may start; minimum 100%: nothing may stop)."""
+    cluster = unique("c")
+    ecs.create_cluster(clusterName=cluster)
+    family = unique("web")
+    fargate_service(ecs, cluster, "web", fargate_definition(ecs, family), subnet, count=1,
+                    deploymentConfiguration={"maximumPercent": 100, "minimumHealthyPercent": 100})
+    wait_until(completed(ecs, cluster, "web"))
+    ecs.update_service(cluster=cluster, service="web", taskDefinition=fargate_definition(ecs, family, image="nginx:1.28"))
+    blocked = (
+        "(service web) was unable to stop or start tasks during a deployment because of the service deployment "
+        "configuration. Update the minimumHealthyPercent or maximumPercent value and try again."
+    )
+    def check() -> dict[str, Any] | None:
+        service = describe(ecs, cluster, "web")
+        return service if blocked in messages(service) else None
+
+    service = wait_until(check, what="the blocked deployment event")
+    assert [d["rolloutState"] for d in service["deployments"]] == ["IN_PROGRESS", "COMPLETED"]
+
+
+def test_a_deleted_service_drains_then_stays_describable_as_inactive(ecs: Any, endpoint: str, subnet: str) -> None:
     """DeleteService (API reference): refused above 0 without force ("The service cannot be
     stopped while it is scaled above 0."); DRAINING until its tasks are STOPPING or STOPPED (a
     load-balanced task first waits out the target group's deregistration delay), then INACTIVE,
@@ -187,7 +239,7 @@ def test_a_deleted_service_drains_then_stays_describable_as_inactive(ecs: Any, s
     cluster = unique("c")
     ecs.create_cluster(clusterName=cluster)
     definition = fargate_definition(ecs, unique("web"))
-    balancer = [{"targetGroupArn": TARGET_GROUP, "containerName": "web", "containerPort": 80}]
+    balancer = [{"targetGroupArn": target_group(endpoint, subnet), "containerName": "web", "containerPort": 80}]
     first = fargate_service(ecs, cluster, "web", definition, subnet, count=1, loadBalancers=balancer)
     wait_until(completed(ecs, cluster, "web"))
     with pytest.raises(ClientError) as scaled:
