@@ -11,8 +11,8 @@ Admin API (JSON over HTTP, under `/_emulator/`):
 - `POST /_emulator/throttling {"enabled": true, "accessKey": "AKID"}`: ECS's token buckets for
   one access key (or for every caller when `accessKey` is left out). Each access key is its own
   throttling account, so that a benchmark does not spend the budget of tests running beside it.
-- `POST /_emulator/faults {...}` adds a fault rule, `DELETE /_emulator/faults` removes them all;
-  see `FaultRule`.
+- `POST /_emulator/faults {...}` adds a fault rule (see `FaultRule`); `DELETE
+  /_emulator/faults[?accessKey=AKID]` removes those of one access key, or all.
 - `GET /_emulator/calls[?accessKey=AKID]`: calls received per operation (and how many were
   throttled or faulted); `POST /_emulator/calls/reset` zeroes them.
 - `POST /_emulator/task-failures {"family": "web", "mode": "exit", "exitCode": 1}`: tasks of a
@@ -235,7 +235,9 @@ class Gateway:
                 if method == "POST":
                     self._faults.append(FaultRule.parse(body))
                 elif method == "DELETE":
-                    self._faults.clear()
+                    # Only the caller's rules when it names its access key: parallel tests keep theirs.
+                    key = query.get("accessKey")
+                    self._faults = [r for r in self._faults if key is not None and r.access_key != key]
                     self._faults_generation += 1
                 return {"faults": [vars(rule) for rule in self._faults]}
         if path == "calls" and method == "GET":

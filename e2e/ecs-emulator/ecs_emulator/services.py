@@ -559,7 +559,8 @@ class EmulatedService(Service):
             "loadBalancers": config.get("loadBalancers", []),
             "serviceRegistries": config.get("serviceRegistries", []),
             "status": self.status,
-            "desiredCount": self.desired_count,
+            # A DAEMON service's desired count is ECS's own: one task per active instance.
+            "desiredCount": self._desired() if self.status == "ACTIVE" else self.desired_count,
             "runningCount": sum(1 for t in self.tasks if t.active and t.last_status == "RUNNING"),
             "pendingCount": sum(1 for t in self.tasks if t.active and t.last_status in ("PROVISIONING", "PENDING", "ACTIVATING")),
             "launchType": config.get("launchType"),

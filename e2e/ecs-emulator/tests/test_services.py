@@ -393,3 +393,17 @@ def test_events_are_capped_at_100(ecs: Any, subnet: str, admin: Any) -> None:
     said = messages(describe(ecs, cluster, "web"))
     assert len(said) == 100 and said[0] == "(service web) has reached a steady state."
     assert said[1].startswith("(service web) has started 1 tasks")  # the last change scaled to 1
+
+
+def test_a_daemon_service_runs_one_task_per_instance(ecs: Any, admin: Any) -> None:
+    """DAEMON: "one task on each active container instance"; the service reports that as its
+    desired count (API reference, CreateService schedulingStrategy)."""
+    cluster = unique("c")
+    ecs.create_cluster(clusterName=cluster)
+    admin("POST", "container-instances", {"cluster": cluster, "count": 3})
+    family = unique("agent")
+    ecs.register_task_definition(family=family, networkMode="host", containerDefinitions=[{"name": "a", "image": "busybox", "memory": 64}])
+    ecs.create_service(cluster=cluster, serviceName="agent", taskDefinition=family, schedulingStrategy="DAEMON", launchType="EC2")
+    done = wait_until(completed(ecs, cluster, "agent"))
+    assert (done["desiredCount"], done["runningCount"]) == (3, 3)
+    assert done["deploymentConfiguration"]["maximumPercent"] == 100 and done["deploymentConfiguration"]["minimumHealthyPercent"] == 0
