@@ -140,10 +140,15 @@ class EmulatedEcsBackend(EC2ContainerServiceBackend):
         reservation = ec2.run_instances(
             "ami-12345678", count, user_data=None, security_group_names=[], is_instance_type_default=True
         )
-        return [
+        arns = [
             self.register_container_instance(cluster_name, instance.id).container_instance_arn
             for instance in reservation.instances
         ]
+        # New capacity: DAEMON services start a task on it, services waiting to place try again.
+        for service in self.services.values():
+            if isinstance(service, EmulatedService) and service.cluster_name == cluster_name:
+                service.kick()
+        return arns
 
     # --- task definitions ----------------------------------------------------------------------
 

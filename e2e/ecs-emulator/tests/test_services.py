@@ -400,10 +400,13 @@ def test_a_daemon_service_runs_one_task_per_instance(ecs: Any, admin: Any) -> No
     desired count (API reference, CreateService schedulingStrategy)."""
     cluster = unique("c")
     ecs.create_cluster(clusterName=cluster)
-    admin("POST", "container-instances", {"cluster": cluster, "count": 3})
+    admin("POST", "container-instances", {"cluster": cluster, "count": 2})
     family = unique("agent")
     ecs.register_task_definition(family=family, networkMode="host", containerDefinitions=[{"name": "a", "image": "busybox", "memory": 64}])
     ecs.create_service(cluster=cluster, serviceName="agent", taskDefinition=family, schedulingStrategy="DAEMON", launchType="EC2")
-    done = wait_until(completed(ecs, cluster, "agent"))
+    wait_until(lambda: describe(ecs, cluster, "agent")["runningCount"] == 2)
+    # An instance joining gets its task.
+    admin("POST", "container-instances", {"cluster": cluster, "count": 1})
+    done = wait_until(lambda: (s := describe(ecs, cluster, "agent"))["runningCount"] == 3 and s)
     assert (done["desiredCount"], done["runningCount"]) == (3, 3)
     assert done["deploymentConfiguration"]["maximumPercent"] == 100 and done["deploymentConfiguration"]["minimumHealthyPercent"] == 0
