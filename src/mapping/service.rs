@@ -516,7 +516,13 @@ pub fn rollout(service: &Service, desired_task_definition_arn: &str) -> Rollout 
             "deployment {id} of {} in progress: {} of {} tasks running, {} pending{}",
             short_task_definition(desired),
             primary.running_count,
-            primary.desired_count,
+            // A deployment ECS has just created reports 0 desired until its scheduler has run:
+            // the service's count is what it works toward.
+            if primary.desired_count == 0 {
+                service.desired_count
+            } else {
+                primary.desired_count
+            },
             primary.pending_count,
             if primary.failed_tasks > 0 {
                 format!(", {} failed to start", primary.failed_tasks)
