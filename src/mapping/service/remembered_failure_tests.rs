@@ -171,5 +171,8 @@ fn the_deployment_history_tells_a_rollback_from_a_replacement() {
         None
     );
     // Not in the history at all.
-    assert_eq!(super::rolled_back(&history, "ecs-svc/9", NEW, Some(OLD)), None);
+    assert_eq!(
+        super::rolled_back(&history, "ecs-svc/9", NEW, Some(OLD)),
+        None
+    );
 }
