@@ -85,8 +85,6 @@ class EmulatedEcsBackend(EC2ContainerServiceBackend):
         self.service_tokens: dict[tuple[str, str], tuple[EmulatedService, str]] = {}
         #: RunTask tokens per cluster: (request digest, task ARNs, expiry on time.monotonic()).
         self.run_tokens: dict[tuple[str, str], tuple[str, list[str], float]] = {}
-        #: Every deployment of every service, newest first (the service deployments API).
-        self.deployment_log: dict[str, list[Deployment]] = {}
 
     @property
     def _url_module(self) -> Any:
@@ -187,6 +185,16 @@ class EmulatedEcsBackend(EC2ContainerServiceBackend):
         if not active:
             raise TaskDefinitionNotFoundException()
         return revisions[max(active)]
+
+    def delete_task_definitions(self, task_definitions: list[str]) -> tuple[list[TaskDefinition], list[Any]]:
+        """DeleteTaskDefinitions: a deleted revision is DELETE_IN_PROGRESS and stays describable by
+        its ARN (services still running it "can still scale up or down by modifying the service's
+        desired count", API reference), and its number is never issued again ("the revision is
+        incremented the next time you create a task definition with that name"). moto forgets it."""
+        deleted, failures = super().delete_task_definitions(task_definitions)
+        for definition in deleted:
+            self.task_definitions.setdefault(definition.family, {})[definition.revision] = definition
+        return deleted, failures
 
     def deregister_task_definition(self, task_definition_str: str) -> TaskDefinition:
         definition = super().deregister_task_definition(task_definition_str)
@@ -293,6 +301,7 @@ class EmulatedEcsBackend(EC2ContainerServiceBackend):
         config = shapes.service_config(
             params,
             account_id=self.account_id,
+            awsvpc=definition.network_mode == "awsvpc",
             task_definition_arn=definition.arn,
             cluster_default_strategy=cluster.default_capacity_provider_strategy,
             default_security_group=default_group,
@@ -335,6 +344,21 @@ class EmulatedEcsBackend(EC2ContainerServiceBackend):
                     f"valid capacity provider and try again."
                 )
 
+    @staticmethod
+    def _check_strategy_change(service: EmulatedService, params: dict[str, Any]) -> None:
+        """Moving to a capacity provider strategy, or changing one, needs a new deployment: the
+        message real ECS answers otherwise (seen in aws-cli output; aws/aws-cdk#34631)."""
+        wanted = params.get("capacityProviderStrategy")
+        if wanted is None or params.get("forceNewDeployment"):
+            return
+        current = service.config.get("capacityProviderStrategy")
+        if service.config.get("launchType") or shapes.strategy(wanted) != (current or []):
+            raise InvalidParameterException(
+                "When switching from launch type to capacity provider strategy on an existing service, or making a "
+                "change to a capacity provider strategy on a service that is already using one, you must force a "
+                "new deployment."
+            )
+
     def _service(self, cluster_str: str, service_str: str) -> EmulatedService:
         cluster = self._get_cluster(cluster_str)
         service = self.services.get(f"{cluster.name}:{service_str.split('/')[-1]}")
@@ -354,10 +378,18 @@ class EmulatedEcsBackend(EC2ContainerServiceBackend):
         merged = {**service.config, **{k: v for k, v in params.items() if v is not None}}
         if params.get("capacityProviderStrategy") is not None:
             merged.pop("launchType", None)
-        current_definition = definition or self.describe_task_definition(service.config["taskDefinition"])
         default_group = None
         if params.get("networkConfiguration") is not None:
+            if service.config["deploymentController"].get("type") == "CODE_DEPLOY":
+                # ecs-facts (UpdateService errors, pulumi/pulumi-aws#1961).
+                raise InvalidParameterException(
+                    "Unable to update network parameters on services with a CODE_DEPLOY deployment controller. "
+                    "Use AWS CodeDeploy to trigger a new deployment."
+                )
+            # A revision deleted since (DELETE_IN_PROGRESS) still describes; only its network matters.
+            current_definition = definition or self.describe_task_definition(service.config["taskDefinition"])
             default_group = self._network(merged, current_definition, shapes.is_fargate(merged))
+        self._check_strategy_change(service, params)
         self._check_strategy(cluster, params.get("capacityProviderStrategy") or None)
         self._check_load_balancers(params.get("loadBalancers"))
         changes = shapes.service_changes(
@@ -420,7 +452,6 @@ class EmulatedEcsBackend(EC2ContainerServiceBackend):
         key = f"{service.cluster_name}:{service.name}"
         if self.services.get(key) is service:
             del self.services[key]
-        self.deployment_log.pop(service.arn, None)
         self.forget_tasks(service.cluster_name, service.tasks)
         for token in [t for t, (s, _) in self.service_tokens.items() if s is service]:
             del self.service_tokens[token]
@@ -440,27 +471,24 @@ class EmulatedEcsBackend(EC2ContainerServiceBackend):
             return "No Container Instances were found in your cluster"
         return None
 
-    def remember_deployment(self, service: EmulatedService, deployment: Deployment) -> None:
-        self.deployment_log.setdefault(service.arn, []).insert(0, deployment)
-
-    def deployments_of(self, service: EmulatedService) -> list[Deployment]:
-        return self.deployment_log.get(service.arn, [])
+    def _owner(self, arn: str) -> EmulatedService | None:
+        """The service a service deployment or revision ARN belongs to
+        (`...:service-deployment/<cluster>/<service>/<id>`)."""
+        parts = arn.split(":", 5)[-1].split("/")
+        if len(parts) != 4:
+            return None
+        service = self.services.get(f"{parts[1]}:{parts[2]}")
+        return service if isinstance(service, EmulatedService) else None
 
     def service_deployment(self, arn: str) -> tuple[EmulatedService, Deployment] | None:
-        for service in self.services.values():
-            if isinstance(service, EmulatedService):
-                for deployment in self.deployments_of(service):
-                    if deployment.arn == arn:
-                        return service, deployment
-        return None
+        service = self._owner(arn)
+        found = next((d for d in service.history if d.arn == arn), None) if service else None
+        return (service, found) if service and found else None
 
     def service_revision(self, arn: str) -> tuple[EmulatedService, Deployment] | None:
-        for service in self.services.values():
-            if isinstance(service, EmulatedService):
-                for deployment in self.deployments_of(service):
-                    if deployment.revision_arn == arn:
-                        return service, deployment
-        return None
+        service = self._owner(arn)
+        found = next((d for d in service.history if d.revision_arn == arn), None) if service else None
+        return (service, found) if service and found else None
 
     # --- tasks ---------------------------------------------------------------------------------
 
@@ -519,14 +547,16 @@ class EmulatedEcsBackend(EC2ContainerServiceBackend):
         if token:
             expiry = now + self.emulator.sim.wall(RUN_TASK_TOKEN_SECONDS)
             self.run_tokens[(cluster.name, token)] = (digest(params), [t.arn for t in tasks], expiry)
+            for expired in [k for k, (_, _, until) in self.run_tokens.items() if until <= now]:
+                del self.run_tokens[expired]
         return tasks, []
 
     def _task(self, cluster: Cluster, reference: str) -> EmulatedTask | None:
+        """A task by ARN or id (an ARN is `.../task/<cluster>/<id>`: one dict lookup)."""
         task_id = reference.split("/")[-1]
-        for arn, task in self.tasks.get(cluster.name, {}).items():
-            if isinstance(task, EmulatedTask) and (arn == reference or task.id == task_id):
-                return task
-        return None
+        arn = f"arn:aws:ecs:{self.region_name}:{self.account_id}:task/{cluster.name}/{task_id}"
+        task = self.tasks.get(cluster.name, {}).get(arn)
+        return task if isinstance(task, EmulatedTask) else None
 
     def _expire_tasks(self, cluster: Cluster) -> None:
         """Stopped tasks are describable "for at least 1 hour after the task stops" (FACTS.md 4.1)."""

@@ -5,7 +5,8 @@ an INACTIVE service stays describable) is written in ECS seconds, as the documen
 and is scheduled `seconds / speed` wall seconds ahead. Timestamps in answers are the wall clock,
 so they compare sensibly with the client's own clock.
 
-All emulator state is guarded by one re-entrant lock, `Simulation.lock`: the gateway holds it
+Changing the speed applies to what is scheduled from then on; actions already scheduled keep
+their time. All emulator state is guarded by one re-entrant lock, `Simulation.lock`: the gateway holds it
 while moto answers an ECS request, and the ticker thread holds it while it runs what is due.
 """
 
@@ -13,6 +14,8 @@ from __future__ import annotations
 
 import heapq
 import itertools
+import logging
+import math
 import threading
 import time
 from collections.abc import Callable
@@ -38,6 +41,18 @@ class Timer:
         self._due.cancelled = True
 
 
+#: The speeds the emulator accepts: beyond 1000x, six hours of ECS time pass in 20 s and
+#: periodic actions (the steady-state message) would run back to back.
+SPEEDS = (0.01, 1000.0)
+
+
+def checked_speed(speed: float) -> float:
+    """`speed` if it is a number within SPEEDS (NaN and infinity are not)."""
+    if not (isinstance(speed, (int, float)) and math.isfinite(speed) and SPEEDS[0] <= speed <= SPEEDS[1]):
+        raise ValueError(f"speed must be a number from {SPEEDS[0]} to {SPEEDS[1]}")
+    return float(speed)
+
+
 class Simulation:
     """The emulator's clock and its queue of due actions."""
 
@@ -46,7 +61,7 @@ class Simulation:
 
     def __init__(self, speed: float = 1.0) -> None:
         self.lock = threading.RLock()
-        self._speed = speed
+        self._speed = checked_speed(speed)
         self._queue: list[_Due] = []
         self._seq = itertools.count()
         self._stop = threading.Event()
@@ -58,9 +73,7 @@ class Simulation:
 
     @speed.setter
     def speed(self, speed: float) -> None:
-        if speed <= 0:
-            raise ValueError("speed must be positive")
-        self._speed = speed
+        self._speed = checked_speed(speed)
 
     @staticmethod
     def now() -> datetime:
@@ -83,12 +96,16 @@ class Simulation:
         return Timer(due)
 
     def run_due(self) -> None:
-        """Runs every action whose time has come, in order. Actions may schedule more."""
+        """Runs every action whose time has come, in order. Actions may schedule more; one that
+        fails is logged and the clock goes on (a dead clock would freeze every service)."""
         with self.lock:
             while self._queue and self._queue[0].at <= time.monotonic():
                 due = heapq.heappop(self._queue)
                 if not due.cancelled:
-                    due.action()
+                    try:
+                        due.action()
+                    except Exception:  # noqa: BLE001 - any bug in one action must not stop time
+                        logging.getLogger("ecs_emulator").exception("a scheduled action failed")
 
     def clear(self) -> None:
         """Forgets every scheduled action (a reset of the emulator)."""

@@ -43,8 +43,8 @@ def rolling_back(service: str, to: str) -> str:
     return f"(service {service}) rolling back to deployment {to}."
 
 
-def replaced_unhealthy(service: str, ids: list[str]) -> str:
-    return f"{started(service, ids)} Amazon ECS replaced {len(ids)} tasks due to an unhealthy status."
+def replaced_unhealthy(service: str, ids: list[str], replaced: int) -> str:
+    return f"{started(service, ids)} Amazon ECS replaced {replaced} tasks due to an unhealthy status."
 
 
 def failed_container_health_checks(service: str, task: str) -> str:
@@ -74,10 +74,7 @@ def blocked_by_deployment_configuration(service: str) -> str:
 
 
 def unable_to_start(service: str) -> str:
-    return (
-        f"(service {service}) is unable to consistently start tasks successfully. For more information, "
-        f"see the Troubleshooting section of the Amazon ECS Developer Guide."
-    )
+    return f"(service {service}) is unable to consistently start tasks successfully."
 
 
 def registered_targets(service: str, count: int, target_group: str) -> str:

@@ -19,7 +19,7 @@ Admin API (JSON over HTTP, under `/_emulator/`):
   task definition family fail (see `tasks.Failure`); `DELETE /_emulator/task-failures` clears.
 - `POST /_emulator/container-instances {"cluster": "apps", "count": 2, "region": "us-east-1"}`:
   EC2 instances join a cluster (as an Auto Scaling group's would), so EC2 tasks can be placed.
-- `POST /_emulator/reset` (or moto's own `/moto-api/reset`): forget everything.
+- `POST /_emulator/reset` (or moto's own `/moto-api/reset`): forget everything but the speed.
 """
 
 from __future__ import annotations
@@ -77,21 +77,41 @@ class FaultRule:
     #: 500 with ECS's JSON ServerException body, or 502 with an HTML page (a proxy in front of ECS).
     error_body: str = "json"
 
+    #: Set when the rule is removed: what a hung call waits for.
+    removed: threading.Event = field(default_factory=threading.Event, compare=False, repr=False)
+
+    FIELDS = {
+        "operation",
+        "accessKey",
+        "latency",
+        "hang",
+        "resetRate",
+        "throttleRate",
+        "errorRate",
+        "errorBody",
+    }
+
     @staticmethod
     def parse(body: dict[str, Any]) -> FaultRule:
+        unknown = sorted(set(body) - FaultRule.FIELDS)
+        if unknown:
+            raise ValueError(f"unknown fault fields {unknown}; known: {sorted(FaultRule.FIELDS)}")
         rule = FaultRule(
-            operation=str(body.get("operation", "*")),
+            operation=_string(body, "operation", "*"),
             access_key=body.get("accessKey"),
-            latency=float(body.get("latency", 0.0)),
-            hang=bool(body.get("hang", False)),
-            reset_rate=float(body.get("resetRate", 0.0)),
-            throttle_rate=float(body.get("throttleRate", 0.0)),
-            error_rate=float(body.get("errorRate", 0.0)),
-            error_body=str(body.get("errorBody", "json")),
+            latency=_number(body, "latency", 0.0, 0.0, 600.0),
+            hang=_flag(body, "hang"),
+            reset_rate=_number(body, "resetRate", 0.0, 0.0, 1.0),
+            throttle_rate=_number(body, "throttleRate", 0.0, 0.0, 1.0),
+            error_rate=_number(body, "errorRate", 0.0, 0.0, 1.0),
+            error_body=_string(body, "errorBody", "json"),
         )
         if rule.error_body not in ("json", "html"):
             raise ValueError("errorBody is json or html")
         return rule
+
+    def describe(self) -> dict[str, Any]:
+        return {k: v for k, v in vars(self).items() if k != "removed"}
 
     def applies(self, operation: str, access_key: str | None) -> bool:
         return self.operation in ("*", operation) and self.access_key in (None, access_key)
@@ -130,7 +150,6 @@ class Gateway:
         self._sim: Simulation = emulator.sim
         self._guard = threading.Lock()  # for the gateway's own bookkeeping only
         self._faults: list[FaultRule] = []
-        self._faults_generation = 0
         self._calls = Calls()
         self._buckets = throttling.Buckets()
         self._throttled_scopes: set[str] = set()  # access keys, or "*" for every caller
@@ -142,9 +161,9 @@ class Gateway:
         if path.startswith("/_emulator/"):
             return self._admin(environ, start_response)
         if path == "/moto-api/reset":
-            result = self._pass(environ, start_response)
-            self._emulator.reset()
-            return result
+            # moto's own reset, and everything of the emulator's, at once under the lock.
+            self.reset()
+            return _json(start_response, 200, {"status": "ok"})
         target = environ.get("HTTP_X_AMZ_TARGET", "")
         if not target.startswith(ECS_TARGET):
             return self._pass(environ, start_response)
@@ -163,15 +182,13 @@ class Gateway:
         with self._guard:
             self._calls.received[access_key][operation] += 1
             rules = [r for r in self._faults if r.applies(operation, access_key)]
-            generation = self._faults_generation
         for rule in rules:
             if rule.latency:
                 time.sleep(rule.latency)
         for rule in rules:
             if rule.hang:
                 # Answer only once the rule is gone (or never, as far as the client's patience goes).
-                while self._faults_generation == generation:
-                    time.sleep(0.05)
+                rule.removed.wait()
                 break
             if random.random() < rule.reset_rate:
                 self._count(self._calls.faulted, access_key, operation)
@@ -210,6 +227,8 @@ class Gateway:
             result = self._admin_route(method, path, body, query)
         except (ValueError, TypeError, KeyError) as error:
             return _json(start_response, 400, {"message": str(error)})
+        except Exception as error:  # noqa: BLE001 - moto's errors (an unknown cluster, ...)
+            return _json(start_response, 400, {"message": getattr(error, "message", None) or str(error)})
         if result is None:
             return _json(start_response, 404, {"message": f"no admin route {method} /_emulator/{path}"})
         return _json(start_response, 200, result)
@@ -218,13 +237,16 @@ class Gateway:
         self, method: str, path: str, body: dict[str, Any], query: dict[str, str]
     ) -> dict[str, Any] | None:
         if path == "config":
-            if method == "POST" and "speed" in body:
-                self._sim.speed = float(body["speed"])
+            if method == "POST":
+                _only(body, {"speed"})
+                if "speed" in body:
+                    self._sim.speed = body["speed"]
             return {"speed": self._sim.speed, "throttling": sorted(self._throttled_scopes)}
         if path == "throttling" and method == "POST":
+            _only(body, {"accessKey", "enabled"})
             scope = body.get("accessKey") or "*"
             with self._guard:
-                if body.get("enabled", True):
+                if _flag(body, "enabled", True):
                     self._throttled_scopes.add(scope)
                 else:
                     self._throttled_scopes.discard(scope)
@@ -237,9 +259,11 @@ class Gateway:
                 elif method == "DELETE":
                     # Only the caller's rules when it names its access key: parallel tests keep theirs.
                     key = query.get("accessKey")
-                    self._faults = [r for r in self._faults if key is not None and r.access_key != key]
-                    self._faults_generation += 1
-                return {"faults": [vars(rule) for rule in self._faults]}
+                    for rule in self._faults:
+                        if key is None or rule.access_key == key:
+                            rule.removed.set()
+                    self._faults = [r for r in self._faults if not r.removed.is_set()]
+                return {"faults": [rule.describe() for rule in self._faults]}
         if path == "calls" and method == "GET":
             with self._guard:
                 return self._calls.report(query.get("accessKey"))
@@ -250,6 +274,7 @@ class Gateway:
         if path == "task-failures":
             with self._sim.lock:
                 if method == "POST":
+                    _only(body, {"family", "mode", "exitCode", "runSeconds"})
                     self._emulator.fail_family(body)
                 elif method == "DELETE":
                     self._emulator.family_failures.clear()
@@ -258,9 +283,11 @@ class Gateway:
             from moto.core import DEFAULT_ACCOUNT_ID
             from moto.ecs.models import ecs_backends
 
+            _only(body, {"cluster", "count", "region", "account"})
+            count = int(_number(body, "count", 1, 1, 100))
             backend = ecs_backends[body.get("account", DEFAULT_ACCOUNT_ID)][body.get("region", "us-east-1")]
             with self._sim.lock:
-                arns = backend.add_container_instances(str(body["cluster"]), int(body.get("count", 1)))
+                arns = backend.add_container_instances(_string(body, "cluster", ""), count)
             return {"containerInstanceArns": arns}
         if path == "reset" and method == "POST":
             self.reset()
@@ -268,15 +295,17 @@ class Gateway:
         return None
 
     def reset(self) -> None:
-        """Forgets everything: moto's state, the simulation, faults, throttling and counters."""
+        """Forgets everything but the speed: moto's state, the simulation, faults, throttling and
+        counters."""
         from moto.core.base_backend import BackendDict
 
         with self._sim.lock:
             BackendDict.reset()
             self._emulator.reset()
         with self._guard:
+            for rule in self._faults:
+                rule.removed.set()
             self._faults.clear()
-            self._faults_generation += 1
             self._calls = Calls()
             self._throttled_scopes.clear()
             self._buckets = throttling.Buckets()
@@ -290,6 +319,33 @@ def _log_write(operation: str, access_key: str | None, environ: dict[str, Any]) 
     environ["wsgi.input"] = io.BytesIO(body)
     text = body.decode(errors="replace")
     print(f"ECS {operation} by {access_key}: {text[:2000]}", file=sys.stderr, flush=True)
+
+
+def _only(body: dict[str, Any], known: set[str]) -> None:
+    unknown = sorted(set(body) - known)
+    if unknown:
+        raise ValueError(f"unknown fields {unknown}; known: {sorted(known)}")
+
+
+def _flag(body: dict[str, Any], key: str, default: bool = False) -> bool:
+    value = body.get(key, default)
+    if not isinstance(value, bool):
+        raise ValueError(f"{key} is true or false")
+    return value
+
+
+def _number(body: dict[str, Any], key: str, default: float, low: float, high: float) -> float:
+    value = body.get(key, default)
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not low <= value <= high:
+        raise ValueError(f"{key} is a number from {low} to {high}")
+    return float(value)
+
+
+def _string(body: dict[str, Any], key: str, default: str) -> str:
+    value = body.get(key, default)
+    if not isinstance(value, str) or not value:
+        raise ValueError(f"{key} is a non-empty string")
+    return value
 
 
 def _caller(environ: dict[str, Any]) -> tuple[str | None, str]:

@@ -74,7 +74,7 @@ def list_service_deployments(self: EC2ContainerServiceResponse) -> ActionResult:
     statuses = params.get("status") or []
     created = params.get("createdAt") or {}
     briefs = []
-    for d in backend.deployments_of(service):
+    for d in service.history:
         if statuses and d.sd_status not in statuses:
             continue
         if created.get("after") and d.created_at.timestamp() < float(created["after"]):
@@ -120,7 +120,10 @@ def stop_service_deployment(self: EC2ContainerServiceResponse) -> ActionResult:
     service, deployment = hit
     if deployment.sd_status not in ("PENDING", "IN_PROGRESS"):
         raise InvalidParameterException(f"The service deployment is {deployment.sd_status} and can no longer be stopped.")
-    service.stop_deployment(deployment, params.get("stopType") or "ROLLBACK")
+    stop_type = params.get("stopType") or "ROLLBACK"
+    if stop_type not in ("ROLLBACK", "ABORT"):
+        raise InvalidParameterException("stopType must be one of [ROLLBACK, ABORT].")
+    service.stop_deployment(deployment, stop_type)
     return ActionResult({"serviceDeploymentArn": arn})
 
 

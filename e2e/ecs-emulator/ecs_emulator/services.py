@@ -98,6 +98,8 @@ class Deployment:
     throttled_until: float = 0.0
     #: The failed deployment a rollback deployment rolls back.
     rollback_of: Deployment | None = None
+    #: Stopped by StopServiceDeployment ABORT: launches nothing more.
+    halted: bool = False
     # service deployments API
     arn: str = ""
     revision_arn: str = ""
@@ -145,6 +147,13 @@ class EmulatedService(Service):
         self.task_sets: list[Any] = []
         self._kicked = False
         self._steady = False
+        #: Every deployment of this service, newest first (the service deployments API; ECS
+        #: "deletes the corresponding service deployments" with the service).
+        self.history: list[Deployment] = []
+        #: Load-balanced tasks that started running since the last pass (for "registered N targets").
+        self._registered: list[EmulatedTask] = []
+        #: Tasks stopped for failing health checks, to be replaced ("Amazon ECS replaced N tasks").
+        self._unhealthy_replaced = 0
         #: When each message was last written (monotonic), for ECS's six-hour repeat rule.
         self._said: dict[str, float] = {}
         self._steady_timer: Timer | None = None
@@ -203,6 +212,8 @@ class EmulatedService(Service):
         this option even if you didn't configure the service deployment for the rollback
         option"); ABORT stops the deployment where it is."""
         now = self._sim.now()
+        if stop_type not in ("ROLLBACK", "ABORT"):
+            raise ValueError(stop_type)
         if stop_type == "ROLLBACK":
             deployment.sd_status = "ROLLBACK_REQUESTED"
             target = self._completed_before(deployment)
@@ -213,9 +224,11 @@ class EmulatedService(Service):
                 return
             self._roll_back(deployment, target, "Service deployment rolled back by a StopServiceDeployment request.")
         else:
+            # Stopped where it is: it launches nothing more.
             deployment.sd_status = "STOPPED"
             deployment.sd_status_reason = "Service deployment stopped by a StopServiceDeployment request."
             deployment.stopped_at = deployment.finished_at = now
+            deployment.halted = True
         self.kick()
 
     # --- the scheduler -------------------------------------------------------------------------
@@ -258,7 +271,7 @@ class EmulatedService(Service):
         # With nothing old left to replace, the service may always run its desired count.
         limit = max_total if old else max(max_total, desired)
         room = limit - (len(active) - len(stopping))
-        if need > 0 and room > 0 and primary.rollout_state != "FAILED":
+        if need > 0 and room > 0 and primary.rollout_state != "FAILED" and not primary.halted:
             if time.monotonic() < primary.throttled_until:
                 self._sim.after_wall(primary.throttled_until - time.monotonic(), self.kick)
             else:
@@ -287,11 +300,37 @@ class EmulatedService(Service):
         for task in stopping:
             task.stop("ServiceSchedulerInitiated", f"Scaling activity initiated by (deployment {task.started_by})")
         if started:
-            self._event(events.started(self.name, [t.id for t in started]))
+            ids = [t.id for t in started]
+            if self._unhealthy_replaced:
+                replaced = min(self._unhealthy_replaced, len(ids))
+                self._unhealthy_replaced -= replaced
+                self._event(events.replaced_unhealthy(self.name, ids, replaced))
+            else:
+                self._event(events.started(self.name, ids))
         ran = [t for t in stopping if t.started_at is not None]
         if ran:
             self._event(events.stopped(self.name, [t.id for t in ran]))
+            self._deregistered(ran)
+        if self._registered:
+            by_group: dict[str, int] = {}
+            for task in self._registered:
+                by_group[task.target_group_arn or ""] = by_group.get(task.target_group_arn or "", 0) + 1
+            for group, count in by_group.items():
+                self._event(events.registered_targets(self.name, count, group))
+            self._registered = []
         self._settle()
+
+    def _deregistered(self, tasks: list[EmulatedTask]) -> None:
+        """Load-balanced tasks being stopped leave their target group and drain (FACTS.md 1.3:
+        "deregistered 2 targets in (target-group ...)", then "(service ui, taskSet ecs-svc/...)
+        has begun draining connections on 2 tasks.")."""
+        balanced = [t for t in tasks if t.target_group_arn]
+        for group in dict.fromkeys(t.target_group_arn for t in balanced):
+            count = sum(1 for t in balanced if t.target_group_arn == group)
+            self._event(events.deregistered_targets(self.name, count, group or ""))
+        for deployment in dict.fromkeys(t.started_by for t in balanced):
+            count = sum(1 for t in balanced if t.started_by == deployment)
+            self._event(events.draining(self.name, deployment, count))
 
     def _settle(self) -> None:
         """Deployments that drained go; the primary completes; a steady state is announced."""
@@ -309,7 +348,7 @@ class EmulatedService(Service):
             len(self.deployments) == 1
             and primary.rollout_state != "FAILED"
             and self._count(primary, "RUNNING") == primary.desired_count
-            and not any(t.active and t.last_status != "RUNNING" for t in self.tasks)
+            and all(self._healthy(t) for t in self.tasks if t.active)
         )
         if steady and primary.rollout_state == "IN_PROGRESS":
             primary.rollout_state = "COMPLETED"
@@ -319,6 +358,8 @@ class EmulatedService(Service):
             self._event(events.deployment_completed(self.name, primary.id))
         if steady and not self._steady:
             self._event(events.steady_state(self.name), key="steady")
+            if self._steady_timer is not None:
+                self._steady_timer.cancel()
             self._steady_timer = self._sim.after(events.REPEAT_AFTER_SECONDS, self._still_steady)
         if not steady and self._steady_timer is not None:
             self._steady_timer.cancel()
@@ -341,8 +382,9 @@ class EmulatedService(Service):
                 failed.sd_status = "ROLLBACK_SUCCESSFUL"
                 failed.finished_at = failed.updated_at = now
             return
-        deployment.sd_status = "SUCCESSFUL"
-        deployment.finished_at = now
+        if deployment.sd_status in ("PENDING", "IN_PROGRESS"):
+            deployment.sd_status = "SUCCESSFUL"
+            deployment.finished_at = now
 
     def _drain(self) -> None:
         for task in self.tasks:
@@ -373,7 +415,10 @@ class EmulatedService(Service):
 
     @staticmethod
     def _healthy(task: EmulatedTask) -> bool:
-        return task.last_status == "RUNNING" and task.health_status != "UNHEALTHY"
+        """RUNNING, and found healthy by what checks it ("Tasks for services that do use a load
+        balancer are considered healthy if they're in the RUNNING state and they're reported as
+        healthy by the load balancer", DeploymentConfiguration)."""
+        return task.last_status == "RUNNING" and (task.health_status == "HEALTHY" or not task.checked)
 
     def _count(self, deployment: Deployment, status: str) -> int:
         mine = [t for t in self.tasks if t.started_by == deployment.id and t.active]
@@ -413,11 +458,15 @@ class EmulatedService(Service):
         deployment = next((d for d in self.deployments if d.id == task.started_by), None)
         if deployment is not None:
             deployment.updated_at = self._sim.now()
-            if task.last_status == "RUNNING" and task.health_status != "UNHEALTHY":
+            if task.last_status == "RUNNING" and task.target_group_arn and task.health_status == "UNKNOWN":
+                if task not in self._registered:
+                    self._registered.append(task)
+            if self._healthy(task):
                 # "Once a service deployment has one or more successfully running tasks, the
                 # failed task count resets to zero" (API reference, Deployment.failedTasks).
                 deployment.has_run = True
                 deployment.start_failures = 0
+                self._said.pop("throttle", None)
                 if deployment.rollout_state == "IN_PROGRESS":
                     deployment.failed_tasks = 0
             if task.failure is not None and task.last_status in ("DEACTIVATING", "STOPPING", "DEPROVISIONING", "STOPPED"):
@@ -434,6 +483,9 @@ class EmulatedService(Service):
                 self._event(events.unhealthy_in_target_group(self.name, task.id, task.port, task.target_group_arn))
             else:
                 self._event(events.failed_container_health_checks(self.name, task.id))
+            self._event(events.stopped(self.name, [task.id]))
+            self._deregistered([task])
+            self._unhealthy_replaced += 1
         counts = kind in ("start", "health") and (kind == "health" or not deployment.has_run)
         if deployment is self.primary and deployment.rollout_state == "IN_PROGRESS" and counts:
             deployment.failed_tasks += 1
@@ -456,6 +508,12 @@ class EmulatedService(Service):
         deployment.rollout_state_reason = events.ROLLOUT_FAILED
         deployment.updated_at = now
         self._event(events.deployment_failed(self.name, deployment.id))
+        if deployment.rollback_of is not None:
+            # The rollback itself failed: ECS stops there.
+            deployment.rollback_of.sd_status = "ROLLBACK_FAILED"
+            deployment.rollback_of.finished_at = now
+            deployment.rollback_of = None
+            return
         target = self._completed_before(deployment) if rollback else None
         if target is None:
             deployment.sd_status = "ROLLBACK_FAILED" if rollback else "STOPPED"
@@ -501,8 +559,10 @@ class EmulatedService(Service):
 
     def _completed_before(self, deployment: Deployment) -> Deployment | None:
         """The newest deployment that completed before `deployment` (what a rollback returns to)."""
-        history = self._backend.deployments_of(self)
-        return next((d for d in history if d is not deployment and d.rollout_state == "COMPLETED"), None)
+        return next(
+            (d for d in self.history if d.id != deployment.id and d.rollout_state == "COMPLETED"),
+            None,
+        )
 
     def _new_deployment(self) -> Deployment:
         now = self._sim.now()
@@ -526,7 +586,7 @@ class EmulatedService(Service):
                 deployment.stopped_at = deployment.finished_at = now
         new.source_revisions = [d.revision_arn for d in self.deployments]
         self.deployments.insert(0, new)
-        self._backend.remember_deployment(self, new)
+        self.history.insert(0, new)
         return new
 
     def _event(self, message: str, key: str | None = None) -> None:

@@ -55,6 +55,8 @@ def deployment_configuration(given: dict[str, Any] | None, daemon: bool) -> dict
     config.setdefault("maximumPercent", 100 if daemon else 200)
     config.setdefault("minimumHealthyPercent", 0 if daemon else 100)
     config.setdefault("strategy", "ROLLING")
+    if config["strategy"] == "ROLLING":
+        config.setdefault("bakeTimeInMinutes", 0)
     return config
 
 
@@ -78,6 +80,7 @@ def service_config(
     params: dict[str, Any],
     *,
     account_id: str,
+    awsvpc: bool,
     task_definition_arn: str,
     cluster_default_strategy: list[dict[str, Any]] | None,
     default_security_group: str | None,
@@ -128,8 +131,13 @@ def service_config(
     network = network_configuration(params.get("networkConfiguration"), default_security_group)
     if network is not None:
         config["networkConfiguration"] = network
-    if params.get("role") or not is_fargate(config):
-        config["roleArn"] = role_arn(account_id, params.get("role")) or f"arn:aws:iam::{account_id}:{SERVICE_LINKED_ROLE}"
+    # The service-linked role, unless the service neither uses awsvpc nor a load balancer (the
+    # aws-cli create-service examples: Fargate and load-balanced services show it, an EC2 bridge
+    # service without a load balancer has no roleArn); a role given comes back as its ARN.
+    if params.get("role"):
+        config["roleArn"] = role_arn(account_id, params["role"])
+    elif awsvpc or config["loadBalancers"]:
+        config["roleArn"] = f"arn:aws:iam::{account_id}:{SERVICE_LINKED_ROLE}"
     if params.get("healthCheckGracePeriodSeconds") is not None:
         config["healthCheckGracePeriodSeconds"] = int(params["healthCheckGracePeriodSeconds"])
     elif config["loadBalancers"]:

@@ -50,9 +50,15 @@ DEPROVISIONING_SECONDS = 20.0
 #: deregistration_delay.timeout_seconds, default 300 (ELB user guide, "Deregistration delay"),
 #: read from the target group when it exists in moto's ELBv2.
 DEREGISTRATION_DELAY_SECONDS = 300.0
-#: How long ECS waits after RUNNING before health checks count (a stand-in for the health check
-#: interval times its retries: 30 s x 3, the container health check defaults).
-HEALTH_CHECK_SECONDS = 90.0
+#: Health check defaults: the container health check's interval 30 s and retries 3 (HealthCheck
+#: API reference), an ALB target group's 30 s interval with 5 healthy and 2 unhealthy checks in a
+#: row (ELB user guide, "Health checks for target groups"; a target group in moto's ELBv2 gives
+#: its own values).
+CONTAINER_CHECK_INTERVAL = 30.0
+CONTAINER_CHECK_RETRIES = 3
+TARGET_CHECK_INTERVAL = 30.0
+TARGET_HEALTHY_THRESHOLD = 5
+TARGET_UNHEALTHY_THRESHOLD = 2
 #: How long a STOPPED task stays describable ("Stopped tasks ... at least 1 hour", ECS
 #: developer guide, "Amazon ECS task lifecycle"/DescribeTasks).
 STOPPED_RETENTION_SECONDS = 3600.0
@@ -119,6 +125,7 @@ def script_of(containers: list[dict[str, Any]], overrides: dict[str, Any], failu
                 run_seconds=float(env.get("ECS_EMULATOR_RUN_SECONDS", "0")),
             )
         if env.get("ECS_EMULATOR_HEALTH") == "unhealthy":
+            # Only a health check or a load balancer can find it unhealthy (see EmulatedTask.checked).
             script = replace(script, unhealthy=True)
     if failure is not None and containers:
         first = containers[0]
@@ -195,6 +202,8 @@ class EmulatedTask:
         self.last_status = "PROVISIONING" if self.awsvpc or self.fargate else "PENDING"
         self.desired_status = "RUNNING"
         self.health_status = "UNKNOWN"
+        self.version = 1
+        self.connectivity_at: datetime | None = None
         self.created_at: datetime = sim.now()
         self.pull_started_at: datetime | None = None
         self.pull_stopped_at: datetime | None = None
@@ -250,12 +259,15 @@ class EmulatedTask:
 
     def _set(self, status: str) -> None:
         self.last_status = status
+        # "version" counts the task's state changes (FACTS.md 4.1: 3 once RUNNING, 6 STOPPED).
+        self.version += 1
         if self.on_change is not None:
             self.on_change(self)
 
     def _pull(self) -> None:
         if self.attachments:
             self.attachments[0]["status"] = "ATTACHED"
+        self.connectivity_at = self._sim.now()
         self.pull_started_at = self._sim.now()
         self._set("PENDING")
         self._after(PULL_SECONDS, self._pulled)
@@ -287,15 +299,54 @@ class EmulatedTask:
         for container in self.containers:
             container["lastStatus"] = "RUNNING"
         self._set("RUNNING")
-        if self.script.unhealthy:
-            self._after(HEALTH_CHECK_SECONDS, self._unhealthy)
-        elif self.script.exits is not None:
+        if self.script.exits is not None:
             self._after(self.script.run_seconds, self._exit)
-        else:
-            self.health_status = "HEALTHY" if self._has_health_check() else "UNKNOWN"
-            for container in self.containers:
-                if self._container_has_health_check(container["name"]):
-                    container["healthStatus"] = "HEALTHY"
+        elif self.checked:
+            # Healthy after the first passing checks, unhealthy after the failing ones in a row;
+            # until then UNKNOWN, and not yet counted as healthy by the service.
+            healthy_after, unhealthy_after = self._verdict_delays()
+            if self.script.unhealthy:
+                self._after(unhealthy_after, self._unhealthy)
+            else:
+                self._after(healthy_after, self._healthy)
+
+    @property
+    def checked(self) -> bool:
+        """Whether something judges the task's health: a container health check or a load
+        balancer's target group."""
+        return bool(self.target_group_arn) or self._has_health_check()
+
+    def _verdict_delays(self) -> tuple[float, float]:
+        """ECS seconds from RUNNING to the first healthy verdict, and to an unhealthy one."""
+        if self.target_group_arn:
+            interval, healthy, unhealthy = self._target_group_checks()
+            return interval * healthy, interval * unhealthy
+        checks = [c["healthCheck"] for c in self.task_definition.container_definitions if c.get("healthCheck")]
+        interval = max(float(c.get("interval", CONTAINER_CHECK_INTERVAL)) for c in checks)
+        retries = max(int(c.get("retries", CONTAINER_CHECK_RETRIES)) for c in checks)
+        grace = max(float(c.get("startPeriod", 0)) for c in checks)
+        return interval, grace + interval * retries
+
+    def _target_group_checks(self) -> tuple[float, int, int]:
+        from moto.elbv2.models import elbv2_backends
+
+        account = self.arn.split(":")[4]
+        group = elbv2_backends[account][self.region_name].target_groups.get(self.target_group_arn or "")
+        if group is None:
+            return TARGET_CHECK_INTERVAL, TARGET_HEALTHY_THRESHOLD, TARGET_UNHEALTHY_THRESHOLD
+        return (
+            float(group.health_check_interval_seconds or TARGET_CHECK_INTERVAL),
+            int(group.healthy_threshold_count or TARGET_HEALTHY_THRESHOLD),
+            int(group.unhealthy_threshold_count or TARGET_UNHEALTHY_THRESHOLD),
+        )
+
+    def _healthy(self) -> None:
+        self.health_status = "HEALTHY"
+        for container in self.containers:
+            if self._container_has_health_check(container["name"]):
+                container["healthStatus"] = "HEALTHY"
+        if self.on_change is not None:
+            self.on_change(self)
 
     def _has_health_check(self) -> bool:
         return any(self._container_has_health_check(c["name"]) for c in self.containers)
@@ -392,10 +443,11 @@ class EmulatedTask:
         for container in self.containers:
             if container["lastStatus"] != "STOPPED":
                 container["lastStatus"] = "STOPPED"
-                # Containers stopped by ECS get SIGTERM; a well-behaved one exits 0 (ECS developer
-                # guide, "Stopped tasks": "exit code 143 ... SIGTERM" is the case of apps that do not
-                # handle it; the emulator's containers handle it).
-                container.setdefault("exitCode", 0)
+                # Containers stopped by ECS get SIGTERM; a well-behaved one exits 0 (a container
+                # that ignores it is killed after the stop timeout: 137). One that never started
+                # has no exit code.
+                if self.started_at is not None:
+                    container.setdefault("exitCode", 0)
         if self.execution_stopped_at is None:
             self.execution_stopped_at = self._sim.now()
         if self.awsvpc:
@@ -432,11 +484,11 @@ class EmulatedTask:
             "memory": td.memory,
             "containers": [{k: v for k, v in c.items() if not k.startswith("_")} for c in self.containers],
             "startedBy": self.started_by or None,
-            "version": 1,
+            "version": self.version,
             "stoppedReason": self.stopped_reason,
             "stopCode": self.stop_code,
-            "connectivity": "CONNECTED" if self.started_at else None,
-            "connectivityAt": self.started_at,
+            "connectivity": "CONNECTED" if self.connectivity_at else None,
+            "connectivityAt": self.connectivity_at,
             "pullStartedAt": self.pull_started_at,
             "pullStoppedAt": self.pull_stopped_at,
             "executionStoppedAt": self.execution_stopped_at,

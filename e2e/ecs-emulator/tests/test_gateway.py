@@ -122,3 +122,38 @@ def test_bad_admin_requests_get_a_message(endpoint: str) -> None:
     with pytest.raises(urllib.error.HTTPError) as refused:
         urllib.request.urlopen(request)
     assert refused.value.code == 400 and b"errorBody is json or html" in refused.value.read()
+
+
+def test_admin_requests_are_checked(endpoint: str) -> None:
+    """Unknown fields, rates outside [0, 1], a negative latency, a speed that is not a sensible
+    number: refused with a message, nothing half-applied."""
+    def refused(path: str, body: bytes) -> str:
+        request = urllib.request.Request(f"{endpoint}/_emulator/{path}", data=body, method="POST")
+        with pytest.raises(urllib.error.HTTPError) as error:
+            urllib.request.urlopen(request)
+        assert error.value.code == 400
+        return error.value.read().decode()
+
+    assert "unknown fault fields ['error_rate']" in refused("faults", b'{"error_rate": 1}')
+    assert "errorRate is a number from 0.0 to 1.0" in refused("faults", b'{"errorRate": 2}')
+    assert "latency" in refused("faults", b'{"latency": -1}')
+    assert "hang is true or false" in refused("faults", b'{"hang": "false"}')
+    assert "speed must be a number" in refused("config", b'{"speed": 0}')
+    assert "speed must be a number" in refused("config", b'{"speed": 1e9}')
+    assert "Cluster not found" in refused("container-instances", b'{"cluster": "nope"}')
+
+
+def test_removing_one_callers_faults_leaves_anothers_hang(endpoint: str, admin: Any) -> None:
+    """A hung call answers when its own rule goes, not when another caller's does."""
+    mine, theirs = unique("mine"), unique("theirs")
+    ecs = client(endpoint, "ecs", access_key=mine)
+    admin("POST", "faults", {"accessKey": mine, "operation": "ListClusters", "hang": True})
+    admin("POST", "faults", {"accessKey": theirs, "operation": "ListClusters", "errorRate": 1.0})
+    answered = threading.Event()
+    threading.Thread(target=lambda: (ecs.list_clusters(), answered.set()), daemon=True).start()
+    try:
+        admin("DELETE", f"faults?accessKey={theirs}")
+        assert not answered.wait(0.5), "another caller's DELETE released the hang"
+    finally:
+        admin("DELETE", f"faults?accessKey={mine}")
+    assert answered.wait(5.0)

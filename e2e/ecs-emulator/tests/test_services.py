@@ -150,10 +150,7 @@ def test_without_a_breaker_failing_tasks_are_retried_ever_more_slowly(ecs: Any, 
     service = wait_until(lambda: (s := describe(ecs, cluster, "web"))["deployments"][0]["failedTasks"] >= 4 and s, timeout=30)
     assert service["deployments"][0]["rolloutState"] == "IN_PROGRESS"
     throttle = [m for m in messages(service) if "is unable to consistently start tasks successfully" in m]
-    assert throttle == [
-        "(service web) is unable to consistently start tasks successfully. For more information, "
-        "see the Troubleshooting section of the Amazon ECS Developer Guide."
-    ]
+    assert throttle == ["(service web) is unable to consistently start tasks successfully."]
 
 
 def test_create_service_rules(ecs: Any, subnet: str) -> None:
@@ -410,3 +407,112 @@ def test_a_daemon_service_runs_one_task_per_instance(ecs: Any, admin: Any) -> No
     done = wait_until(lambda: (s := describe(ecs, cluster, "agent"))["runningCount"] == 3 and s)
     assert (done["desiredCount"], done["runningCount"]) == (3, 3)
     assert done["deploymentConfiguration"]["maximumPercent"] == 100 and done["deploymentConfiguration"]["minimumHealthyPercent"] == 0
+
+
+def test_failing_health_checks_trip_the_breaker_and_roll_back(ecs: Any, subnet: str) -> None:
+    """FACTS.md 1.3 (a real run, desired 1): a task failing its container health checks is
+    replaced ("failed container health checks.", "has stopped 1 running tasks", "has started 1
+    tasks: ... Amazon ECS replaced 1 tasks due to an unhealthy status."); three such failures trip
+    the breaker and ECS rolls back. A task with a health check is not healthy before its first
+    passing check, so the deployment cannot complete before the verdict."""
+    cluster = unique("c")
+    ecs.create_cluster(clusterName=cluster)
+    family = unique("web")
+    check = {"command": ["CMD-SHELL", "true"], "interval": 5, "retries": 1}
+    def register(environment: list[dict[str, str]]) -> str:
+        return ecs.register_task_definition(
+            family=family, networkMode="awsvpc", requiresCompatibilities=["FARGATE"], cpu="256", memory="512",
+            containerDefinitions=[{"name": "web", "image": "nginx", "healthCheck": check, "environment": environment}],
+        )["taskDefinition"]["taskDefinitionArn"]
+    good = register([])
+    breaker = {"deploymentCircuitBreaker": {"enable": True, "rollback": True}}
+    fargate_service(ecs, cluster, "web", good, subnet, count=1, deploymentConfiguration=breaker)
+    first = wait_until(completed(ecs, cluster, "web"))
+    good_id = first["deployments"][0]["id"]
+    bad = register([{"name": "ECS_EMULATOR_HEALTH", "value": "unhealthy"}])
+    bad_id = ecs.update_service(cluster=cluster, service="web", taskDefinition=bad)["service"]["deployments"][0]["id"]
+    def rolled_back() -> dict[str, Any] | None:
+        service = completed(ecs, cluster, "web")()
+        return service if service and service["taskDefinition"] == good else None
+
+    done = wait_until(rolled_back, timeout=30, what="rolled back")
+    assert done["deployments"][0]["id"] == good_id
+    said = messages(done)
+    assert f"(service web) (deployment {bad_id}) deployment failed: tasks failed to start." in said
+    assert any(m.endswith("failed container health checks.") for m in said)
+    assert any(m.endswith("Amazon ECS replaced 1 tasks due to an unhealthy status.") for m in said)
+
+
+def test_a_rollback_that_fails_too_stops_there(ecs: Any, subnet: str, admin: Any) -> None:
+    """A rollback deployment whose own tasks fail is FAILED like any other; ECS does not roll
+    the rollback back (the service deployment ends ROLLBACK_FAILED), and no two deployments
+    share an id."""
+    cluster = unique("c")
+    ecs.create_cluster(clusterName=cluster)
+    family = unique("web")
+    breaker = {"deploymentCircuitBreaker": {"enable": True, "rollback": True}, "minimumHealthyPercent": 0}
+    fargate_service(ecs, cluster, "web", fargate_definition(ecs, family), subnet, count=1, deploymentConfiguration=breaker)
+    wait_until(completed(ecs, cluster, "web"))
+    admin("POST", "task-failures", {"family": family, "mode": "cannot-pull"})
+    try:
+        ecs.update_service(cluster=cluster, service="web", taskDefinition=fargate_definition(ecs, family, image="nginx:1.28"))
+        arn = ecs.list_service_deployments(cluster=cluster, service="web")["serviceDeployments"][0]["serviceDeploymentArn"]
+        detail = wait_until(
+            lambda: (d := ecs.describe_service_deployments(serviceDeploymentArns=[arn])["serviceDeployments"][0])["status"] == "ROLLBACK_FAILED" and d,
+            timeout=30,
+        )
+        assert detail["rollback"] is not None
+        ids = [d["id"] for d in describe(ecs, cluster, "web")["deployments"]]
+        assert len(ids) == len(set(ids)), ids
+        failed = sum(m.endswith("deployment failed: tasks failed to start.") for m in messages(describe(ecs, cluster, "web")))
+        assert failed == 2
+    finally:
+        admin("DELETE", "task-failures")
+
+
+def test_a_service_created_again_has_its_own_history(ecs: Any, subnet: str) -> None:
+    """"When you delete a service, Amazon ECS deletes the corresponding service deployments"
+    (developer guide, "View service history")."""
+    cluster = unique("c")
+    ecs.create_cluster(clusterName=cluster)
+    definition = fargate_definition(ecs, unique("web"))
+    fargate_service(ecs, cluster, "web", definition, subnet, count=0)
+    ecs.delete_service(cluster=cluster, service="web")
+    wait_until(lambda: describe(ecs, cluster, "web")["status"] == "INACTIVE")
+    fargate_service(ecs, cluster, "web", definition, subnet, count=0)
+    assert len(ecs.list_service_deployments(cluster=cluster, service="web")["serviceDeployments"]) == 1
+
+
+def test_a_new_capacity_provider_strategy_needs_a_new_deployment(ecs: Any, subnet: str) -> None:
+    """Real UpdateService output (aws/aws-cdk#34631, aws-cli captures): "When switching from
+    launch type to capacity provider strategy on an existing service, ... you must force a new
+    deployment."; with forceNewDeployment the move is in place."""
+    cluster = unique("c")
+    ecs.create_cluster(clusterName=cluster, capacityProviders=["FARGATE", "FARGATE_SPOT"])
+    fargate_service(ecs, cluster, "web", fargate_definition(ecs, unique("web")), subnet, count=1)
+    strategy = [{"capacityProvider": "FARGATE_SPOT", "weight": 1}]
+    with pytest.raises(ClientError) as refused:
+        ecs.update_service(cluster=cluster, service="web", capacityProviderStrategy=strategy)
+    assert refused.value.response["Error"]["Message"].startswith(
+        "When switching from launch type to capacity provider strategy on an existing service"
+    )
+    moved = ecs.update_service(cluster=cluster, service="web", capacityProviderStrategy=strategy, forceNewDeployment=True)["service"]
+    assert "launchType" not in moved and moved["capacityProviderStrategy"] == [{"capacityProvider": "FARGATE_SPOT", "weight": 1, "base": 0}]
+
+
+def test_deleted_revisions_keep_their_number_and_their_services(ecs: Any, subnet: str) -> None:
+    """DeleteTaskDefinitions (API reference): a deleted revision is DELETE_IN_PROGRESS, services
+    running it "can still scale up or down by modifying the service's desired count", and "the
+    revision is incremented the next time you create a task definition with that name"."""
+    cluster = unique("c")
+    ecs.create_cluster(clusterName=cluster)
+    family = unique("web")
+    v1 = fargate_definition(ecs, family)
+    fargate_service(ecs, cluster, "web", v1, subnet, count=1)
+    wait_until(completed(ecs, cluster, "web"))
+    ecs.deregister_task_definition(taskDefinition=v1)
+    ecs.delete_task_definitions(taskDefinitions=[v1])
+    assert ecs.describe_task_definition(taskDefinition=v1)["taskDefinition"]["status"] == "DELETE_IN_PROGRESS"
+    ecs.update_service(cluster=cluster, service="web", desiredCount=2)
+    wait_until(lambda: describe(ecs, cluster, "web")["runningCount"] == 2, what="scaled on a deleted revision")
+    assert fargate_definition(ecs, family).endswith(":2")

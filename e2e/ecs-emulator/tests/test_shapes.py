@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from conftest import describe, fargate_definition, unique
+from conftest import describe, fargate_definition, fargate_service, unique
 
 
 def test_registered_task_definitions_come_back_as_ecs_stores_them(ecs: Any) -> None:
@@ -86,6 +86,7 @@ def test_services_come_back_with_what_ecs_fills_in(ecs: Any, subnet: str) -> Non
         "maximumPercent": 200,
         "minimumHealthyPercent": 100,
         "strategy": "ROLLING",
+        "bakeTimeInMinutes": 0,
     }
     network = service["networkConfiguration"]["awsvpcConfiguration"]
     assert network["assignPublicIp"] == "DISABLED" and network["securityGroups"][0].startswith("sg-")
@@ -100,20 +101,22 @@ def test_services_come_back_with_what_ecs_fills_in(ecs: Any, subnet: str) -> Non
     assert tagged["tags"] == [{"key": "team", "value": "a"}]
 
 
-def test_ec2_services_get_the_service_linked_role(ecs: Any) -> None:
-    """aws-cli create-service examples: roleArn is AWSServiceRoleForECS when no role is given;
-    a role name comes back as its ARN."""
+def test_the_service_linked_role_where_ecs_needs_it(ecs: Any, subnet: str) -> None:
+    """aws-cli create-service examples: an EC2 bridge service without a load balancer has no
+    roleArn, an awsvpc one AWSServiceRoleForECS; a role given comes back as its ARN."""
     cluster = unique("c")
     ecs.create_cluster(clusterName=cluster)
     family = unique("w")
     ecs.register_task_definition(family=family, containerDefinitions=[{"name": "w", "image": "busybox", "memory": 64}])
     ecs.create_service(cluster=cluster, serviceName="a", taskDefinition=family, desiredCount=0)
     ecs.create_service(cluster=cluster, serviceName="b", taskDefinition=family, desiredCount=0, role="ecsServiceRole")
-    assert describe(ecs, cluster, "a")["roleArn"] == (
-        "arn:aws:iam::123456789012:role/aws-service-role/ecs.amazonaws.com/AWSServiceRoleForECS"
-    )
+    assert "roleArn" not in describe(ecs, cluster, "a")
     assert describe(ecs, cluster, "a")["launchType"] == "EC2"
     assert describe(ecs, cluster, "b")["roleArn"] == "arn:aws:iam::123456789012:role/ecsServiceRole"
+    fargate_service(ecs, cluster, "c", fargate_definition(ecs, unique("f")), subnet, count=0)
+    assert describe(ecs, cluster, "c")["roleArn"] == (
+        "arn:aws:iam::123456789012:role/aws-service-role/ecs.amazonaws.com/AWSServiceRoleForECS"
+    )
 
 
 def test_clusters_return_settings_only_when_asked(ecs: Any) -> None:
