@@ -601,13 +601,14 @@ async fn update(
 
     let mut service = current.clone();
     if spec_changed || !drift.is_empty() || restart {
+        let force = restart || mapping::changes_capacity_provider_strategy(&obj.spec, &current);
         let input = mapping::update_input(
             &obj.spec,
             &name,
             target.cluster,
             task_definition,
             obj.spec.desired_count,
-            restart,
+            force,
         )?;
         let client = ctx.ecs.client(target.region);
         let output = ctx

@@ -400,6 +400,28 @@ pub fn drift(
     drifted
 }
 
+/// Whether the UpdateService for `spec` changes the service's capacity provider strategy, or moves
+/// it from a launch type to one: ECS then requires `forceNewDeployment` ("When switching from
+/// launch type to capacity provider strategy on an existing service, or making a change to a
+/// capacity provider strategy on a service that is already using one, you must force a new
+/// deployment.").
+pub fn changes_capacity_provider_strategy(spec: &EcsServiceSpec, current: &Service) -> bool {
+    controller(spec) == ECS_CONTROLLER
+        && !spec.capacity_provider_strategy.is_empty()
+        && (current.launch_type.is_some()
+            || current
+                .capacity_provider_strategy
+                .as_ref()
+                .is_none_or(|cur| {
+                    sorted(cur.iter().map(ecs_capacity_key))
+                        != sorted(
+                            spec.capacity_provider_strategy
+                                .iter()
+                                .map(spec_capacity_key),
+                        )
+                }))
+}
+
 /// Spec fields ECS cannot change in place (launchType, schedulingStrategy, deploymentController)
 /// whose value in ECS differs from the spec: an adopted service that does not match, or a change
 /// made outside the operator. Only replacing the service resolves it.

@@ -1336,3 +1336,43 @@ fn client_token_is_stable_per_incarnation_and_fits_ecs() {
     assert_ne!(again, first, "a service created again gets a new token");
     assert_ne!(client_token("another-uid", None), first);
 }
+
+#[test]
+fn a_new_capacity_provider_strategy_forces_a_deployment() {
+    let mut spec = EcsServiceSpec::default();
+    spec.capacity_provider_strategy = vec![CapacityProviderStrategyItem {
+        capacity_provider: "FARGATE_SPOT".into(),
+        weight: Some(1),
+        base: None,
+    }];
+    let on_launch_type = Service::builder()
+        .launch_type(ecs::LaunchType::Fargate)
+        .build();
+    assert!(changes_capacity_provider_strategy(&spec, &on_launch_type));
+    let same = Service::builder()
+        .capacity_provider_strategy(
+            ecs::CapacityProviderStrategyItem::builder()
+                .capacity_provider("FARGATE_SPOT")
+                .weight(1)
+                .base(0)
+                .build()
+                .unwrap(),
+        )
+        .build();
+    assert!(!changes_capacity_provider_strategy(&spec, &same));
+    let other = Service::builder()
+        .capacity_provider_strategy(
+            ecs::CapacityProviderStrategyItem::builder()
+                .capacity_provider("FARGATE")
+                .weight(1)
+                .build()
+                .unwrap(),
+        )
+        .build();
+    assert!(changes_capacity_provider_strategy(&spec, &other));
+    // No strategy in the spec: nothing is sent, nothing forced.
+    assert!(!changes_capacity_provider_strategy(
+        &EcsServiceSpec::default(),
+        &on_launch_type
+    ));
+}
