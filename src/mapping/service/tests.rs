@@ -1339,12 +1339,14 @@ fn client_token_is_stable_per_incarnation_and_fits_ecs() {
 
 #[test]
 fn a_new_capacity_provider_strategy_forces_a_deployment() {
-    let mut spec = EcsServiceSpec::default();
-    spec.capacity_provider_strategy = vec![CapacityProviderStrategyItem {
-        capacity_provider: "FARGATE_SPOT".into(),
-        weight: Some(1),
-        base: None,
-    }];
+    let spec = EcsServiceSpec {
+        capacity_provider_strategy: vec![CapacityProviderStrategyItem {
+            capacity_provider: "FARGATE_SPOT".into(),
+            weight: Some(1),
+            base: None,
+        }],
+        ..EcsServiceSpec::default()
+    };
     let on_launch_type = Service::builder()
         .launch_type(ecs::LaunchType::Fargate)
         .build();
