@@ -55,6 +55,14 @@ pub enum Error {
 
     #[error("finalizer error: {0}")]
     Finalizer(#[source] Box<kube::runtime::finalizer::Error<Error>>),
+
+    /// A write whose ECS token bucket is empty ([`crate::ecs::budget`]): nothing was sent; the
+    /// reconcile comes back after `wait` instead of holding a worker.
+    #[error("ECS {operation} deferred for {wait:?}: the operator's write budget is spent")]
+    WriteDeferred {
+        operation: &'static str,
+        wait: Duration,
+    },
 }
 
 pub type Result<T, E = Error> = std::result::Result<T, E>;
@@ -119,6 +127,7 @@ impl Error {
             Error::DependencyNotReady(_) => "DependencyNotReady".into(),
             Error::Serialization(_) => "SerializationError".into(),
             Error::LeaderElection(_) => "LeaderElection".into(),
+            Error::WriteDeferred { .. } => "WriteDeferred".into(),
             Error::Finalizer(inner) => match inner.as_ref() {
                 kube::runtime::finalizer::Error::ApplyFailed(e)
                 | kube::runtime::finalizer::Error::CleanupFailed(e) => e.label(),
@@ -155,6 +164,7 @@ impl Error {
     /// (a spec change triggers a reconcile at once anyway); transient ones sooner.
     pub fn requeue_after(&self) -> Duration {
         match self.inner() {
+            Error::WriteDeferred { wait, .. } => *wait,
             Error::DependencyNotReady(_) => Duration::from_secs(30),
             Error::Ecs {
                 class: EcsErrorClass::Throttled,

@@ -53,7 +53,7 @@ pub struct Operator {
 impl Operator {
     pub async fn new(client: kube::Client, aws: SdkConfig, args: &RunArgs) -> Result<Operator> {
         let metrics = Arc::new(Metrics::default());
-        let ecs = Ecs::new(aws, metrics.clone());
+        let ecs = Ecs::new(aws, metrics.clone(), args.resync_period);
         let cluster_id = controller::cluster_id(&client).await?;
         let ctx = Arc::new(Context::new(
             client,

@@ -4,7 +4,6 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use aws_sdk_ecs::types::{Cluster, ClusterField};
 use kube::ResourceExt;
 use kube::api::Api;
 use kube::runtime::controller::{Action, Controller};
@@ -72,13 +71,15 @@ async fn apply(obj: Arc<EcsCluster>, ctx: Arc<Context>) -> Result<Applied<EcsClu
     let identity = ctx.identity(obj.as_ref());
     let desired_tags = tags::desired_tags(&obj.spec.tags, &identity);
 
-    let (cluster, created) = match describe(&ctx, &region, &name).await? {
+    let max_age = super::read_max_age(&ctx, obj.as_ref(), Duration::from_secs(10));
+    let (cluster, created) = match ctx.ecs.describe_cluster(&region, &name, max_age).await? {
         None => {
             let input = mapping::create_input(&obj.spec, &name, tags::to_ecs(&desired_tags));
             let output = ctx
                 .ecs
                 .call(&region, "CreateCluster", input.send_with(&client))
                 .await?;
+            ctx.ecs.invalidate_cluster(&region, &name);
             ctx.event(
                 obj.as_ref(),
                 EventType::Normal,
@@ -100,7 +101,7 @@ async fn apply(obj: Arc<EcsCluster>, ctx: Arc<Context>) -> Result<Applied<EcsClu
     };
     let arn = cluster.cluster_arn().unwrap_or_default().to_string();
 
-    let mut changed = Vec::new();
+    let mut changed = false;
     let resolved = obj
         .status
         .as_ref()
@@ -127,6 +128,16 @@ async fn apply(obj: Arc<EcsCluster>, ctx: Arc<Context>) -> Result<Applied<EcsClu
                     .send(),
             )
             .await?;
+        // Each change is announced once it is made: a later write may be deferred or fail.
+        changed = true;
+        ctx.ecs.invalidate_cluster(&region, &name);
+        super::announce_changes(
+            &ctx,
+            obj.as_ref(),
+            &format!("ECS cluster {name}"),
+            &drift.update,
+        )
+        .await;
     }
     if !created && drift.capacity_providers {
         ctx.ecs
@@ -143,9 +154,10 @@ async fn apply(obj: Arc<EcsCluster>, ctx: Arc<Context>) -> Result<Applied<EcsClu
                     .send(),
             )
             .await?;
-    }
-    if !created {
-        changed.extend(drift.fields());
+        changed = true;
+        ctx.ecs.invalidate_cluster(&region, &name);
+        let what = format!("ECS cluster {name}");
+        super::announce_changes(&ctx, obj.as_ref(), &what, &["capacityProviders"]).await;
     }
 
     let tag_changes = tags::tag_changes(&tags::from_ecs(cluster.tags()), &desired_tags);
@@ -153,17 +165,24 @@ async fn apply(obj: Arc<EcsCluster>, ctx: Arc<Context>) -> Result<Applied<EcsClu
         ctx.ecs
             .apply_tag_changes(&region, &arn, &tag_changes)
             .await?;
-        changed.push("tags");
+        changed = true;
+        ctx.ecs.invalidate_cluster(&region, &name);
+        super::announce_changes(
+            &ctx,
+            obj.as_ref(),
+            &format!("ECS cluster {name}"),
+            &["tags"],
+        )
+        .await;
     }
 
-    if !changed.is_empty() {
-        super::announce_changes(&ctx, obj.as_ref(), &format!("ECS cluster {name}"), &changed).await;
-    }
-
-    let cluster = if changed.is_empty() {
-        cluster
+    let cluster = if changed {
+        ctx.ecs
+            .describe_cluster(&region, &name, Duration::ZERO)
+            .await?
+            .unwrap_or(cluster)
     } else {
-        describe(&ctx, &region, &name).await?.unwrap_or(cluster)
+        cluster
     };
     let mut status = mapping::status_facts(&cluster);
     status.service_connect_namespace = mapping::resolved_namespace(&obj.spec, &cluster);
@@ -201,30 +220,6 @@ async fn apply(obj: Arc<EcsCluster>, ctx: Arc<Context>) -> Result<Applied<EcsClu
     })
 }
 
-/// The cluster as ECS describes it; None when it does not exist or is INACTIVE (deleted).
-async fn describe(ctx: &Context, region: &str, name: &str) -> Result<Option<Cluster>> {
-    let client = ctx.ecs.client(region);
-    let output = ctx
-        .ecs
-        .call(
-            region,
-            "DescribeClusters",
-            client
-                .describe_clusters()
-                .clusters(name)
-                .include(ClusterField::Tags)
-                .include(ClusterField::Settings)
-                .include(ClusterField::Configurations)
-                .send(),
-        )
-        .await?;
-    Ok(output
-        .clusters
-        .unwrap_or_default()
-        .into_iter()
-        .find(|c| c.status() != Some("INACTIVE")))
-}
-
 async fn cleanup(obj: Arc<EcsCluster>, ctx: Arc<Context>) -> Result<Cleanup> {
     let name = obj.ecs_name();
     if obj.spec.deletion_policy == DeletionPolicy::Retain {
@@ -233,7 +228,11 @@ async fn cleanup(obj: Arc<EcsCluster>, ctx: Arc<Context>) -> Result<Cleanup> {
         )));
     }
     let region = ctx.region(obj.as_ref());
-    let Some(cluster) = describe(&ctx, &region, &name).await? else {
+    let Some(cluster) = ctx
+        .ecs
+        .describe_cluster(&region, &name, Duration::ZERO)
+        .await?
+    else {
         return Ok(Cleanup::Done(format!(
             "ECS cluster {name} was already gone"
         )));

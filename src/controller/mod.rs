@@ -151,9 +151,12 @@ impl Context {
         let count = failures.entry(key.to_string()).or_insert(0);
         *count = count.saturating_add(1);
         let exponential = Duration::from_secs(5).saturating_mul(1 << (*count - 1).min(6));
-        exponential
+        let delay = exponential
             .max(error.requeue_after())
-            .min(Duration::from_secs(300))
+            .min(Duration::from_secs(300));
+        // Spread retries (0.8x to 1.2x): objects that failed together, throttled by one burst,
+        // must not come back in lockstep and be throttled together again.
+        delay.mul_f64(0.8 + 0.4 * fastrand::f64())
     }
 
     fn succeeded(&self, key: &str) {
@@ -407,6 +410,24 @@ pub trait Managed:
     fn managed_arn(&self) -> Option<&str>;
 }
 
+/// How old an ECS answer a reconcile of `obj` may use (see `ecs::Reader`): a fresh one after a
+/// spec change or on a first visit, `poll` old while the object is not Ready, one resync period
+/// old when it is (a steady object's resync is then served by its scope's batch refresh).
+pub fn read_max_age<K: Managed>(ctx: &Context, obj: &K, poll: Duration) -> Duration {
+    let Some(status) = obj.status() else {
+        return Duration::ZERO;
+    };
+    let ready = conditions::find(status.conditions(), conditions::READY)
+        .is_some_and(|c| c.status == "True");
+    if status.observed_generation() != obj.meta().generation || status.conditions().is_empty() {
+        Duration::ZERO
+    } else if ready {
+        ctx.resync
+    } else {
+        poll
+    }
+}
+
 /// The result of bringing ECS in line with the spec.
 pub struct Applied<S> {
     pub health: Health,
@@ -450,6 +471,7 @@ where
             return Ok(Action::await_change());
         }
         return match cleanup(obj.clone(), ctx.clone()).await {
+            Err(Error::WriteDeferred { wait, .. }) => Ok(Action::requeue(wait)),
             Ok(Cleanup::Done(note)) => {
                 // Events go out before the change that reveals them (here: the object vanishing),
                 // so whoever sees the change also finds the event.
@@ -493,6 +515,8 @@ where
     }
 
     match apply(obj.clone(), ctx.clone()).await {
+        // Nothing was sent: come back when the write's token is due, status untouched.
+        Err(Error::WriteDeferred { wait, .. }) => Ok(Action::requeue(wait)),
         Ok(applied) => {
             report(
                 &ctx,
@@ -656,6 +680,7 @@ mod tests {
         let ecs = Ecs::new(
             aws_config::SdkConfig::builder().build(),
             Arc::new(Metrics::default()),
+            Duration::from_secs(600),
         );
         // A read, so that no write pacing delays the test.
         ecs.call("us-east-1", "DescribeTaskDefinition", async {

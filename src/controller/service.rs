@@ -328,7 +328,12 @@ async fn apply(obj: Arc<EcsService>, ctx: Arc<Context>) -> Result<Applied<EcsSer
     let mut applied_generation = old_status.applied_generation;
     let mut last_restarted_at = old_status.last_restarted_at.clone();
 
-    let existing = match ctx.ecs.describe_service(&region, &cluster, &name).await {
+    let max_age = read_freshness(&ctx, &obj, &old_status);
+    let existing = match ctx
+        .ecs
+        .describe_service(&region, &cluster, &name, max_age)
+        .await
+    {
         Ok(service) => service.filter(|s| s.status() != Some("INACTIVE")),
         // spec.cluster names an ECS cluster not managed here: wait for it, as for a clusterRef.
         Err(Error::Ecs {
@@ -361,6 +366,7 @@ async fn apply(obj: Arc<EcsService>, ctx: Arc<Context>) -> Result<Applied<EcsSer
                 .ecs
                 .call(&region, "CreateService", input.send_with(&client))
                 .await?;
+            ctx.ecs.invalidate_service(&region, &cluster, &name);
             let again = if old_status.created_at.is_some() {
                 " again (ECS reported the one this object had created as deleted)"
             } else {
@@ -581,15 +587,34 @@ async fn update(
         )));
     }
 
+    let spec_changed = old_status.applied_generation != generation;
     let changes = tags::tag_changes(&tags::from_ecs(current.tags()), desired_tags);
     if !changes.is_empty() {
         let arn = current.service_arn().unwrap_or_default();
         ctx.ecs
             .apply_tag_changes(target.region, arn, &changes)
             .await?;
+        ctx.ecs
+            .invalidate_service(target.region, target.cluster, &name);
+        // Announced now: a later write of this reconcile may be deferred or fail.
+        let reason = if spec_changed {
+            "Updated"
+        } else {
+            "DriftCorrected"
+        };
+        let mut note = format!("set the tags of ECS service {name}");
+        if !changes.set.is_empty() {
+            note.push_str(&format!(
+                "; set {}",
+                changes.set.keys().cloned().collect::<Vec<_>>().join(", ")
+            ));
+        }
+        if !changes.remove.is_empty() {
+            note.push_str(&format!("; removed {}", changes.remove.join(", ")));
+        }
+        ctx.event(obj, EventType::Normal, reason, note).await;
     }
 
-    let spec_changed = old_status.applied_generation != generation;
     let restart = restarted_at.is_some() && restarted_at != old_status.last_restarted_at.as_deref();
     let task_definition = mapping::revision_to_deploy(
         target.task_definition,
@@ -615,6 +640,8 @@ async fn update(
             .ecs
             .call(target.region, "UpdateService", input.send_with(&client))
             .await?;
+        ctx.ecs
+            .invalidate_service(target.region, target.cluster, &name);
         service = output.service.unwrap_or(current.clone());
         announce(
             ctx,
@@ -634,24 +661,6 @@ async fn update(
             );
             ctx.event(obj, EventType::Normal, "Updated", note).await;
         }
-    }
-    if !changes.is_empty() {
-        let reason = if spec_changed {
-            "Updated"
-        } else {
-            "DriftCorrected"
-        };
-        let mut note = format!("set the tags of ECS service {name}");
-        if !changes.set.is_empty() {
-            note.push_str(&format!(
-                "; set {}",
-                changes.set.keys().cloned().collect::<Vec<_>>().join(", ")
-            ));
-        }
-        if !changes.remove.is_empty() {
-            note.push_str(&format!("; removed {}", changes.remove.join(", ")));
-        }
-        ctx.event(obj, EventType::Normal, reason, note).await;
     }
     // UpdateService answers without tags; the next describe reads them again.
     Ok(Updated {
@@ -743,6 +752,19 @@ async fn mirror_events(
     }
 }
 
+/// How old a DescribeServices answer this reconcile may use (see `ecs::ServiceReader`): a fresh
+/// one when something asks for an action (a new generation, a first visit, a new restartedAt),
+/// one rollout poll old while the service is not Ready, one resync period old when it is.
+fn read_freshness(ctx: &Context, obj: &EcsService, old: &EcsServiceStatus) -> Duration {
+    let restart_pending =
+        obj.annotations().get(RESTARTED_AT_ANNOTATION) != old.last_restarted_at.as_ref();
+    if restart_pending || old.conditions.is_empty() {
+        Duration::ZERO
+    } else {
+        super::read_max_age(ctx, obj, ROLLOUT_POLL)
+    }
+}
+
 async fn cleanup(obj: Arc<EcsService>, ctx: Arc<Context>) -> Result<Cleanup> {
     let name = obj.ecs_name();
     if obj.spec.deletion_policy == DeletionPolicy::Retain {
@@ -772,7 +794,11 @@ async fn cleanup(obj: Arc<EcsService>, ctx: Arc<Context>) -> Result<Cleanup> {
         }
         Err(_) => ctx.region(obj.as_ref()),
     };
-    let service = match ctx.ecs.describe_service(&region, &cluster, &name).await {
+    let service = match ctx
+        .ecs
+        .describe_service(&region, &cluster, &name, Duration::ZERO)
+        .await
+    {
         Ok(service) => service,
         // The cluster is gone, and the service with it.
         Err(Error::Ecs {

@@ -7,6 +7,7 @@
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
+use std::time::Duration;
 
 use aws_sdk_ecs::types::{TaskDefinition, TaskDefinitionField, TaskDefinitionStatus};
 use kube::ResourceExt;
@@ -129,6 +130,40 @@ async fn apply(
     let desired_tags = tags::desired_tags(&obj.spec.tags, &identity);
     let managed_before = obj.current_arn().is_some();
 
+    // A steady object (Ready for its generation, its revision registered from this spec) only
+    // needs its family's newest ACTIVE revision to still be its own: one sweep of the region's
+    // revisions answers that for every family.
+    // When no sweep pays, one list of the family's ACTIVE revisions (which pruning needs anyway)
+    // answers the same.
+    let max_age = super::read_max_age(&ctx, obj.as_ref(), Duration::from_secs(10));
+    if max_age == ctx.resync
+        && let Some(status) = obj.status.as_ref()
+        && status.spec_hash.as_deref() == Some(hash.as_str())
+        && let Some(arn) = status.task_definition_arn.as_deref()
+    {
+        let steady = match ctx.ecs.newest_revision(&region, &family, max_age).await? {
+            Some(newest) => newest.as_deref() == Some(arn),
+            None => {
+                let active =
+                    list_revisions(&ctx, &region, &family, TaskDefinitionStatus::Active).await?;
+                let newest = active.first().map(|(_, newest)| newest.as_str()) == Some(arn);
+                if newest {
+                    prune(&ctx, &region, &obj, &family, arn, Some(active)).await?;
+                }
+                newest
+            }
+        };
+        if steady {
+            return Ok(Applied {
+                health: Health::Ready {
+                    message: format!("{arn} matches the spec"),
+                },
+                status: status.clone(),
+                requeue: None,
+            });
+        }
+    }
+
     let mut latest = describe(&ctx, &region, &family).await?;
     // Describing a family can lag a registration just made; the revision recorded in status for
     // this very spec is authoritative when it is newer and still ACTIVE.
@@ -175,6 +210,7 @@ async fn apply(
                 .task_definition_arn()
                 .unwrap_or_default()
                 .to_string();
+            ctx.ecs.record_revision(&region, &family, &arn).await;
             let note = match reason {
                 "Adopted" => format!("adopted family {family} and registered {arn}"),
                 "DriftCorrected" => format!(
@@ -207,7 +243,7 @@ async fn apply(
         super::announce_changes(&ctx, obj.as_ref(), &format!("tags of {arn}"), &["tags"]).await;
     }
 
-    prune(&ctx, &region, &obj, &family, &arn).await?;
+    prune(&ctx, &region, &obj, &family, &arn, None).await?;
 
     let status = EcsTaskDefinitionStatus {
         family: Some(family.clone()),
@@ -282,16 +318,21 @@ async fn list_revisions(
 }
 
 /// Deregisters (and deletes) this object's revisions beyond revisionHistoryLimit, except the
-/// current one and any a service of this operator still runs.
+/// current one and any a service of this operator still runs. `listed`: the family's ACTIVE
+/// revisions, newest first, when the caller has them already.
 async fn prune(
     ctx: &Context,
     region: &str,
     obj: &EcsTaskDefinition,
     family: &str,
     current_arn: &str,
+    listed: Option<Vec<(i32, String)>>,
 ) -> Result<()> {
     let limit = obj.spec.revision_history_limit_or_default();
-    let active = list_revisions(ctx, region, family, TaskDefinitionStatus::Active).await?;
+    let active = match listed {
+        Some(active) => active,
+        None => list_revisions(ctx, region, family, TaskDefinitionStatus::Active).await?,
+    };
     if active.len() <= limit {
         return Ok(());
     }

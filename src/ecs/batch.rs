@@ -1,25 +1,117 @@
-//! DescribeServices batching: ECS describes up to 10 services of one cluster per call, and every
-//! service reconcile needs a describe. Requests that arrive within a short window for the same
-//! region and cluster share calls, so a resync of N services costs about N/10 calls, not N.
+//! Describes in full batches: ECS describes up to 10 services of one cluster per DescribeServices
+//! call, and up to 100 clusters per DescribeClusters call, and every reconcile needs a describe.
+//!
+//! Answers are kept per object. A reconcile says how old an answer it accepts (`max_age`: none
+//! after a spec change, a rollout poll's period while a rollout runs, the resync period for a
+//! steady object). When one needs a fresh answer, the call that fetches it is filled up with the
+//! other objects of the same scope (a service's cluster; a cluster's region) whose answers are
+//! older than half the resync period, stalest first, in as many full calls as they take. So a
+//! resync of N services of a cluster costs about N/10 calls: the first reconcile that needs a
+//! refresh refreshes them all, and the others find a fresh answer. Requests within a short window
+//! also share a call.
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use aws_sdk_ecs::types::{Service, ServiceField};
+use aws_sdk_ecs::types::{Cluster, ClusterField, Service, ServiceField};
+use futures::future::BoxFuture;
 use tokio::sync::oneshot;
+use tokio::time::Instant;
 
 use super::Ecs;
 use crate::error::EcsErrorClass;
 use crate::{Error, Result};
 
-/// ECS's limit of services per DescribeServices call.
-pub const MAX_PER_CALL: usize = 10;
+/// One describe call of a kind of object.
+pub trait Describe: Send + Sync + 'static {
+    type Item: Clone + Send + Sync + 'static;
+    const OPERATION: &'static str;
+    /// ECS's limit of objects per call.
+    const MAX_PER_CALL: usize;
+    /// Describes `names` of `scope` in one call; the objects ECS knows.
+    fn call<'a>(
+        ecs: &'a Ecs,
+        region: &'a str,
+        scope: &'a str,
+        names: Vec<String>,
+    ) -> BoxFuture<'a, Result<Vec<Self::Item>>>;
+    /// Whether `item` is the one requested as `name` (a name or an ARN).
+    fn is(item: &Self::Item, name: &str) -> bool;
+}
+
+/// DescribeServices of one cluster, tags included.
+pub struct Services;
+
+impl Describe for Services {
+    type Item = Service;
+    const OPERATION: &'static str = "DescribeServices";
+    const MAX_PER_CALL: usize = 10;
+
+    fn call<'a>(
+        ecs: &'a Ecs,
+        region: &'a str,
+        cluster: &'a str,
+        names: Vec<String>,
+    ) -> BoxFuture<'a, Result<Vec<Service>>> {
+        Box::pin(async move {
+            let request = ecs
+                .client(region)
+                .describe_services()
+                .cluster(cluster)
+                .set_services(Some(names))
+                .include(ServiceField::Tags)
+                .send();
+            let output = ecs.call(region, Self::OPERATION, request).await?;
+            Ok(output.services.unwrap_or_default())
+        })
+    }
+
+    fn is(service: &Service, name: &str) -> bool {
+        service.service_name() == Some(name) || service.service_arn() == Some(name)
+    }
+}
+
+/// DescribeClusters with tags, settings and configuration; an INACTIVE cluster counts as gone.
+pub struct Clusters;
+
+impl Describe for Clusters {
+    type Item = Cluster;
+    const OPERATION: &'static str = "DescribeClusters";
+    const MAX_PER_CALL: usize = 100;
+
+    fn call<'a>(
+        ecs: &'a Ecs,
+        region: &'a str,
+        _scope: &'a str,
+        names: Vec<String>,
+    ) -> BoxFuture<'a, Result<Vec<Cluster>>> {
+        Box::pin(async move {
+            let request = ecs
+                .client(region)
+                .describe_clusters()
+                .set_clusters(Some(names))
+                .include(ClusterField::Tags)
+                .include(ClusterField::Settings)
+                .include(ClusterField::Configurations)
+                .send();
+            let output = ecs.call(region, Self::OPERATION, request).await?;
+            Ok(output
+                .clusters
+                .unwrap_or_default()
+                .into_iter()
+                .filter(|c| c.status() != Some("INACTIVE"))
+                .collect())
+        })
+    }
+
+    fn is(cluster: &Cluster, name: &str) -> bool {
+        cluster.cluster_name() == Some(name) || cluster.cluster_arn() == Some(name)
+    }
+}
 
 type Key = (String, String);
-type Reply = oneshot::Sender<Result<Option<Service>, BatchError>>;
-/// Requests waiting for the next call, per region and cluster.
-type Pending = Arc<Mutex<HashMap<Key, Vec<(String, Reply)>>>>;
+type Reply<T> = oneshot::Sender<Result<Option<T>, BatchError>>;
 
 /// An ECS error shared by every request of a failed batch.
 #[derive(Clone, Debug)]
@@ -29,35 +121,89 @@ struct BatchError {
     class: EcsErrorClass,
 }
 
-#[derive(Clone)]
-pub struct ServiceReader {
-    window: Duration,
-    pending: Pending,
+/// What is known of one object of a scope.
+struct Entry<T> {
+    /// The last answer (None: ECS does not know the object) and when it came.
+    answer: Option<(Instant, Option<T>)>,
+    /// When a reconcile last asked for it: an object nobody asks about any more is forgotten.
+    asked: Option<Instant>,
 }
 
-impl ServiceReader {
-    pub fn new(window: Duration) -> Self {
-        ServiceReader {
+impl<T> Default for Entry<T> {
+    fn default() -> Self {
+        Entry {
+            answer: None,
+            asked: None,
+        }
+    }
+}
+
+struct ScopeState<T> {
+    objects: HashMap<String, Entry<T>>,
+    /// Requests of the open window, answered by its flush.
+    waiting: Vec<(String, Reply<T>)>,
+}
+
+impl<T> Default for ScopeState<T> {
+    fn default() -> Self {
+        ScopeState {
+            objects: HashMap::new(),
+            waiting: Vec::new(),
+        }
+    }
+}
+
+/// Batched, cached describes of one kind (see the module doc).
+pub struct Reader<D: Describe> {
+    window: Duration,
+    resync: Duration,
+    state: Arc<Mutex<HashMap<Key, ScopeState<D::Item>>>>,
+}
+
+impl<D: Describe> Clone for Reader<D> {
+    fn clone(&self) -> Self {
+        Reader {
+            window: self.window,
+            resync: self.resync,
+            state: self.state.clone(),
+        }
+    }
+}
+
+impl<D: Describe> Reader<D> {
+    pub fn new(window: Duration, resync: Duration) -> Self {
+        Reader {
             window,
-            pending: Arc::default(),
+            resync,
+            state: Arc::default(),
         }
     }
 
-    /// Describes one service (with tags); `None` when ECS does not know it.
+    /// Describes one object of `scope`, from an answer at most `max_age` old; `None` when ECS
+    /// does not know it.
     pub async fn describe(
         &self,
         ecs: &Ecs,
         region: &str,
-        cluster: &str,
-        service: &str,
-    ) -> Result<Option<Service>> {
+        scope: &str,
+        name: &str,
+        max_age: Duration,
+    ) -> Result<Option<D::Item>> {
         let (reply, answer) = oneshot::channel();
-        let key = (region.to_string(), cluster.to_string());
+        let key = (region.to_string(), scope.to_string());
         let first = {
-            let mut pending = self.pending.lock().expect("batch map poisoned");
-            let waiting = pending.entry(key.clone()).or_default();
-            waiting.push((service.to_string(), reply));
-            waiting.len() == 1
+            let mut state = self.state.lock().expect("batch reader poisoned");
+            let scope_state = state.entry(key.clone()).or_default();
+            let entry = scope_state.objects.entry(name.to_string()).or_default();
+            let now = Instant::now();
+            entry.asked = Some(now);
+            if let Some((at, cached)) = &entry.answer
+                && now.duration_since(*at) <= max_age
+            {
+                return Ok(cached.clone());
+            }
+            scope_state.waiting.push((name.to_string(), reply));
+            scope_state.waiting.len() == 1
         };
         if first {
             // The first request of a window flushes it; the rest only wait for their answer.
@@ -65,91 +211,134 @@ impl ServiceReader {
             let ecs = ecs.clone();
             tokio::spawn(async move {
                 tokio::time::sleep(reader.window).await;
-                let batch = reader
-                    .pending
-                    .lock()
-                    .expect("batch map poisoned")
-                    .remove(&key)
-                    .unwrap_or_default();
-                flush(&ecs, &key, batch).await;
+                reader.flush(&ecs, &key).await;
             });
         }
         match answer.await {
             Ok(result) => result.map_err(|e| Error::Ecs {
-                operation: "DescribeServices",
+                operation: D::OPERATION,
                 code: e.code,
                 message: e.message,
                 class: e.class,
             }),
             Err(_) => Err(Error::Ecs {
-                operation: "DescribeServices",
+                operation: D::OPERATION,
                 code: "BatchDropped".into(),
                 message: "the describe batch was dropped".into(),
                 class: EcsErrorClass::Transient,
             }),
         }
     }
-}
 
-async fn flush(ecs: &Ecs, (region, cluster): &Key, batch: Vec<(String, Reply)>) {
-    let client = ecs.client(region);
-    let mut batch = batch;
-    while !batch.is_empty() {
-        let rest = batch.split_off(batch.len().min(MAX_PER_CALL));
-        let chunk = std::mem::replace(&mut batch, rest);
-        let names: Vec<String> = unique(chunk.iter().map(|(name, _)| name.clone()));
-        let result = ecs
-            .call(
-                region,
-                "DescribeServices",
-                client
-                    .describe_services()
-                    .cluster(cluster)
-                    .set_services(Some(names))
-                    .include(ServiceField::Tags)
-                    .send(),
-            )
-            .await;
-        match result {
-            Ok(output) => {
-                for (name, reply) in chunk {
-                    let found = output
-                        .services()
-                        .iter()
-                        .find(|s| matches_name(s, &name))
-                        .cloned();
-                    let _ = reply.send(Ok(found));
+    /// Forgets the answer for an object the operator just changed, so that the next describe
+    /// reads what ECS made of the change.
+    pub fn invalidate(&self, region: &str, scope: &str, name: &str) {
+        let mut state = self.state.lock().expect("batch reader poisoned");
+        if let Some(entry) = state
+            .get_mut(&(region.to_string(), scope.to_string()))
+            .and_then(|c| c.objects.get_mut(name))
+        {
+            entry.answer = None;
+        }
+    }
+
+    /// Answers the window's requests: the requested names, then the scope's stale ones, in
+    /// full calls.
+    async fn flush(&self, ecs: &Ecs, key: &Key) {
+        let (waiting, names) = {
+            let mut state = self.state.lock().expect("batch reader poisoned");
+            let Some(scope_state) = state.get_mut(key) else {
+                return;
+            };
+            let waiting = std::mem::take(&mut scope_state.waiting);
+            let now = Instant::now();
+            forget_unasked(scope_state, now, self.resync);
+            let requested: Vec<String> = waiting.iter().map(|(name, _)| name.clone()).collect();
+            let names = batch_names(&requested, scope_state, now, self.resync / 2);
+            (waiting, names)
+        };
+        let mut replies: HashMap<String, Vec<Reply<D::Item>>> = HashMap::new();
+        for (name, reply) in waiting {
+            replies.entry(name).or_default().push(reply);
+        }
+        let (region, scope) = key;
+        for chunk in names.chunks(D::MAX_PER_CALL) {
+            match D::call(ecs, region, scope, chunk.to_vec()).await {
+                Ok(items) => {
+                    let now = Instant::now();
+                    let mut state = self.state.lock().expect("batch reader poisoned");
+                    let scope_state = state.entry(key.clone()).or_default();
+                    for name in chunk {
+                        let found = items.iter().find(|item| D::is(item, name)).cloned();
+                        scope_state.objects.entry(name.clone()).or_default().answer =
+                            Some((now, found.clone()));
+                        for reply in replies.remove(name).unwrap_or_default() {
+                            let _ = reply.send(Ok(found.clone()));
+                        }
+                    }
                 }
-            }
-            Err(error) => {
-                let shared = match error {
-                    Error::Ecs {
-                        code,
-                        message,
-                        class,
-                        ..
-                    } => BatchError {
-                        code,
-                        message,
-                        class,
-                    },
-                    other => BatchError {
-                        code: other.label(),
-                        message: other.to_string(),
-                        class: EcsErrorClass::Transient,
-                    },
-                };
-                for (_, reply) in chunk {
-                    let _ = reply.send(Err(shared.clone()));
+                Err(error) => {
+                    let shared = match error {
+                        Error::Ecs {
+                            code,
+                            message,
+                            class,
+                            ..
+                        } => BatchError {
+                            code,
+                            message,
+                            class,
+                        },
+                        other => BatchError {
+                            code: other.label(),
+                            message: other.to_string(),
+                            class: EcsErrorClass::Transient,
+                        },
+                    };
+                    for name in chunk {
+                        for reply in replies.remove(name).unwrap_or_default() {
+                            let _ = reply.send(Err(shared.clone()));
+                        }
+                    }
                 }
             }
         }
     }
 }
 
-/// A request may name a service or give its ARN.
-fn matches_name(service: &Service, name: &str) -> bool {
-    service.service_name() == Some(name) || service.service_arn() == Some(name)
+/// The names one flush describes: every requested one, then the cluster's other services whose
+/// answer is older than `stale` (or missing), stalest first, up to the end of the last call.
+fn batch_names<T>(
+    requested: &[String],
+    scope: &ScopeState<T>,
+    now: Instant,
+    stale: Duration,
+) -> Vec<String> {
+    let mut names = unique(requested.iter().cloned());
+    let mut others: Vec<(Option<Instant>, &String)> = scope
+        .objects
+        .iter()
+        .filter(|(name, _)| !names.contains(name))
+        .filter_map(|(name, entry)| match &entry.answer {
+            None => Some((None, name)),
+            Some((at, _)) if now.duration_since(*at) > stale => Some((Some(*at), name)),
+            Some(_) => None,
+        })
+        .collect();
+    others.sort();
+    for (_, name) in others {
+        names.push(name.clone());
+    }
+    names
+}
+
+/// Drops objects no reconcile asked about for two resync periods (deleted objects).
+fn forget_unasked<T>(scope: &mut ScopeState<T>, now: Instant, resync: Duration) {
+    scope.objects.retain(|_, entry| {
+        entry
+            .asked
+            .is_some_and(|asked| now.duration_since(asked) <= resync * 2)
+    });
 }
 
 fn unique(names: impl Iterator<Item = String>) -> Vec<String> {
@@ -160,4 +349,69 @@ fn unique(names: impl Iterator<Item = String>) -> Vec<String> {
         }
     }
     seen
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn state(entries: &[(&str, Option<u64>)], now: Instant) -> ScopeState<()> {
+        let mut cluster = ScopeState::default();
+        for (name, age) in entries {
+            cluster.objects.insert(
+                name.to_string(),
+                Entry {
+                    answer: age.map(|age| (now - Duration::from_secs(age), None)),
+                    asked: Some(now),
+                },
+            );
+        }
+        cluster
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_refresh_takes_along_the_clusters_stale_services_stalest_first() {
+        let now = Instant::now() + Duration::from_secs(3600);
+        let cluster = state(
+            &[
+                ("web", Some(400)),
+                ("api", Some(590)),
+                ("fresh", Some(10)),
+                ("new", None),
+                ("old", Some(300)),
+            ],
+            now,
+        );
+        let names = batch_names(&["web".into()], &cluster, now, Duration::from_secs(200));
+        // The requested one first, then never described, then the stalest; the fresh one waits.
+        assert_eq!(names, ["web", "new", "api", "old"]);
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn nothing_else_is_described_while_the_cluster_is_fresh() {
+        let now = Instant::now() + Duration::from_secs(3600);
+        let cluster = state(&[("a", Some(5)), ("b", Some(50))], now);
+        let names = batch_names(
+            &["a".into(), "a".into()],
+            &cluster,
+            now,
+            Duration::from_secs(300),
+        );
+        assert_eq!(names, ["a"]);
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn services_nobody_asks_about_are_forgotten() {
+        let now = Instant::now() + Duration::from_secs(3600);
+        let mut cluster = state(&[("kept", Some(5))], now);
+        cluster.objects.insert(
+            "deleted".into(),
+            Entry {
+                answer: None,
+                asked: Some(now - Duration::from_secs(1300)),
+            },
+        );
+        forget_unasked(&mut cluster, now, Duration::from_secs(600));
+        assert_eq!(cluster.objects.keys().collect::<Vec<_>>(), ["kept"]);
+    }
 }

@@ -693,6 +693,7 @@ mod tests {
         crate::ecs::Ecs::new(
             config,
             std::sync::Arc::new(crate::runtime::metrics::Metrics::default()),
+            std::time::Duration::from_secs(600),
         )
     }
 }

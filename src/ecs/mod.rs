@@ -1,9 +1,10 @@
 //! The ECS access layer: one client per region, every call counted and its errors classified,
-//! writes paced to ECS's per-account rates, and DescribeServices batched (10 per call).
+//! writes within ECS's token buckets ([`budget`]), and DescribeServices batched (10 per call).
 
 mod batch;
+pub mod budget;
 mod errors;
-mod pacer;
+mod revisions;
 
 use std::collections::HashMap;
 use std::future::Future;
@@ -14,27 +15,13 @@ use aws_config::SdkConfig;
 use aws_sdk_ecs::Client;
 use aws_sdk_ecs::error::{ProvideErrorMetadata, SdkError};
 
-pub use batch::ServiceReader;
+pub use batch::{Clusters, Describe, Reader, Services};
+use budget::WriteBudget;
 pub use errors::{CALL_OUTCOMES, classify};
-use pacer::Pacer;
+use revisions::RevisionSweeps;
 
 use crate::runtime::metrics::Metrics;
 use crate::{Error, Result};
-
-/// ECS write rates (sustained, per account and region) the operator stays under.
-/// See "Request throttling for the Amazon ECS API" in the ECS developer guide.
-const WRITE_RATES: &[(&str, f64)] = &[
-    ("RegisterTaskDefinition", 1.0),
-    ("DeregisterTaskDefinition", 1.0),
-    ("DeleteTaskDefinitions", 1.0),
-    ("CreateService", 5.0),
-    ("UpdateService", 5.0),
-    ("DeleteService", 5.0),
-    ("CreateCluster", 1.0),
-    ("UpdateCluster", 1.0),
-    ("PutClusterCapacityProviders", 1.0),
-    ("DeleteCluster", 1.0),
-];
 
 /// Shared by all controllers.
 #[derive(Clone)]
@@ -45,20 +32,26 @@ pub struct Ecs {
 struct Inner {
     base: SdkConfig,
     clients: Mutex<HashMap<String, Client>>,
-    pacers: Mutex<HashMap<(String, &'static str), Arc<Pacer>>>,
+    budget: WriteBudget,
     metrics: Arc<Metrics>,
-    services: ServiceReader,
+    services: Reader<Services>,
+    clusters: Reader<Clusters>,
+    revisions: RevisionSweeps,
 }
 
 impl Ecs {
-    pub fn new(base: SdkConfig, metrics: Arc<Metrics>) -> Self {
+    /// `resync` is the operator's resync period: how old an answer a steady object accepts, and
+    /// so when a cached one is stale enough to ride along in a batch.
+    pub fn new(base: SdkConfig, metrics: Arc<Metrics>, resync: Duration) -> Self {
         Ecs {
             inner: Arc::new(Inner {
                 base,
                 clients: Mutex::default(),
-                pacers: Mutex::default(),
+                budget: WriteBudget::default(),
                 metrics,
-                services: ServiceReader::new(Duration::from_millis(25)),
+                services: Reader::new(Duration::from_millis(25), resync),
+                clusters: Reader::new(Duration::from_millis(25), resync),
+                revisions: RevisionSweeps::default(),
             }),
         }
     }
@@ -87,8 +80,9 @@ impl Ecs {
             .clone()
     }
 
-    /// Runs one ECS call: paced if it writes, counted by operation and outcome, its error
-    /// classified into the operator's Error.
+    /// Runs one ECS call: a write only with a token of its bucket (else `Error::WriteDeferred`,
+    /// without calling ECS), counted by operation and outcome, its error classified into the
+    /// operator's Error.
     pub async fn call<T, E, F>(
         &self,
         region: &str,
@@ -99,8 +93,9 @@ impl Ecs {
         F: Future<Output = Result<T, SdkError<E, aws_sdk_ecs::config::http::HttpResponse>>>,
         E: ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
     {
-        if let Some(pacer) = self.pacer(region, operation) {
-            pacer.wait().await;
+        if let Err(wait) = self.inner.budget.take(region, operation) {
+            self.inner.metrics.write_deferred(operation);
+            return Err(Error::WriteDeferred { operation, wait });
         }
         let result = request.await.map_err(|e| errors::to_error(operation, e));
         let outcome = match &result {
@@ -112,28 +107,61 @@ impl Ecs {
         result
     }
 
-    /// Batched DescribeServices (see [`ServiceReader`]).
+    /// Batched, cached DescribeServices: an answer at most `max_age` old (see [`Reader`]).
     pub async fn describe_service(
         &self,
         region: &str,
         cluster: &str,
         service: &str,
+        max_age: Duration,
     ) -> Result<Option<aws_sdk_ecs::types::Service>> {
         self.inner
             .services
-            .describe(self, region, cluster, service)
+            .describe(self, region, cluster, service, max_age)
             .await
     }
 
-    fn pacer(&self, region: &str, operation: &'static str) -> Option<Arc<Pacer>> {
-        let rate = WRITE_RATES.iter().find(|(op, _)| *op == operation)?.1;
-        let mut pacers = self.inner.pacers.lock().expect("pacer map poisoned");
-        Some(
-            pacers
-                .entry((region.to_string(), operation))
-                .or_insert_with(|| Arc::new(Pacer::per_second(rate)))
-                .clone(),
-        )
+    /// Forgets the cached answer for a service this operator just changed.
+    pub fn invalidate_service(&self, region: &str, cluster: &str, service: &str) {
+        self.inner.services.invalidate(region, cluster, service);
+    }
+
+    /// Batched, cached DescribeClusters of a region (tags, settings, configuration): an answer
+    /// at most `max_age` old; None for a cluster ECS does not know or reports INACTIVE.
+    pub async fn describe_cluster(
+        &self,
+        region: &str,
+        cluster: &str,
+        max_age: Duration,
+    ) -> Result<Option<aws_sdk_ecs::types::Cluster>> {
+        self.inner
+            .clusters
+            .describe(self, region, "", cluster, max_age)
+            .await
+    }
+
+    /// The newest ACTIVE revision ARN of a task definition family, from a sweep of the region's
+    /// revisions at most `max_age` old, when a sweep pays (see [`revisions`]).
+    pub async fn newest_revision(
+        &self,
+        region: &str,
+        family: &str,
+        max_age: Duration,
+    ) -> Result<Option<Option<String>>> {
+        self.inner
+            .revisions
+            .newest(self, region, family, max_age)
+            .await
+    }
+
+    /// Records the revision this operator just registered for `family`.
+    pub async fn record_revision(&self, region: &str, family: &str, arn: &str) {
+        self.inner.revisions.record(region, family, Some(arn)).await;
+    }
+
+    /// Forgets the cached answer for a cluster this operator just changed.
+    pub fn invalidate_cluster(&self, region: &str, cluster: &str) {
+        self.inner.clusters.invalidate(region, "", cluster);
     }
 }
 

@@ -36,6 +36,11 @@ const KINDS: [&str; 3] = ["EcsCluster", "EcsTaskDefinition", "EcsService"];
 pub const OBJECT_STATES: [&str; 4] = ["ready", "progressing", "retrying", "stalled"];
 
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct OperationLabels {
+    operation: &'static str,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
 struct CallLabels {
     operation: &'static str,
     outcome: &'static str,
@@ -47,6 +52,7 @@ pub struct Metrics {
     failures: Family<ErrorLabels, Counter>,
     duration: Family<KindLabels, Histogram>,
     ecs_calls: Family<CallLabels, Counter>,
+    deferred: Family<OperationLabels, Counter>,
     leader: Gauge<i64, AtomicI64>,
     objects: Family<ObjectLabels, Gauge>,
     /// The state each object was last reported in, by kind and uid.
@@ -62,6 +68,7 @@ impl Default for Metrics {
             Histogram::new(exponential_buckets(0.005, 2.0, 14))
         });
         let ecs_calls = Family::<CallLabels, Counter>::default();
+        let deferred = Family::<OperationLabels, Counter>::default();
         let leader = Gauge::<i64, AtomicI64>::default();
         let objects = Family::<ObjectLabels, Gauge>::default();
         // Every series from the start, so that an alert on stalled objects sees 0, not nothing.
@@ -87,6 +94,11 @@ impl Default for Metrics {
             ecs_calls.clone(),
         );
         registry.register(
+            "ecs_writes_deferred",
+            "ECS writes put off to a later reconcile because their token bucket was empty",
+            deferred.clone(),
+        );
+        registry.register(
             "leader",
             "1 while this replica holds the leader lease",
             leader.clone(),
@@ -102,6 +114,7 @@ impl Default for Metrics {
             failures,
             duration,
             ecs_calls,
+            deferred,
             leader,
             objects,
             states: Mutex::default(),
@@ -132,6 +145,13 @@ impl Metrics {
     pub fn ecs_call(&self, operation: &'static str, outcome: &'static str) {
         self.ecs_calls
             .get_or_create(&CallLabels { operation, outcome })
+            .inc();
+    }
+
+    /// A write put off because its ECS token bucket was empty ([`crate::ecs::budget`]).
+    pub fn write_deferred(&self, operation: &'static str) {
+        self.deferred
+            .get_or_create(&OperationLabels { operation })
             .inc();
     }
 
