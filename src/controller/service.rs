@@ -401,8 +401,9 @@ async fn apply(obj: Arc<EcsService>, ctx: Arc<Context>) -> Result<Applied<EcsSer
             super::claim_existing(&ctx, obj.as_ref(), &tags::from_ecs(current.tags()), &what)
                 .await?;
             // A rollback that finished between two looks leaves no FAILED deployment to see:
-            // ECS's deployment history says whether the revision failed, so that it is not
-            // deployed again as if ECS had drifted.
+            // ECS's deployment history says whether the deployment failed, so that its revision
+            // is not deployed again as if ECS had drifted (or, for a forced deployment of the
+            // running revision, so that the failed restart is told).
             if old_status.failed_task_definition.as_deref() != Some(task_definition.as_str())
                 && let Some(id) = mapping::vanished_deployment(
                     &old_status.deployments,
@@ -420,8 +421,20 @@ async fn apply(obj: Arc<EcsService>, ctx: Arc<Context>) -> Result<Applied<EcsSer
                 )
                 .await?
             {
-                old_status.failed_task_definition = Some(task_definition.clone());
-                old_status.failure_message = Some(message);
+                if current.task_definition() == Some(task_definition.as_str()) {
+                    // A forced deployment of the running revision failed and ECS went back to
+                    // the tasks it had: the spec's revision runs, but the restart did not happen.
+                    ctx.event(
+                        obj.as_ref(),
+                        EventType::Warning,
+                        "DeploymentFailed",
+                        message,
+                    )
+                    .await;
+                } else {
+                    old_status.failed_task_definition = Some(task_definition.clone());
+                    old_status.failure_message = Some(message);
+                }
             }
             let target = Target {
                 region: &region,
@@ -532,7 +545,7 @@ async fn rollback_of(
         history.service_deployments(),
         id,
         desired,
-        current.task_definition(),
+        current,
     ))
 }
 

@@ -534,7 +534,7 @@ pub fn rollout(service: &Service, desired_task_definition_arn: &str) -> Rollout 
     }
     let id = primary.id.as_deref().unwrap_or("?");
     let progress = || {
-        in_progress(format!(
+        let message = format!(
             "deployment {id} of {} in progress: {} of {} tasks running, {} pending{}",
             short_task_definition(desired),
             primary.running_count,
@@ -551,7 +551,8 @@ pub fn rollout(service: &Service, desired_task_definition_arn: &str) -> Rollout 
             } else {
                 String::new()
             },
-        ))
+        );
+        in_progress(with_problem(message, service, primary.created_at()))
     };
     match &primary.rollout_state {
         Some(DeploymentRolloutState::Completed) => {}
@@ -591,14 +592,52 @@ fn failed_deployment<'a>(
     })
 }
 
-/// InProgress when the service does not run desiredCount tasks yet.
+/// InProgress when the service does not run desiredCount tasks yet (or still runs more).
 fn counts(service: &Service) -> Option<Rollout> {
-    (service.running_count != service.desired_count).then(|| {
-        in_progress(format!(
-            "{} of {} tasks running, {} pending",
-            service.running_count, service.desired_count, service.pending_count
-        ))
+    let (running, desired) = (service.running_count, service.desired_count);
+    (running != desired).then(|| {
+        let message = if running > desired {
+            format!("scaling in: {running} tasks running, {desired} desired")
+        } else {
+            format!(
+                "{running} of {desired} tasks running, {} pending",
+                service.pending_count
+            )
+        };
+        in_progress(with_problem(message, service, None))
     })
+}
+
+/// Service event messages that say why a rollout does not progress.
+const PROBLEMS: &[&str] = &[
+    "was unable to place a task",
+    "is unable to consistently start tasks",
+    "because of the service deployment configuration",
+    "failed container health checks",
+    "is unhealthy in",
+];
+
+/// `message`, with ECS's newest event that explains a stuck rollout (one newer than `since`,
+/// when given) appended: the answer to "why is it not progressing?" in the condition itself.
+fn with_problem(
+    message: String,
+    service: &Service,
+    since: Option<&aws_smithy_types::DateTime>,
+) -> String {
+    // ECS lists its events newest first.
+    let problem = service.events().iter().find(|e| {
+        let newer = match (since, e.created_at()) {
+            (Some(since), Some(at)) => at.secs() >= since.secs(),
+            _ => true,
+        };
+        newer
+            && e.message()
+                .is_some_and(|m| PROBLEMS.iter().any(|p| m.contains(p)))
+    });
+    match problem.and_then(|e| e.message()) {
+        Some(text) => format!("{message}; ECS: {text}"),
+        None => message,
+    }
 }
 
 fn in_progress(message: String) -> Rollout {
@@ -683,21 +722,16 @@ pub fn remember_failure(
     }
 }
 
-/// A deployment of `desired` that status last recorded in progress and ECS no longer lists,
-/// while ECS runs another revision: it ended without completing, and only ECS's deployment
-/// history ([`rolled_back`]) tells whether ECS rolled it back (its circuit breaker, or a stop
-/// request) or someone replaced it. None in every other case, so the history is read rarely.
+/// A deployment of `desired` that status last recorded in progress and ECS no longer lists: it
+/// ended without completing, and only ECS's deployment history ([`rolled_back`]) tells whether
+/// ECS rolled it back (its circuit breaker, or a stop request; to an older revision, or to the
+/// same one when it was a forced deployment) or a newer deployment replaced it. None in every
+/// other case, so the history is read rarely.
 pub fn vanished_deployment<'a>(
     recorded: &'a [ServiceDeploymentStatus],
     current: &Service,
     desired: &str,
 ) -> Option<&'a str> {
-    if current
-        .task_definition()
-        .is_none_or(|td| same_task_definition(td, desired))
-    {
-        return None;
-    }
     recorded
         .iter()
         .filter(|d| d.rollout_state.as_deref() == Some("IN_PROGRESS"))
@@ -718,7 +752,7 @@ pub fn rolled_back(
     history: &[ecs::ServiceDeploymentBrief],
     id: &str,
     desired: &str,
-    running: Option<&str>,
+    current: &Service,
 ) -> Option<String> {
     let digits = id.strip_prefix("ecs-svc/")?;
     let brief = history.iter().find(|b| {
@@ -733,11 +767,21 @@ pub fn rolled_back(
         .status_reason()
         .map(|r| format!(": {}", r.trim_end_matches('.')))
         .unwrap_or_default();
+    // ECS's own words for the failure, from the service's events, when it still lists them.
+    let said = current
+        .events()
+        .iter()
+        .filter_map(|e| e.message())
+        .find(|m| m.contains(&format!("(deployment {id}) deployment failed")))
+        .and_then(|m| m.split_once("deployment failed: "))
+        .map(|(_, why)| format!(": {}", why.trim_end_matches('.')))
+        .unwrap_or_default();
     Some(format!(
-        "deployment {id} of {} failed and ECS rolled it back ({status}{reason}); ECS runs {}; register a new \
-         revision, or set ecs.operator.dev/restartedAt to try this one again",
+        "deployment {id} of {} failed{said} and ECS rolled it back ({status}{reason}); ECS runs {}; register a \
+         new revision, or set ecs.operator.dev/restartedAt to try this one again",
         short_task_definition(desired),
-        running
+        current
+            .task_definition()
             .map(short_task_definition)
             .unwrap_or("the previous revision"),
     ))

@@ -16,7 +16,8 @@ Admin API (JSON over HTTP, under `/_emulator/`):
 - `GET /_emulator/calls[?accessKey=AKID]`: calls received per operation (and how many were
   throttled or faulted); `POST /_emulator/calls/reset` zeroes them.
 - `POST /_emulator/task-failures {"family": "web", "mode": "exit", "exitCode": 1}`: tasks of a
-  task definition family fail (see `tasks.Failure`); `DELETE /_emulator/task-failures` clears.
+  task definition family fail (see `tasks.Failure`); `GET` lists them, `DELETE
+  /_emulator/task-failures[?family=web]` clears one family's or all.
 - `POST /_emulator/container-instances {"cluster": "apps", "count": 2, "region": "us-east-1"}`:
   EC2 instances join a cluster (as an Auto Scaling group's would), so EC2 tasks can be placed.
 - `POST /_emulator/reset` (or moto's own `/moto-api/reset`): forget everything but the speed.
@@ -108,10 +109,22 @@ class FaultRule:
         )
         if rule.error_body not in ("json", "html"):
             raise ValueError("errorBody is json or html")
+        if rule.operation != "*" and rule.operation not in _ecs_operations():
+            raise ValueError(f"operation {rule.operation!r} is not an ECS operation (or \"*\")")
         return rule
 
     def describe(self) -> dict[str, Any]:
-        return {k: v for k, v in vars(self).items() if k != "removed"}
+        """The rule as the admin API takes it (camelCase)."""
+        return {
+            "operation": self.operation,
+            "accessKey": self.access_key,
+            "latency": self.latency,
+            "hang": self.hang,
+            "resetRate": self.reset_rate,
+            "throttleRate": self.throttle_rate,
+            "errorRate": self.error_rate,
+            "errorBody": self.error_body,
+        }
 
     def applies(self, operation: str, access_key: str | None) -> bool:
         return self.operation in ("*", operation) and self.access_key in (None, access_key)
@@ -277,7 +290,11 @@ class Gateway:
                     _only(body, {"family", "mode", "exitCode", "runSeconds"})
                     self._emulator.fail_family(body)
                 elif method == "DELETE":
-                    self._emulator.family_failures.clear()
+                    family = query.get("family")
+                    if family is None:
+                        self._emulator.family_failures.clear()
+                    else:
+                        self._emulator.family_failures.pop(family, None)
                 return {"taskFailures": self._emulator.describe_family_failures()}
         if path == "container-instances" and method == "POST":
             from moto.core import DEFAULT_ACCOUNT_ID
@@ -319,6 +336,13 @@ def _log_write(operation: str, access_key: str | None, environ: dict[str, Any]) 
     environ["wsgi.input"] = io.BytesIO(body)
     text = body.decode(errors="replace")
     print(f"ECS {operation} by {access_key}: {text[:2000]}", file=sys.stderr, flush=True)
+
+
+def _ecs_operations() -> set[str]:
+    """ECS's operation names, from botocore's model of the API."""
+    import botocore.session
+
+    return set(botocore.session.get_session().get_service_model("ecs").operation_names)
 
 
 def _only(body: dict[str, Any], known: set[str]) -> None:

@@ -30,7 +30,10 @@ class Emulator:
         self.family_failures[str(family)] = Failure.parse(body)
 
     def describe_family_failures(self) -> dict[str, Any]:
-        return {family: vars(failure) for family, failure in self.family_failures.items()}
+        return {
+            family: {"mode": f.mode, "exitCode": f.exit_code, "runSeconds": f.run_seconds}
+            for family, f in self.family_failures.items()
+        }
 
     def reset(self) -> None:
         """Forgets everything scheduled (moto's own state is reset by moto)."""

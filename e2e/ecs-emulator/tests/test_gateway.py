@@ -141,6 +141,7 @@ def test_admin_requests_are_checked(endpoint: str) -> None:
     assert "speed must be a number" in refused("config", b'{"speed": 0}')
     assert "speed must be a number" in refused("config", b'{"speed": 1e9}')
     assert "Cluster not found" in refused("container-instances", b'{"cluster": "nope"}')
+    assert "is not an ECS operation" in refused("faults", b'{"operation": "DescribeServicez"}')
 
 
 def test_removing_one_callers_faults_leaves_anothers_hang(endpoint: str, admin: Any) -> None:

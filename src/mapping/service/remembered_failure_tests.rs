@@ -111,12 +111,17 @@ fn a_deployment_that_vanished_while_ecs_runs_another_revision_is_looked_up() {
         vanished_deployment(&recorded(), &service, NEW),
         Some("ecs-svc/3")
     );
-    // ECS runs the desired revision, or still lists the deployment: nothing to look up.
+    // ECS runs the desired revision under another deployment: a forced deployment that ECS may
+    // have rolled back to the same revision; that is looked up too.
     let running_new = Service::builder()
         .status("ACTIVE")
         .task_definition(NEW)
         .build();
-    assert_eq!(vanished_deployment(&recorded(), &running_new, NEW), None);
+    assert_eq!(
+        vanished_deployment(&recorded(), &running_new, NEW),
+        Some("ecs-svc/3")
+    );
+    // ECS still lists the deployment: nothing to look up.
     let listed = Service::builder()
         .status("ACTIVE")
         .task_definition(OLD)
@@ -159,20 +164,33 @@ fn the_deployment_history_tells_a_rollback_from_a_replacement() {
             Some("The deployment circuit breaker detected a failure."),
         ),
     ];
-    let message = super::rolled_back(&history, "ecs-svc/3", NEW, Some(OLD)).expect("rolled back");
+    let mut service = rolled_back();
+    service.events = Some(vec![
+        ServiceEvent::builder()
+            .message(
+                "(service web) (deployment ecs-svc/3) deployment failed: tasks failed to start.",
+            )
+            .build(),
+    ]);
+    let message = super::rolled_back(&history, "ecs-svc/3", NEW, &service).expect("rolled back");
     assert!(
-        message.contains("web:8 failed and ECS rolled it back (ROLLBACK_SUCCESSFUL: The deployment circuit breaker detected a failure)")
+        message.contains("web:8 failed: tasks failed to start and ECS rolled it back (ROLLBACK_SUCCESSFUL: The deployment circuit breaker detected a failure)")
             && message.contains("ECS runs web:7"),
         "{message}"
     );
     // Replaced by another deployment (someone changed the service): not a failure.
     assert_eq!(
-        super::rolled_back(&[brief("3", S::Stopped, None)], "ecs-svc/3", NEW, Some(OLD)),
+        super::rolled_back(
+            &[brief("3", S::Stopped, None)],
+            "ecs-svc/3",
+            NEW,
+            &rolled_back()
+        ),
         None
     );
     // Not in the history at all.
     assert_eq!(
-        super::rolled_back(&history, "ecs-svc/9", NEW, Some(OLD)),
+        super::rolled_back(&history, "ecs-svc/9", NEW, &rolled_back()),
         None
     );
 }
