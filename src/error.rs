@@ -56,10 +56,10 @@ pub enum Error {
     #[error("finalizer error: {0}")]
     Finalizer(#[source] Box<kube::runtime::finalizer::Error<Error>>),
 
-    /// A write whose ECS token bucket is empty ([`crate::ecs::budget`]): nothing was sent; the
+    /// A request whose ECS token bucket is empty ([`crate::ecs::budget`]): nothing was sent; the
     /// reconcile comes back after `wait` instead of holding a worker.
-    #[error("ECS {operation} deferred for {wait:?}: the operator's write budget is spent")]
-    WriteDeferred {
+    #[error("ECS {operation} deferred for {wait:?}: the operator's request budget is spent")]
+    Deferred {
         operation: &'static str,
         wait: Duration,
     },
@@ -127,7 +127,7 @@ impl Error {
             Error::DependencyNotReady(_) => "DependencyNotReady".into(),
             Error::Serialization(_) => "SerializationError".into(),
             Error::LeaderElection(_) => "LeaderElection".into(),
-            Error::WriteDeferred { .. } => "WriteDeferred".into(),
+            Error::Deferred { .. } => "Deferred".into(),
             Error::Finalizer(inner) => match inner.as_ref() {
                 kube::runtime::finalizer::Error::ApplyFailed(e)
                 | kube::runtime::finalizer::Error::CleanupFailed(e) => e.label(),
@@ -164,7 +164,7 @@ impl Error {
     /// (a spec change triggers a reconcile at once anyway); transient ones sooner.
     pub fn requeue_after(&self) -> Duration {
         match self.inner() {
-            Error::WriteDeferred { wait, .. } => *wait,
+            Error::Deferred { wait, .. } => *wait,
             Error::DependencyNotReady(_) => Duration::from_secs(30),
             Error::Ecs {
                 class: EcsErrorClass::Throttled,

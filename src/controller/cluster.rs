@@ -33,8 +33,8 @@ impl Managed for EcsCluster {
         self.spec.region.as_deref()
     }
 
-    fn managed_arn(&self) -> Option<&str> {
-        self.status.as_ref()?.cluster_arn.as_deref()
+    fn arn_in(status: &EcsClusterStatus) -> Option<&str> {
+        status.cluster_arn.as_deref()
     }
 }
 
@@ -96,6 +96,13 @@ async fn apply(obj: Arc<EcsCluster>, ctx: Arc<Context>) -> Result<Applied<EcsClu
             let what = format!("the ECS cluster {name} in {region}");
             super::claim_existing(&ctx, obj.as_ref(), &tags::from_ecs(cluster.tags()), &what)
                 .await?;
+            super::announce_recovered_creation(
+                &ctx,
+                obj.as_ref(),
+                &tags::from_ecs(cluster.tags()),
+                &format!("created ECS cluster {name} in {region}"),
+            )
+            .await;
             (cluster, false)
         }
     };

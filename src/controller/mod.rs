@@ -201,6 +201,29 @@ pub async fn claim_existing<K: Managed>(
     Ok(())
 }
 
+/// An ECS object tagged as this object's that status never recorded: this object created it and
+/// stopped (a crash, a restart) before recording it. Publishes the Created event then (`note`,
+/// said to be recorded after a restart), once, as the status write that follows records it; true
+/// when it did.
+pub async fn announce_recovered_creation<K: Managed>(
+    ctx: &Context,
+    obj: &K,
+    tags: &BTreeMap<String, String>,
+    note: &str,
+) -> bool {
+    if obj.managed_arn().is_some() || ctx.identity(obj).judge(tags) != tags::Ownership::Ours {
+        return false;
+    }
+    // The cache can lag this operator's own last status write: only a fresh read tells.
+    let fresh = read_status(&api_for(&ctx.client, obj), obj).await;
+    if !matches!(fresh, Ok(Some(ref status)) if managed_arn_of::<K>(status).is_none()) {
+        return false;
+    }
+    let note = format!("{note} (recorded after a restart)");
+    ctx.event(obj, EventType::Normal, "Created", note).await;
+    true
+}
+
 pub fn wants_adoption<K: Resource>(obj: &K) -> bool {
     obj.annotations()
         .get(ADOPT_ANNOTATION)
@@ -393,6 +416,11 @@ macro_rules! object_status {
 pub(crate) use object_status;
 
 /// A kind this operator reconciles.
+/// The ECS ARN a status records (see [`Managed::managed_arn`]).
+fn managed_arn_of<K: Managed>(status: &K::Status) -> Option<String> {
+    K::arn_in(status).map(str::to_string)
+}
+
 pub trait Managed:
     Resource<DynamicType = (), Scope = NamespaceResourceScope>
     + Clone
@@ -407,7 +435,11 @@ pub trait Managed:
     fn status(&self) -> Option<&Self::Status>;
     fn spec_region(&self) -> Option<&str>;
     /// The ARN of the ECS object this object manages, as status last recorded it.
-    fn managed_arn(&self) -> Option<&str>;
+    fn managed_arn(&self) -> Option<&str> {
+        Self::arn_in(self.status()?)
+    }
+    /// The ARN a status of this kind records.
+    fn arn_in(status: &Self::Status) -> Option<&str>;
 }
 
 /// How old an ECS answer a reconcile of `obj` may use (see `ecs::Reader`): a fresh one after a
@@ -471,7 +503,7 @@ where
             return Ok(Action::await_change());
         }
         return match cleanup(obj.clone(), ctx.clone()).await {
-            Err(Error::WriteDeferred { wait, .. }) => Ok(Action::requeue(wait)),
+            Err(Error::Deferred { wait, .. }) => Ok(Action::requeue(wait)),
             Ok(Cleanup::Done(note)) => {
                 // Events go out before the change that reveals them (here: the object vanishing),
                 // so whoever sees the change also finds the event.
@@ -516,7 +548,7 @@ where
 
     match apply(obj.clone(), ctx.clone()).await {
         // Nothing was sent: come back when the write's token is due, status untouched.
-        Err(Error::WriteDeferred { wait, .. }) => Ok(Action::requeue(wait)),
+        Err(Error::Deferred { wait, .. }) => Ok(Action::requeue(wait)),
         Ok(applied) => {
             report(
                 &ctx,

@@ -49,8 +49,8 @@ impl Managed for EcsService {
         self.spec.region.as_deref()
     }
 
-    fn managed_arn(&self) -> Option<&str> {
-        self.status.as_ref()?.service_arn.as_deref()
+    fn arn_in(status: &EcsServiceStatus) -> Option<&str> {
+        status.service_arn.as_deref()
     }
 }
 
@@ -400,6 +400,20 @@ async fn apply(obj: Arc<EcsService>, ctx: Arc<Context>) -> Result<Applied<EcsSer
             let what = format!("the ECS service {name} in cluster {cluster}");
             super::claim_existing(&ctx, obj.as_ref(), &tags::from_ecs(current.tags()), &what)
                 .await?;
+            let recovered = super::announce_recovered_creation(
+                &ctx,
+                obj.as_ref(),
+                &tags::from_ecs(current.tags()),
+                &format!(
+                    "created ECS service {name} running {}",
+                    current.task_definition().unwrap_or(&task_definition)
+                ),
+            )
+            .await;
+            if recovered {
+                // CreateService carried the spec of its day; drift shows anything since.
+                old_status.applied_generation = obj.meta().generation;
+            }
             // A rollback that finished between two looks leaves no FAILED deployment to see:
             // ECS's deployment history says whether the deployment failed, so that its revision
             // is not deployed again as if ECS had drifted (or, for a forced deployment of the

@@ -42,8 +42,8 @@ impl Managed for EcsTaskDefinition {
         self.spec.region.as_deref()
     }
 
-    fn managed_arn(&self) -> Option<&str> {
-        self.status.as_ref()?.task_definition_arn.as_deref()
+    fn arn_in(status: &EcsTaskDefinitionStatus) -> Option<&str> {
+        status.task_definition_arn.as_deref()
     }
 }
 
@@ -200,7 +200,18 @@ async fn apply(
     };
 
     let current = match register_reason {
-        None => latest.expect("no registration only when the latest revision matches"),
+        None => {
+            let latest = latest.expect("no registration only when the latest revision matches");
+            let arn = latest.definition.task_definition_arn().unwrap_or_default();
+            if unrecorded(&ctx, obj.as_ref(), &latest.definition).await {
+                // Registered by this object, which stopped before recording it (a crash, a
+                // restart): announced now, once, as the status write that follows records it.
+                let note = format!("registered {arn} (recorded after a restart)");
+                ctx.event(obj.as_ref(), EventType::Normal, "RevisionRegistered", note)
+                    .await;
+            }
+            latest
+        }
         Some(reason) => {
             let mut tags = desired_tags.clone();
             tags.insert(SPEC_HASH_TAG.to_string(), hash.clone());
@@ -259,6 +270,22 @@ async fn apply(
         status,
         requeue: None,
     })
+}
+
+/// Whether `definition` (the family's newest, registered from this spec by this object) is newer
+/// than any revision status records, also in a fresh read (the cache can lag).
+async fn unrecorded(
+    ctx: &Context,
+    obj: &EcsTaskDefinition,
+    definition: &aws_sdk_ecs::types::TaskDefinition,
+) -> bool {
+    let newer = |status: Option<&EcsTaskDefinitionStatus>| {
+        definition.revision() > status.and_then(|s| s.revision).unwrap_or(0)
+    };
+    newer(obj.status.as_ref())
+        && super::read_status(&super::api_for(&ctx.client, obj), obj)
+            .await
+            .is_ok_and(|fresh| newer(fresh.as_ref()))
 }
 
 async fn register(

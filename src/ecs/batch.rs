@@ -113,12 +113,13 @@ impl Describe for Clusters {
 type Key = (String, String);
 type Reply<T> = oneshot::Sender<Result<Option<T>, BatchError>>;
 
-/// An ECS error shared by every request of a failed batch.
+/// An ECS error shared by every request of a failed batch (or its deferral: nothing was sent).
 #[derive(Clone, Debug)]
 struct BatchError {
     code: String,
     message: String,
     class: EcsErrorClass,
+    deferred: Option<Duration>,
 }
 
 /// What is known of one object of a scope.
@@ -215,11 +216,17 @@ impl<D: Describe> Reader<D> {
             });
         }
         match answer.await {
-            Ok(result) => result.map_err(|e| Error::Ecs {
-                operation: D::OPERATION,
-                code: e.code,
-                message: e.message,
-                class: e.class,
+            Ok(result) => result.map_err(|e| match e.deferred {
+                Some(wait) => Error::Deferred {
+                    operation: D::OPERATION,
+                    wait,
+                },
+                None => Error::Ecs {
+                    operation: D::OPERATION,
+                    code: e.code,
+                    message: e.message,
+                    class: e.class,
+                },
             }),
             Err(_) => Err(Error::Ecs {
                 operation: D::OPERATION,
@@ -288,11 +295,19 @@ impl<D: Describe> Reader<D> {
                             code,
                             message,
                             class,
+                            deferred: None,
+                        },
+                        Error::Deferred { wait, .. } => BatchError {
+                            code: "Deferred".into(),
+                            message: String::new(),
+                            class: EcsErrorClass::Transient,
+                            deferred: Some(wait),
                         },
                         other => BatchError {
                             code: other.label(),
                             message: other.to_string(),
                             class: EcsErrorClass::Transient,
+                            deferred: None,
                         },
                     };
                     for name in chunk {

@@ -259,6 +259,12 @@ fn one_line(message: &str) -> String {
     }
 }
 
+/// Whether an error `code` of `to_error` means ECS could not be reached at all (no answer in
+/// time, or no connection), rather than an answer from ECS.
+pub(super) fn unreachable(code: &str) -> bool {
+    matches!(code, "Timeout" | "DispatchFailure")
+}
+
 /// Every `outcome` label of `ecs_operator_ecs_api_calls_total`.
 pub const CALL_OUTCOMES: [&str; 6] = [
     "success",

@@ -4,6 +4,7 @@
 mod batch;
 pub mod budget;
 mod errors;
+mod health;
 mod revisions;
 
 use std::collections::HashMap;
@@ -16,8 +17,9 @@ use aws_sdk_ecs::Client;
 use aws_sdk_ecs::error::{ProvideErrorMetadata, SdkError};
 
 pub use batch::{Clusters, Describe, Reader, Services};
-use budget::WriteBudget;
+use budget::{Budget, Permit};
 pub use errors::{CALL_OUTCOMES, classify};
+use health::RegionHealth;
 use revisions::RevisionSweeps;
 
 use crate::runtime::metrics::Metrics;
@@ -32,7 +34,8 @@ pub struct Ecs {
 struct Inner {
     base: SdkConfig,
     clients: Mutex<HashMap<String, Client>>,
-    budget: WriteBudget,
+    budget: Budget,
+    health: RegionHealth,
     metrics: Arc<Metrics>,
     services: Reader<Services>,
     clusters: Reader<Clusters>,
@@ -47,7 +50,8 @@ impl Ecs {
             inner: Arc::new(Inner {
                 base,
                 clients: Mutex::default(),
-                budget: WriteBudget::default(),
+                budget: Budget::default(),
+                health: RegionHealth::default(),
                 metrics,
                 services: Reader::new(Duration::from_millis(25), resync),
                 clusters: Reader::new(Duration::from_millis(25), resync),
@@ -80,9 +84,10 @@ impl Ecs {
             .clone()
     }
 
-    /// Runs one ECS call: a write only with a token of its bucket (else `Error::WriteDeferred`,
-    /// without calling ECS), counted by operation and outcome, its error classified into the
-    /// operator's Error.
+    /// Runs one ECS call: only with a token of its bucket (a read may wait a moment for one;
+    /// otherwise `Error::Deferred`, without calling ECS); none while the region does not answer but one probe (else the
+    /// probe's error at once, see [`health`]); counted by operation and outcome, its error
+    /// classified into the operator's Error.
     pub async fn call<T, E, F>(
         &self,
         region: &str,
@@ -93,11 +98,22 @@ impl Ecs {
         F: Future<Output = Result<T, SdkError<E, aws_sdk_ecs::config::http::HttpResponse>>>,
         E: ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
     {
-        if let Err(wait) = self.inner.budget.take(region, operation) {
-            self.inner.metrics.write_deferred(operation);
-            return Err(Error::WriteDeferred { operation, wait });
+        match self.inner.budget.permit(region, operation) {
+            Permit::Go => {}
+            Permit::Wait(limiter) => limiter.until_ready().await,
+            Permit::Defer(wait) => {
+                self.inner.metrics.request_deferred(operation);
+                return Err(Error::Deferred { operation, wait });
+            }
         }
+        let admitted = self.inner.health.admit(region, operation)?;
         let result = request.await.map_err(|e| errors::to_error(operation, e));
+        admitted.finish(match &result {
+            Err(Error::Ecs { code, message, .. }) if errors::unreachable(code) => {
+                Some((code.clone(), message.clone()))
+            }
+            _ => None,
+        });
         let outcome = match &result {
             Ok(_) => CALL_OUTCOMES[0],
             Err(Error::Ecs { class, .. }) => errors::outcome_label(*class),

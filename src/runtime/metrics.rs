@@ -94,8 +94,8 @@ impl Default for Metrics {
             ecs_calls.clone(),
         );
         registry.register(
-            "ecs_writes_deferred",
-            "ECS writes put off to a later reconcile because their token bucket was empty",
+            "ecs_requests_deferred",
+            "ECS requests put off to a later reconcile because their token bucket was empty",
             deferred.clone(),
         );
         registry.register(
@@ -148,8 +148,8 @@ impl Metrics {
             .inc();
     }
 
-    /// A write put off because its ECS token bucket was empty ([`crate::ecs::budget`]).
-    pub fn write_deferred(&self, operation: &'static str) {
+    /// A request put off because its ECS token bucket was empty ([`crate::ecs::budget`]).
+    pub fn request_deferred(&self, operation: &'static str) {
         self.deferred
             .get_or_create(&OperationLabels { operation })
             .inc();
