@@ -13,7 +13,6 @@
 //! `BENCH_SIZES=100` runs one size only.
 
 #[path = "../tests/support/mod.rs"]
-#[allow(dead_code)]
 mod support;
 
 use std::collections::BTreeMap;
