@@ -124,10 +124,23 @@ struct BatchError {
 
 /// What is known of one object of a scope.
 struct Entry<T> {
-    /// The last answer (None: ECS does not know the object) and when it came.
+    /// The last answer (None: ECS does not know the object) and when its call was sent: an
+    /// answer is as old as its request.
     answer: Option<(Instant, Option<T>)>,
     /// When a reconcile last asked for it: an object nobody asks about any more is forgotten.
     asked: Option<Instant>,
+    /// When the operator last changed it: an answer to a call sent before then is not kept
+    /// (it may show the object as it was before the change).
+    changed: Option<Instant>,
+}
+
+impl<T> Entry<T> {
+    /// Keeps the answer to a call sent at `sent`, unless the operator changed the object since.
+    fn record(&mut self, sent: Instant, found: Option<T>) {
+        if self.changed.is_none_or(|changed| changed < sent) {
+            self.answer = Some((sent, found));
+        }
+    }
 }
 
 impl<T> Default for Entry<T> {
@@ -135,6 +148,7 @@ impl<T> Default for Entry<T> {
         Entry {
             answer: None,
             asked: None,
+            changed: None,
         }
     }
 }
@@ -210,10 +224,12 @@ impl<D: Describe> Reader<D> {
             // The first request of a window flushes it; the rest only wait for their answer.
             let reader = self.clone();
             let ecs = ecs.clone();
-            tokio::spawn(async move {
+            // The scope's flushes share one holder: a deferred refresh comes back to its slot.
+            let holder = format!("{} {}/{}", D::OPERATION, key.0, key.1);
+            tokio::spawn(super::budget::on_behalf_of(holder, async move {
                 tokio::time::sleep(reader.window).await;
                 reader.flush(&ecs, &key).await;
-            });
+            }));
         }
         match answer.await {
             Ok(result) => result.map_err(|e| match e.deferred {
@@ -238,15 +254,18 @@ impl<D: Describe> Reader<D> {
     }
 
     /// Forgets the answer for an object the operator just changed, so that the next describe
-    /// reads what ECS made of the change.
+    /// reads what ECS made of the change; an answer to a call already on its way is not kept
+    /// either (it may predate the change).
     pub fn invalidate(&self, region: &str, scope: &str, name: &str) {
         let mut state = self.state.lock().expect("batch reader poisoned");
-        if let Some(entry) = state
-            .get_mut(&(region.to_string(), scope.to_string()))
-            .and_then(|c| c.objects.get_mut(name))
-        {
-            entry.answer = None;
-        }
+        let scope_state = state
+            .entry((region.to_string(), scope.to_string()))
+            .or_default();
+        let entry = scope_state.objects.entry(name.to_string()).or_default();
+        let now = Instant::now();
+        entry.answer = None;
+        entry.changed = Some(now);
+        entry.asked = Some(now);
     }
 
     /// Answers the window's requests: the requested names, then the scope's stale ones, in
@@ -270,15 +289,18 @@ impl<D: Describe> Reader<D> {
         }
         let (region, scope) = key;
         for chunk in names.chunks(D::MAX_PER_CALL) {
+            let sent = Instant::now();
             match D::call(ecs, region, scope, chunk.to_vec()).await {
                 Ok(items) => {
-                    let now = Instant::now();
                     let mut state = self.state.lock().expect("batch reader poisoned");
                     let scope_state = state.entry(key.clone()).or_default();
                     for name in chunk {
                         let found = items.iter().find(|item| D::is(item, name)).cloned();
-                        scope_state.objects.entry(name.clone()).or_default().answer =
-                            Some((now, found.clone()));
+                        scope_state
+                            .objects
+                            .entry(name.clone())
+                            .or_default()
+                            .record(sent, found.clone());
                         for reply in replies.remove(name).unwrap_or_default() {
                             let _ = reply.send(Ok(found.clone()));
                         }
@@ -378,6 +400,7 @@ mod tests {
                 Entry {
                     answer: age.map(|age| (now - Duration::from_secs(age), None)),
                     asked: Some(now),
+                    changed: None,
                 },
             );
         }
@@ -424,9 +447,26 @@ mod tests {
             Entry {
                 answer: None,
                 asked: Some(now - Duration::from_secs(1300)),
+                changed: None,
             },
         );
         forget_unasked(&mut cluster, now, Duration::from_secs(600));
         assert_eq!(cluster.objects.keys().collect::<Vec<_>>(), ["kept"]);
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn an_answer_sent_before_the_operators_change_is_not_kept() {
+        // A refresh sent before a CreateService and answered after it says "no such service":
+        // kept, the next reconcile would create the service a second time.
+        let sent = Instant::now();
+        let mut entry: Entry<&str> = Entry {
+            changed: Some(sent + Duration::from_millis(5)),
+            ..Entry::default()
+        };
+        entry.record(sent, None);
+        assert!(entry.answer.is_none());
+        let later = sent + Duration::from_millis(10);
+        entry.record(later, Some("web"));
+        assert_eq!(entry.answer, Some((later, Some("web"))));
     }
 }

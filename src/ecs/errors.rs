@@ -451,6 +451,7 @@ mod tests {
             crate::mapping::conditions::Health::Stalled { message, .. }
             | crate::mapping::conditions::Health::Retrying { message, .. }
             | crate::mapping::conditions::Health::Progressing { message, .. }
+            | crate::mapping::conditions::Health::CheckFailed { message, .. }
             | crate::mapping::conditions::Health::Ready { message } => message,
         };
         (error, message)

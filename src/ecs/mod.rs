@@ -78,6 +78,10 @@ impl Ecs {
             .or_insert_with(|| {
                 let config = aws_sdk_ecs::config::Builder::from(&self.inner.base)
                     .region(aws_config::Region::new(region.to_string()))
+                    .interceptor(health::AnswerSeen {
+                        health: self.inner.health.clone(),
+                        region: region.to_string(),
+                    })
                     .build();
                 Client::from_conf(config)
             })
@@ -98,16 +102,31 @@ impl Ecs {
         F: Future<Output = Result<T, SdkError<E, aws_sdk_ecs::config::http::HttpResponse>>>,
         E: ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
     {
-        match self.inner.budget.permit(region, operation) {
-            Permit::Go => {}
-            Permit::Wait(limiter) => limiter.until_ready().await,
-            Permit::Defer(wait) => {
-                self.inner.metrics.request_deferred(operation);
-                return Err(Error::Deferred { operation, wait });
+        loop {
+            match self.inner.budget.permit(region, operation) {
+                Permit::Go => break,
+                Permit::Wait(wait) => tokio::time::sleep(wait).await,
+                Permit::Defer(wait) => {
+                    tracing::debug!(
+                        region,
+                        operation,
+                        ?wait,
+                        "deferred: the request budget is spent"
+                    );
+                    self.inner.metrics.request_deferred(operation);
+                    return Err(Error::Deferred { operation, wait });
+                }
             }
         }
         let admitted = self.inner.health.admit(region, operation)?;
-        let result = request.await.map_err(|e| errors::to_error(operation, e));
+        let mut request = std::pin::pin!(request);
+        // Every SUSPECT_AFTER, a call still waiting asks whether to go on (see `health`).
+        let result = loop {
+            match tokio::time::timeout(health::SUSPECT_AFTER, &mut request).await {
+                Ok(result) => break result.map_err(|e| errors::to_error(operation, e)),
+                Err(_) => admitted.still_waiting(operation)?,
+            }
+        };
         admitted.finish(match &result {
             Err(Error::Ecs { code, message, .. }) if errors::unreachable(code) => {
                 Some((code.clone(), message.clone()))
