@@ -159,6 +159,16 @@ impl Context {
         delay.mul_f64(0.8 + 0.4 * fastrand::f64())
     }
 
+    /// Failures in a row of the object with backoff key `key` so far.
+    fn failures_of(&self, key: &str) -> u32 {
+        self.failures
+            .lock()
+            .expect("backoff map poisoned")
+            .get(key)
+            .copied()
+            .unwrap_or(0)
+    }
+
     fn succeeded(&self, key: &str) {
         self.failures
             .lock()
@@ -347,15 +357,19 @@ pub fn backoff_on_error<K: Resource>(
     kind: &'static str,
 ) -> Action {
     ctx.metrics.reconcile_failure(kind, error);
-    let key = obj.meta().uid.clone().unwrap_or_else(|| obj.name_any());
-    let delay = ctx.backoff(&key, error);
+    let delay = ctx.backoff(&backoff_key(obj), error);
     tracing::warn!(kind, object = %obj.name_any(), error = %error, retry_in = ?delay, "reconcile failed");
     Action::requeue(delay)
 }
 
 /// Called after every successful reconcile: resets the object's backoff.
 pub fn reset_backoff<K: Resource>(obj: &K, ctx: &Context) {
-    ctx.succeeded(&obj.meta().uid.clone().unwrap_or_else(|| obj.name_any()));
+    ctx.succeeded(&backoff_key(obj));
+}
+
+/// The key of an object's failure count.
+fn backoff_key<K: Resource>(obj: &K) -> String {
+    obj.meta().uid.clone().unwrap_or_else(|| obj.name_any())
 }
 
 /// Conditions for `health`, and whether they differ from the previous Ready condition (reason or
@@ -585,7 +599,9 @@ async fn report<K: Managed>(
     status.set_conditions(next, generation);
     // The event first: whoever sees the condition also finds its event.
     if changed
-        && let Health::Stalled { reason, message } | Health::Retrying { reason, message } = health
+        && let Health::Stalled { reason, message }
+        | Health::Retrying { reason, message }
+        | Health::CheckFailed { reason, message } = health
     {
         ctx.event(obj, EventType::Warning, reason, message.clone())
             .await;
@@ -603,11 +619,19 @@ async fn fail<K: Managed>(
     previous: &[k8s_openapi::apimachinery::pkg::apis::meta::v1::Condition],
     error: Error,
 ) -> Result<Action> {
-    let health = health_from_error(&error);
     // Keep what the last successful reconcile wrote: the cache may not have it yet.
     let fresh = fresh_status(api, obj).await;
     let base = fresh.as_ref().or(old);
     let status = base.cloned().unwrap_or_default();
+    // Whether the failure is new is judged on the fresh conditions too: a reconcile that runs
+    // before the cache has this operator's last write would otherwise announce it again.
+    let previous = fresh.as_ref().map_or(previous, |s| s.conditions());
+    let health = conditions::tolerate(
+        health_from_error(&error),
+        previous,
+        obj.meta().generation,
+        ctx.failures_of(&backoff_key(obj)),
+    );
     if let Err(write_error) = report(ctx, api, obj, base, status, &health, previous).await {
         tracing::warn!(error = %write_error, "could not write status after a failure");
     }
@@ -682,6 +706,20 @@ pub async fn run<K, R, RF, E>(
     RF: Future<Output = Result<Action>> + Send + 'static,
     E: Fn(Arc<K>, &Error, Arc<Context>) -> Action,
 {
+    let mut reconcile = reconcile;
+    // Every log line of a reconcile names its object.
+    let reconcile = move |obj: Arc<K>, ctx: Arc<Context>| {
+        let object = format!(
+            "{}/{}/{}",
+            K::KIND,
+            obj.namespace().unwrap_or_default(),
+            obj.name_any()
+        );
+        let span = tracing::info_span!("reconcile", %object);
+        // Its deferred ECS requests hold one slot, however often it is reconciled meanwhile.
+        let work = crate::ecs::budget::on_behalf_of(object, reconcile(obj, ctx));
+        tracing::Instrument::instrument(work, span)
+    };
     controller
         .with_config(kube::runtime::controller::Config::default().concurrency(concurrency))
         .graceful_shutdown_on(shutdown)

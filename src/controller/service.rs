@@ -362,11 +362,27 @@ async fn apply(obj: Arc<EcsService>, ctx: Arc<Context>) -> Result<Applied<EcsSer
                 tags::to_ecs(&desired_tags),
                 &token,
             )?;
-            let output = ctx
+            let created = ctx
                 .ecs
                 .call(&region, "CreateService", input.send_with(&client))
-                .await?;
+                .await;
             ctx.ecs.invalidate_service(&region, &cluster, &name);
+            let output = created.map_err(|error| match error {
+                // ECS's answer when the name is taken: the service exists after all (an answer
+                // read before it was created). Read it again rather than stall on it; the next
+                // reconcile updates it, or reports whose it is.
+                Error::Ecs { code, message, .. } if message.contains("not idempotent") => {
+                    Error::Ecs {
+                        operation: "CreateService",
+                        code,
+                        message: format!(
+                            "an ECS service named {name} already exists; reading it again"
+                        ),
+                        class: EcsErrorClass::Transient,
+                    }
+                }
+                other => other,
+            })?;
             let again = if old_status.created_at.is_some() {
                 " again (ECS reported the one this object had created as deleted)"
             } else {
@@ -413,6 +429,7 @@ async fn apply(obj: Arc<EcsService>, ctx: Arc<Context>) -> Result<Applied<EcsSer
             if recovered {
                 // CreateService carried the spec of its day; drift shows anything since.
                 old_status.applied_generation = obj.meta().generation;
+                applied_generation = obj.meta().generation;
             }
             // A rollback that finished between two looks leaves no FAILED deployment to see:
             // ECS's deployment history says whether the deployment failed, so that its revision

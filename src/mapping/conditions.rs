@@ -21,6 +21,10 @@ pub enum Health {
     Stalled { reason: String, message: String },
     /// A transient failure (throttling, 5xx, network): retried with backoff.
     Retrying { reason: String, message: String },
+    /// A transient failure of the check of an object that was Ready for this generation: it
+    /// stays Ready (ECS keeps running what it runs while its API fails), and the message says
+    /// that the last check failed. See [`tolerate`].
+    CheckFailed { reason: String, message: String },
 }
 
 impl Health {
@@ -29,7 +33,7 @@ impl Health {
         match self {
             Health::Ready { .. } => "ready",
             Health::Progressing { .. } => "progressing",
-            Health::Retrying { .. } => "retrying",
+            Health::Retrying { .. } | Health::CheckFailed { .. } => "retrying",
             Health::Stalled { .. } => "stalled",
         }
     }
@@ -84,6 +88,11 @@ impl Health {
                 (RECONCILING, "False", reason, ""),
                 (STALLED, "True", reason, message),
             ],
+            Health::CheckFailed { message, .. } => [
+                (READY, "True", "Ready", message),
+                (RECONCILING, "False", "Ready", ""),
+                (STALLED, "False", "Ready", ""),
+            ],
         }
     }
 
@@ -101,6 +110,45 @@ impl Health {
             previous,
             now,
         )
+    }
+}
+
+/// Consecutive failed checks a Ready object stays Ready through (with the backoff, about two
+/// and a half minutes of failing); the next one turns it to Ready=False.
+pub const TOLERATED_FAILURES: u32 = 4;
+
+/// What a failed check's message adds to the Ready message it keeps.
+const LAST_CHECK_FAILED: &str = "; the last check failed: ";
+
+/// A transient failure (`Retrying`) of an object that is Ready for `generation` and has failed
+/// fewer than [`TOLERATED_FAILURES`] times in a row before: it stays Ready, its message
+/// followed by the failure (so that a flaky or hung ECS shows on every object, while GitOps tools
+/// do not see the object flap). Any other health is returned as it is.
+pub fn tolerate(
+    health: Health,
+    previous: &[Condition],
+    generation: Option<i64>,
+    failures_before: u32,
+) -> Health {
+    let Health::Retrying { reason, message } = health else {
+        return health;
+    };
+    let ready = find(previous, READY).filter(|c| {
+        c.status == "True" && (generation.is_none() || c.observed_generation == generation)
+    });
+    match ready {
+        Some(ready) if failures_before < TOLERATED_FAILURES => {
+            let kept = ready
+                .message
+                .split(LAST_CHECK_FAILED)
+                .next()
+                .unwrap_or_default();
+            Health::CheckFailed {
+                reason,
+                message: format!("{kept}{LAST_CHECK_FAILED}{message}"),
+            }
+        }
+        _ => Health::Retrying { reason, message },
     }
 }
 
@@ -176,6 +224,71 @@ mod tests {
 
     fn status_of(conditions: &[Condition], t: &str) -> String {
         find(conditions, t).unwrap().status.clone()
+    }
+
+    fn throttled() -> Health {
+        Health::Retrying {
+            reason: "Throttling".into(),
+            message:
+                "ECS DescribeServices failed: ECS throttled the request (Rate exceeded); retrying"
+                    .into(),
+        }
+    }
+
+    #[test]
+    fn a_ready_object_stays_ready_through_a_few_failed_checks_and_says_so() {
+        let ready = Health::Ready {
+            message: "ECS service web reached a steady state".into(),
+        }
+        .conditions(Some(3), &[], at(0));
+        let first = tolerate(throttled(), &ready, Some(3), 0);
+        let Health::CheckFailed { ref message, .. } = first else {
+            panic!("{first:?}")
+        };
+        assert_eq!(
+            message,
+            "ECS service web reached a steady state; the last check failed: ECS DescribeServices \
+             failed: ECS throttled the request (Rate exceeded); retrying"
+        );
+        let conditions = first.conditions(Some(3), &ready, at(10));
+        assert_eq!(status_of(&conditions, READY), "True");
+        assert_eq!(status_of(&conditions, RECONCILING), "False");
+        // A second failure does not stack its words on the first's.
+        let second = tolerate(throttled(), &conditions, Some(3), 1);
+        let Health::CheckFailed { message: again, .. } = second else {
+            panic!("{second:?}")
+        };
+        assert_eq!(&again, message);
+        // Failing on and on: Ready=False.
+        assert_eq!(
+            tolerate(throttled(), &conditions, Some(3), TOLERATED_FAILURES),
+            throttled()
+        );
+    }
+
+    #[test]
+    fn a_failure_of_an_object_not_ready_for_this_generation_is_not_tolerated() {
+        let ready_before = Health::Ready {
+            message: "ECS service web reached a steady state".into(),
+        }
+        .conditions(Some(2), &[], at(0));
+        assert_eq!(
+            tolerate(throttled(), &ready_before, Some(3), 0),
+            throttled()
+        );
+        let progressing = Health::progressing("DeploymentInProgress", "rolling out").conditions(
+            Some(3),
+            &[],
+            at(0),
+        );
+        assert_eq!(tolerate(throttled(), &progressing, Some(3), 0), throttled());
+        // Stalled is never softened.
+        let stalled = Health::stalled("InvalidSpec", "bad");
+        let ready = Health::Ready {
+            message: "ok".into(),
+        }
+        .conditions(Some(3), &[], at(0));
+        assert_eq!(tolerate(stalled.clone(), &ready, Some(3), 0), stalled);
     }
 
     #[test]
