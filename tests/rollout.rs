@@ -220,25 +220,10 @@ async fn assert_mirrored_once_each(client: &Client, ns: &str, service: &Service)
     assert_eq!(mirrored(client, ns).await, expected);
 }
 
-const WRITES: &[&str] = &[
-    "CreateService",
-    "UpdateService",
-    "DeleteService",
-    "RegisterTaskDefinition",
-    "DeregisterTaskDefinition",
-    "DeleteTaskDefinitions",
-    "CreateCluster",
-    "UpdateCluster",
-    "PutClusterCapacityProviders",
-    "DeleteCluster",
-    "TagResource",
-    "UntagResource",
-];
-
 fn writes(calls: &BTreeMap<String, u64>) -> BTreeMap<String, u64> {
     calls
         .iter()
-        .filter(|(op, _)| WRITES.contains(&op.as_str()))
+        .filter(|(op, _)| support::ECS_WRITES.contains(&op.as_str()))
         .map(|(op, n)| (op.clone(), *n))
         .collect()
 }

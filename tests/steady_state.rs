@@ -113,21 +113,6 @@ async fn change_events(client: &Client, ns: &str) -> Vec<String> {
         .collect()
 }
 
-const WRITES: &[&str] = &[
-    "CreateService",
-    "UpdateService",
-    "DeleteService",
-    "RegisterTaskDefinition",
-    "DeregisterTaskDefinition",
-    "DeleteTaskDefinitions",
-    "CreateCluster",
-    "UpdateCluster",
-    "PutClusterCapacityProviders",
-    "DeleteCluster",
-    "TagResource",
-    "UntagResource",
-];
-
 #[tokio::test]
 async fn resyncs_of_the_examples_and_real_world_definitions_write_nothing() {
     let (client, ns) = setup("steady").await;
@@ -192,7 +177,7 @@ async fn resyncs_of_the_examples_and_real_world_definitions_write_nothing() {
         .collect();
     let writes: BTreeMap<&str, u64> = delta
         .iter()
-        .filter(|(op, _)| WRITES.contains(op))
+        .filter(|(op, _)| support::ECS_WRITES.contains(op))
         .map(|(op, n)| (*op, *n))
         .collect();
     assert!(

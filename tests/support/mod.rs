@@ -182,6 +182,80 @@ pub async fn kube_client() -> Client {
     client_from_kubeconfig(&env().kubeconfig).await
 }
 
+/// A Kubernetes control plane (and emulator) of a test's own, beside the shared one: for what
+/// would disturb other tests (restarting the API server) or needs a second cluster identity. Its
+/// state lives in `e2e/.state-<name>`; it shares the built binaries and the emulator's
+/// virtualenv. Stopped when dropped.
+pub struct OwnEnv {
+    pub env: LocalEnv,
+    state_dir: PathBuf,
+}
+
+impl OwnEnv {
+    pub fn start(name: &str) -> OwnEnv {
+        let shared = env();
+        let state_dir = repo_root().join("e2e").join(format!(".state-{name}"));
+        let venv = std::fs::read_dir(repo_root().join("e2e/.state"))
+            .expect("the shared environment's state")
+            .filter_map(|e| e.ok().map(|e| e.path()))
+            .find(|p| {
+                p.file_name()
+                    .is_some_and(|n| n.to_string_lossy().starts_with("venv-moto-"))
+            })
+            .expect("the shared environment's virtualenv");
+        let run = |command: &str| {
+            Command::new(local_env_script())
+                .arg(command)
+                .env("ECS_OPERATOR_STATE_DIR", &state_dir)
+                .env("ECS_OPERATOR_VENV", &venv)
+                .env("ECS_EMULATOR_SPEED", shared.emulator_speed.to_string())
+                .stdin(Stdio::null())
+                .output()
+                .expect("e2e/local-env runs")
+        };
+        let up = run("up");
+        assert!(
+            up.status.success(),
+            "{name}: e2e/local-env up: {}",
+            String::from_utf8_lossy(&up.stderr)
+        );
+        let printed = run("env");
+        OwnEnv {
+            env: parse_env(&String::from_utf8_lossy(&printed.stdout)),
+            state_dir,
+        }
+    }
+
+    /// Runs `e2e/local-env <args>` on this environment (`restart kube-apiserver`, ...).
+    pub fn local_env(&self, args: &[&str]) {
+        let output = Command::new(local_env_script())
+            .args(args)
+            .env("ECS_OPERATOR_STATE_DIR", &self.state_dir)
+            .stdin(Stdio::null())
+            .output()
+            .expect("e2e/local-env runs");
+        assert!(
+            output.status.success(),
+            "e2e/local-env {args:?}: {}",
+            String::from_utf8_lossy(&output.stderr)
+        );
+    }
+
+    pub async fn kube_client(&self) -> Client {
+        client_from_kubeconfig(&self.env.kubeconfig).await
+    }
+}
+
+impl Drop for OwnEnv {
+    fn drop(&mut self) {
+        let _ = Command::new(local_env_script())
+            .arg("down")
+            .env("ECS_OPERATOR_STATE_DIR", &self.state_dir)
+            .stdin(Stdio::null())
+            .output();
+    }
+}
+
 /// A client with an authenticated identity (`e2e-unprivileged`) that RBAC grants nothing beyond
 /// what every authenticated user gets (discovery, self reviews).
 pub async fn unprivileged_kube_client() -> Client {
@@ -234,7 +308,17 @@ pub fn emulator_admin(
     path: &str,
     body: Option<serde_json::Value>,
 ) -> serde_json::Value {
-    let url = format!("{}/_emulator/{path}", env().ecs_endpoint);
+    emulator_admin_at(&env().ecs_endpoint, method, path, body)
+}
+
+/// [`emulator_admin`] on the emulator at `endpoint` (an [`OwnEnv`]'s).
+pub fn emulator_admin_at(
+    endpoint: &str,
+    method: &str,
+    path: &str,
+    body: Option<serde_json::Value>,
+) -> serde_json::Value {
+    let url = format!("{endpoint}/_emulator/{path}");
     let mut command = Command::new("curl");
     command.args(["-sS", "--fail-with-body", "-X", method, &url]);
     if let Some(body) = body {
@@ -386,3 +470,19 @@ pub fn kubectl_bin() -> &'static Path {
         _ => PathBuf::from(tool("kubectl")),
     })
 }
+
+/// The ECS operations that change something: what "no writes" counts.
+pub const ECS_WRITES: &[&str] = &[
+    "CreateService",
+    "UpdateService",
+    "DeleteService",
+    "RegisterTaskDefinition",
+    "DeregisterTaskDefinition",
+    "DeleteTaskDefinitions",
+    "CreateCluster",
+    "UpdateCluster",
+    "PutClusterCapacityProviders",
+    "DeleteCluster",
+    "TagResource",
+    "UntagResource",
+];

@@ -19,6 +19,9 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("-H", "--host", default="127.0.0.1")
     parser.add_argument("-p", "--port", type=int, default=5000)
     parser.add_argument("--speed", type=float, default=float(os.environ.get("ECS_EMULATOR_SPEED", "1")))
+    # Unused by the emulator: e2e/local-env passes its run folder, so that it tells its own
+    # emulator from another environment's (which may share the virtualenv).
+    parser.add_argument("--owner", default="")
     args = parser.parse_args(argv)
     os.environ.setdefault("MOTO_PORT", str(args.port))
 
