@@ -6,7 +6,7 @@ CARGO ?= cargo
 # than there are cores.
 TEST_THREADS ?= 8
 
-.PHONY: tools helm-lint image kind-load bench bench-scale test fmt-check clippy crds crds-check unit emulator-test integration env-up env-down env-status demo
+.PHONY: tools helm-lint image kind-load bench bench-scale faults test fmt-check clippy crds crds-check unit emulator-test integration env-up env-down env-status demo
 
 ## test: everything CI checks, in order (format, lints, CRDs up to date, unit, the emulator's own
 ## tests, integration/e2e)
@@ -67,6 +67,10 @@ demo:
 ## bench: print how long the pure reconcile steps take (figures, not a pass/fail check)
 bench:
 	$(CARGO) bench --bench mapping
+
+## faults: the fault suite alone (crashes, a bad or hung ECS, restarts, failover; part of `test`)
+faults: env-up
+	$(CARGO) test --test faults -- --test-threads=$(TEST_THREADS)
 
 ## bench-scale: the operator at N = 100 and 1,000 services against the emulator with ECS's
 ## throttling on (figures, not pass/fail; resets the emulator: run it alone; BENCH_SIZES=100)
