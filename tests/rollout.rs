@@ -375,6 +375,14 @@ async fn a_failing_revision_trips_the_circuit_breaker_and_is_not_redeployed() {
         "{}",
         ready_condition.message
     );
+    // Why: the stopped tasks' reason, read while the service was not Ready.
+    assert!(
+        ready_condition
+            .message
+            .contains("tasks stopped: CannotPullContainerError"),
+        "{}",
+        ready_condition.message
+    );
     let warnings =
         harness::event_notes::<EcsService>(&f.client, &f.ns, "web", "DeploymentFailed").await;
     assert_eq!(warnings.len(), 1, "{warnings:?}");
@@ -423,6 +431,81 @@ async fn a_failing_revision_trips_the_circuit_breaker_and_is_not_redeployed() {
     .await;
     assert!(!is_stalled(&fixed));
     assert!(completed(&f.ecs().await));
+}
+
+#[tokio::test]
+async fn a_service_whose_tasks_stop_says_why_once() {
+    let f = fixture(
+        "roll-why",
+        json!({"capacityProviders": ["FARGATE"]}),
+        "nginx:1.27",
+    )
+    .await;
+    f.create_service(json!({"desiredCount": 2, "launchType": "FARGATE"}))
+        .await;
+    wait_for(&f.services, "web", "Ready", is_ready).await;
+    assert!(
+        f.services
+            .get("web")
+            .await
+            .unwrap()
+            .status
+            .unwrap()
+            .stopped_tasks
+            .is_none(),
+        "a Ready service reads no stopped tasks"
+    );
+
+    // Revision 2's container exits with 3 before it runs: no circuit breaker, so the rollout
+    // goes on trying, and the service says why it does not finish.
+    let patch = json!({"spec": {"containerDefinitions": [{
+        "name": "web", "image": "nginx:1.28", "essential": true,
+        "portMappings": [{"containerPort": 8080}],
+        "environment": [{"name": "ECS_EMULATOR_EXIT_CODE", "value": "3"}]
+    }]}});
+    f.definitions
+        .patch("web", &PatchParams::default(), &Patch::Merge(&patch))
+        .await
+        .unwrap();
+    let why = "Essential container in task exited (container web, exit 3)";
+    let failing = wait_for(&f.services, "web", "the reason in Ready", |s| {
+        condition(s, "Ready").is_some_and(|c| c.message.contains(&format!("stopped: {why}")))
+    })
+    .await;
+    let status = failing.status.unwrap();
+    let stopped = status.stopped_tasks.unwrap();
+    assert_eq!(stopped.reasons[0].reason, why);
+    assert_eq!(
+        stopped.reasons[0].stop_code.as_deref(),
+        Some("EssentialContainerExited")
+    );
+    assert!(!is_ready(&f.services.get("web").await.unwrap()));
+
+    // More tasks stop for the same reason; it is told once.
+    let counted = stopped.reasons[0].tasks;
+    wait_for(&f.services, "web", "more stopped tasks counted", |s| {
+        s.status
+            .as_ref()
+            .and_then(|st| st.stopped_tasks.as_ref())
+            .is_some_and(|st| st.reasons[0].tasks > counted)
+    })
+    .await;
+    let warnings = harness::event_notes::<EcsService>(&f.client, &f.ns, "web", "TaskStopped").await;
+    assert_eq!(
+        warnings,
+        [format!(
+            "a task of ECS service {} stopped: {why}",
+            f.service
+        )]
+    );
+
+    // Fixed: Ready again, and the reasons are gone.
+    f.set_image("nginx:1.29").await;
+    let fixed = wait_for(&f.services, "web", "Ready on revision 3", |s| {
+        is_ready(s) && s.status.as_ref().and_then(|st| st.task_definition_revision) == Some(3)
+    })
+    .await;
+    assert!(fixed.status.unwrap().stopped_tasks.is_none());
 }
 
 #[tokio::test]

@@ -10,7 +10,7 @@ pub use cluster::{EcsCluster, EcsClusterSpec, EcsClusterStatus};
 pub use common::{
     CapacityProviderStrategyItem, DeletionPolicy, KeyValuePair, LocalObjectReference, Tag,
 };
-pub use service::{EcsService, EcsServiceSpec, EcsServiceStatus};
+pub use service::{EcsService, EcsServiceSpec, EcsServiceStatus, StoppedTasksStatus};
 pub use task_definition::{EcsTaskDefinition, EcsTaskDefinitionSpec, EcsTaskDefinitionStatus};
 
 /// API group of every kind here.

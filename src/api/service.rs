@@ -502,6 +502,43 @@ pub struct EcsServiceStatus {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[schemars(extend("format" = "date-time"))]
     pub created_at: Option<String>,
+    /// Why the service's tasks stopped lately: read while the service is not Ready, cleared once
+    /// it is.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub stopped_tasks: Option<StoppedTasksStatus>,
+}
+
+/// The recently stopped tasks of a service's current deployments (ListTasks and DescribeTasks).
+#[derive(schemars::JsonSchema, Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct StoppedTasksStatus {
+    /// When the operator last read them (RFC 3339).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(extend("format" = "date-time"))]
+    pub checked_at: Option<String>,
+    /// The deployments' failedTasks summed at that read: a change means new failures.
+    #[serde(default)]
+    pub failed_tasks: i32,
+    /// Distinct reasons, the most recent first, at most 5.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub reasons: Vec<StoppedTaskReason>,
+}
+
+/// One reason tasks stopped for, and how many did.
+#[derive(schemars::JsonSchema, Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct StoppedTaskReason {
+    /// ECS's stoppedReason, then the failed container with its exit code, for example
+    /// "Essential container in task exited (container web, exit 1)".
+    pub reason: String,
+    /// Stopped tasks with this reason.
+    pub tasks: i32,
+    /// ARN of the most recent of them.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub last_task_arn: Option<String>,
+    /// ECS's stopCode of that task (TaskFailedToStart, EssentialContainerExited, ...).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub stop_code: Option<String>,
 }
 
 /// One deployment of the service, as ECS reports it.

@@ -24,9 +24,11 @@ use crate::api::{
 use crate::ecs::arn_region;
 use crate::error::EcsErrorClass;
 use crate::mapping::conditions::{self, Health};
-use crate::mapping::service::{self as mapping, EventCursor, Rollout};
+use crate::mapping::service::{self as mapping, Rollout, stopped_tasks};
 use crate::mapping::tags::{self, Ownership};
 use crate::{Error, Result};
+
+mod events;
 
 /// How often a rollout in progress is looked at.
 const ROLLOUT_POLL: Duration = Duration::from_secs(10);
@@ -499,7 +501,7 @@ async fn apply(obj: Arc<EcsService>, ctx: Arc<Context>) -> Result<Applied<EcsSer
     status.applied_generation = applied_generation;
     status.conditions = old_status.conditions.clone();
     status.observed_generation = old_status.observed_generation;
-    mirror_events(&ctx, &obj, &service, &old_status, &mut status).await;
+    events::mirror_events(&ctx, &obj, &service, &old_status, &mut status).await;
 
     let rollout = mapping::remember_failure(
         mapping::rollout(&service, &task_definition),
@@ -516,6 +518,27 @@ async fn apply(obj: Arc<EcsService>, ctx: Arc<Context>) -> Result<Applied<EcsSer
             old_status.failure_message.clone(),
         ),
     };
+    let ready = matches!(rollout, Rollout::Ready) && pending.is_none();
+    status.stopped_tasks = events::stopped_tasks(
+        &ctx,
+        &obj,
+        (&region, &cluster, &name),
+        &service,
+        &task_definition,
+        (ready, matches!(rollout, Rollout::Failed { .. })),
+        old_status.stopped_tasks.as_ref(),
+    )
+    .await;
+    // A rollout that does not finish says why its tasks stop (a failed one without counting
+    // them, so that its message, once announced, stays).
+    let with_why = |message: String, counted: bool| match status
+        .stopped_tasks
+        .as_ref()
+        .and_then(|stopped| stopped_tasks::sentence(stopped, counted))
+    {
+        Some(why) => format!("{message}; {why}"),
+        None => message,
+    };
     let (health, requeue) = match rollout {
         // The watch on the task definition wakes the service when the change is registered.
         Rollout::Ready if let Some(pending) = pending => {
@@ -528,11 +551,11 @@ async fn apply(obj: Arc<EcsService>, ctx: Arc<Context>) -> Result<Applied<EcsSer
             None,
         ),
         Rollout::InProgress { message } => (
-            Health::progressing("DeploymentInProgress", message),
+            Health::progressing("DeploymentInProgress", with_why(message, true)),
             Some(ROLLOUT_POLL),
         ),
         Rollout::Failed { message } => (
-            Health::stalled("DeploymentFailed", message),
+            Health::stalled("DeploymentFailed", with_why(message, false)),
             Some(FAILED_POLL),
         ),
         Rollout::NotActive { status } => (
@@ -687,7 +710,7 @@ async fn update(
         ctx.ecs
             .invalidate_service(target.region, target.cluster, &name);
         service = output.service.unwrap_or(current.clone());
-        announce(
+        events::announce(
             ctx,
             obj,
             &name,
@@ -712,88 +735,6 @@ async fn update(
         sent_spec: spec_changed,
         restarted: restart,
     })
-}
-
-/// The events of one UpdateService: Updated for a spec change or a new revision to roll out,
-/// DriftCorrected for what changed in ECS behind the operator's back.
-#[allow(clippy::too_many_arguments)]
-async fn announce(
-    ctx: &Context,
-    obj: &EcsService,
-    name: &str,
-    task_definition: &str,
-    current: &Service,
-    old_status: &EcsServiceStatus,
-    drift: &[&str],
-    spec_changed: bool,
-) {
-    if drift.contains(&"taskDefinition") {
-        let was = current.task_definition().unwrap_or("?");
-        // The service ran the desired revision at the last look: someone changed it in ECS.
-        if !spec_changed && old_status.task_definition_arn.as_deref() == Some(task_definition) {
-            let note = format!(
-                "corrected drift in ECS service {name}: taskDefinition was {was}, set back to {task_definition}"
-            );
-            ctx.event(obj, EventType::Normal, "DriftCorrected", note)
-                .await;
-        } else {
-            let note = format!("ECS service {name} now rolls out {task_definition} (was {was})");
-            ctx.event(obj, EventType::Normal, "Updated", note).await;
-        }
-    }
-    let other: Vec<&str> = drift
-        .iter()
-        .copied()
-        .filter(|f| *f != "taskDefinition")
-        .collect();
-    if spec_changed {
-        let generation = obj.meta().generation.unwrap_or_default();
-        let mut note = format!("updated ECS service {name} to generation {generation} of the spec");
-        if !other.is_empty() {
-            note.push_str(&format!(": {}", other.join(", ")));
-        }
-        ctx.event(obj, EventType::Normal, "Updated", note).await;
-    } else if !other.is_empty() {
-        let note = format!(
-            "corrected drift in ECS service {name}: {}",
-            other.join(", ")
-        );
-        ctx.event(obj, EventType::Normal, "DriftCorrected", note)
-            .await;
-    }
-}
-
-/// Publishes ECS's own service events that are newer than the cursor in status, once each,
-/// and moves the cursor forward in `status`.
-async fn mirror_events(
-    ctx: &Context,
-    obj: &EcsService,
-    service: &Service,
-    old: &EcsServiceStatus,
-    status: &mut EcsServiceStatus,
-) {
-    let cursor = EventCursor::from_status(old);
-    let fresh = mapping::events_to_mirror(service.events(), cursor.as_ref());
-    for event in &fresh {
-        let message = event.message().unwrap_or_default();
-        let trouble = ["unable to", "failed", "error", "unhealthy"]
-            .iter()
-            .any(|w| message.contains(w));
-        let (type_, reason) = if trouble {
-            (EventType::Warning, "EcsServiceProblem")
-        } else {
-            (EventType::Normal, "EcsServiceEvent")
-        };
-        ctx.event(obj, type_, reason, message.to_string()).await;
-    }
-    match fresh
-        .last()
-        .and_then(|newest| EventCursor::of(newest))
-        .or(cursor)
-    {
-        Some(cursor) => cursor.write_to(status),
-        None => (status.last_event_time, status.last_event_id) = (None, None),
-    }
 }
 
 /// How old a DescribeServices answer this reconcile may use (see `ecs::ServiceReader`): a fresh

@@ -1248,6 +1248,8 @@ fn build_error(what: &'static str) -> impl Fn(BuildError) -> Error {
     move |e| Error::InvalidSpec(format!("{what}: {e}"))
 }
 
+pub mod stopped_tasks;
+
 #[cfg(test)]
 mod tests;
 

@@ -1,0 +1,173 @@
+//! What an EcsService tells its users besides its conditions: the events of the operator's own
+//! changes, ECS's service events mirrored once each, and why the service's tasks stop.
+
+use aws_sdk_ecs::types::{DesiredStatus, Service, Task};
+use k8s_openapi::jiff::Timestamp;
+use kube::Resource;
+use kube::runtime::events::EventType;
+
+use super::super::Context;
+use crate::Result;
+use crate::api::{EcsService, EcsServiceStatus, StoppedTasksStatus};
+use crate::mapping::service::{self as mapping, EventCursor, stopped_tasks};
+
+/// The events of one UpdateService: Updated for a spec change or a new revision to roll out,
+/// DriftCorrected for what changed in ECS behind the operator's back.
+#[allow(clippy::too_many_arguments)]
+pub(super) async fn announce(
+    ctx: &Context,
+    obj: &EcsService,
+    name: &str,
+    task_definition: &str,
+    current: &Service,
+    old_status: &EcsServiceStatus,
+    drift: &[&str],
+    spec_changed: bool,
+) {
+    if drift.contains(&"taskDefinition") {
+        let was = current.task_definition().unwrap_or("?");
+        // The service ran the desired revision at the last look: someone changed it in ECS.
+        if !spec_changed && old_status.task_definition_arn.as_deref() == Some(task_definition) {
+            let note = format!(
+                "corrected drift in ECS service {name}: taskDefinition was {was}, set back to {task_definition}"
+            );
+            ctx.event(obj, EventType::Normal, "DriftCorrected", note)
+                .await;
+        } else {
+            let note = format!("ECS service {name} now rolls out {task_definition} (was {was})");
+            ctx.event(obj, EventType::Normal, "Updated", note).await;
+        }
+    }
+    let other: Vec<&str> = drift
+        .iter()
+        .copied()
+        .filter(|f| *f != "taskDefinition")
+        .collect();
+    if spec_changed {
+        let generation = obj.meta().generation.unwrap_or_default();
+        let mut note = format!("updated ECS service {name} to generation {generation} of the spec");
+        if !other.is_empty() {
+            note.push_str(&format!(": {}", other.join(", ")));
+        }
+        ctx.event(obj, EventType::Normal, "Updated", note).await;
+    } else if !other.is_empty() {
+        let note = format!(
+            "corrected drift in ECS service {name}: {}",
+            other.join(", ")
+        );
+        ctx.event(obj, EventType::Normal, "DriftCorrected", note)
+            .await;
+    }
+}
+
+/// Publishes ECS's own service events that are newer than the cursor in status, once each,
+/// and moves the cursor forward in `status`.
+pub(super) async fn mirror_events(
+    ctx: &Context,
+    obj: &EcsService,
+    service: &Service,
+    old: &EcsServiceStatus,
+    status: &mut EcsServiceStatus,
+) {
+    let cursor = EventCursor::from_status(old);
+    let fresh = mapping::events_to_mirror(service.events(), cursor.as_ref());
+    for event in &fresh {
+        let message = event.message().unwrap_or_default();
+        let trouble = ["unable to", "failed", "error", "unhealthy"]
+            .iter()
+            .any(|w| message.contains(w));
+        let (type_, reason) = if trouble {
+            (EventType::Warning, "EcsServiceProblem")
+        } else {
+            (EventType::Normal, "EcsServiceEvent")
+        };
+        ctx.event(obj, type_, reason, message.to_string()).await;
+    }
+    match fresh
+        .last()
+        .and_then(|newest| EventCursor::of(newest))
+        .or(cursor)
+    {
+        Some(cursor) => cursor.write_to(status),
+        None => (status.last_event_time, status.last_event_id) = (None, None),
+    }
+}
+
+/// Why the service's tasks stop, while it is not Ready: read when
+/// [`stopped_tasks::should_read`] says so, each new reason announced once as a `TaskStopped`
+/// Warning. None once the service is Ready. A failed read keeps what was known: the reasons
+/// only add to a message, and are read again at the next poll.
+pub(super) async fn stopped_tasks(
+    ctx: &Context,
+    obj: &EcsService,
+    target: (&str, &str, &str),
+    service: &Service,
+    task_definition: &str,
+    (ready, failed): (bool, bool),
+    previous: Option<&StoppedTasksStatus>,
+) -> Option<StoppedTasksStatus> {
+    if ready {
+        return None;
+    }
+    let now = Timestamp::now();
+    if !stopped_tasks::should_read(ready, failed, service, previous, now) {
+        return previous.cloned();
+    }
+    let (region, cluster, name) = target;
+    let tasks = match read_stopped_tasks(ctx, region, cluster, name).await {
+        Ok(tasks) => tasks,
+        Err(error) => {
+            tracing::debug!(%error, "could not read the service's stopped tasks");
+            return previous.cloned();
+        }
+    };
+    let summary = stopped_tasks::summarize(service, task_definition, &tasks, previous, now);
+    for reason in stopped_tasks::new_reasons(previous, &summary) {
+        let message = format!("a task of ECS service {name} stopped: {}", reason.reason);
+        ctx.event(obj, EventType::Warning, "TaskStopped", message)
+            .await;
+    }
+    Some(summary)
+}
+
+/// The service's stopped tasks ECS still lists (the newest 100: one ListTasks, one
+/// DescribeTasks, which takes up to 100).
+async fn read_stopped_tasks(
+    ctx: &Context,
+    region: &str,
+    cluster: &str,
+    name: &str,
+) -> Result<Vec<Task>> {
+    let client = ctx.ecs.client(region);
+    let listed = ctx
+        .ecs
+        .call(
+            region,
+            "ListTasks",
+            client
+                .list_tasks()
+                .cluster(cluster)
+                .service_name(name)
+                .desired_status(DesiredStatus::Stopped)
+                .max_results(100)
+                .send(),
+        )
+        .await?;
+    let arns = listed.task_arns.unwrap_or_default();
+    if arns.is_empty() {
+        return Ok(Vec::new());
+    }
+    let described = ctx
+        .ecs
+        .call(
+            region,
+            "DescribeTasks",
+            client
+                .describe_tasks()
+                .cluster(cluster)
+                .set_tasks(Some(arns))
+                .send(),
+        )
+        .await?;
+    Ok(described.tasks.unwrap_or_default())
+}
