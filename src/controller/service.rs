@@ -2,7 +2,7 @@
 //! revision the moment it is registered, reports Ready only when the rollout has completed, leaves
 //! an omitted desiredCount to whoever scales the service, and mirrors ECS's service events.
 
-use std::collections::{BTreeMap, HashSet};
+use std::collections::HashSet;
 use std::hash::{DefaultHasher, Hash, Hasher};
 use std::sync::Arc;
 use std::time::Duration;
@@ -24,7 +24,7 @@ use crate::api::{
 use crate::ecs::arn_region;
 use crate::error::EcsErrorClass;
 use crate::mapping::conditions::{self, Health};
-use crate::mapping::service::{self as mapping, Rollout, stopped_tasks};
+use crate::mapping::service::{self as mapping, Rollout, plan, stopped_tasks};
 use crate::mapping::tags::{self, Ownership};
 use crate::{Error, Result};
 
@@ -34,8 +34,6 @@ mod events;
 const ROLLOUT_POLL: Duration = Duration::from_secs(10);
 /// How often a failed deployment is looked at again (a new revision or spec change comes at once).
 const FAILED_POLL: Duration = Duration::from_secs(60);
-/// desiredCount at creation when the spec leaves it to an autoscaler.
-const INITIAL_DESIRED_COUNT: i32 = 1;
 
 super::object_status!(EcsServiceStatus);
 
@@ -329,6 +327,17 @@ async fn apply(obj: Arc<EcsService>, ctx: Arc<Context>) -> Result<Applied<EcsSer
     let restarted_at = obj.annotations().get(RESTARTED_AT_ANNOTATION).cloned();
     let mut applied_generation = old_status.applied_generation;
     let mut last_restarted_at = old_status.last_restarted_at.clone();
+    let uid = obj.meta().uid.clone().unwrap_or_default();
+    let desired = plan::Desired {
+        spec: &obj.spec,
+        name: &name,
+        cluster: &cluster,
+        task_definition: &task_definition,
+        generation: obj.meta().generation,
+        uid: &uid,
+        restarted_at: restarted_at.as_deref(),
+        tags: &desired_tags,
+    };
 
     let max_age = read_freshness(&ctx, &obj, &old_status);
     let existing = match ctx
@@ -350,23 +359,10 @@ async fn apply(obj: Arc<EcsService>, ctx: Arc<Context>) -> Result<Applied<EcsSer
     };
     let service = match existing {
         None => {
-            let desired_count = obj.spec.desired_count.unwrap_or(INITIAL_DESIRED_COUNT);
-            let token = mapping::client_token(
-                obj.meta().uid.as_deref().unwrap_or_default(),
-                old_status.created_at.as_deref(),
-            );
-            let input = mapping::create_input(
-                &obj.spec,
-                &name,
-                &cluster,
-                &task_definition,
-                desired_count,
-                tags::to_ecs(&desired_tags),
-                &token,
-            )?;
+            let plan = plan::plan_create(&desired, old_status.created_at.as_deref())?;
             let created = ctx
                 .ecs
-                .call(&region, "CreateService", input.send_with(&client))
+                .call(&region, "CreateService", plan.input.send_with(&client))
                 .await;
             ctx.ecs.invalidate_service(&region, &cluster, &name);
             let output = created.map_err(|error| match error {
@@ -385,18 +381,7 @@ async fn apply(obj: Arc<EcsService>, ctx: Arc<Context>) -> Result<Applied<EcsSer
                 }
                 other => other,
             })?;
-            let again = if old_status.created_at.is_some() {
-                " again (ECS reported the one this object had created as deleted)"
-            } else {
-                ""
-            };
-            ctx.event(
-                obj.as_ref(),
-                EventType::Normal,
-                "Created",
-                format!("created ECS service {name}{again} running {task_definition} with {desired_count} task(s)"),
-            )
-            .await;
+            announce(&ctx, &obj, &plan.announcement).await;
             applied_generation = obj.meta().generation;
             // A new service deploys anyway: a restartedAt it was created with needs no extra deployment.
             last_restarted_at = restarted_at.clone();
@@ -469,28 +454,15 @@ async fn apply(obj: Arc<EcsService>, ctx: Arc<Context>) -> Result<Applied<EcsSer
                     old_status.failure_message = Some(message);
                 }
             }
-            let target = Target {
-                region: &region,
-                cluster: &cluster,
-                task_definition: &task_definition,
-            };
-            let updated = update(
-                &ctx,
-                &obj,
-                &target,
-                current,
-                &desired_tags,
-                &old_status,
-                restarted_at.as_deref(),
-            )
-            .await?;
-            if updated.sent_spec {
+            let plan = plan::plan_update(&desired, &current, &old_status)?;
+            let service = update(&ctx, &obj, (&region, &cluster), current, &plan).await?;
+            if plan.sends_spec {
                 applied_generation = obj.meta().generation;
             }
-            if updated.restarted {
+            if plan.restarts {
                 last_restarted_at = restarted_at.clone();
             }
-            updated.service
+            service
         }
     };
 
@@ -614,127 +586,47 @@ async fn bookkeeping(ctx: &Context, obj: &EcsService) -> Result<EcsServiceStatus
     Ok(fresh.or_else(|| obj.status.clone()).unwrap_or_default())
 }
 
-/// Where the service lives and what it should run.
-struct Target<'a> {
-    region: &'a str,
-    cluster: &'a str,
-    task_definition: &'a str,
-}
-
-/// What `update` did.
-struct Updated {
-    service: Service,
-    /// UpdateService carried this generation's spec.
-    sent_spec: bool,
-    /// UpdateService forced the new deployment restartedAt asked for.
-    restarted: bool,
-}
-
-/// Brings an existing service in line: its tags first (they record ownership), then one
-/// UpdateService when the spec changed since it was last sent, ECS drifted from it (the task
-/// definition included: a new revision of the EcsTaskDefinition is drift too), or restartedAt
-/// asks for a new deployment.
+/// Applies an update plan to `current`: the tags, then the UpdateService, each announced as
+/// soon as it is made (a later write of this reconcile may be deferred or fail). Returns the
+/// service as UpdateService answered it (without tags: the next describe reads them again).
 async fn update(
     ctx: &Context,
     obj: &EcsService,
-    target: &Target<'_>,
+    (region, cluster): (&str, &str),
     current: Service,
-    desired_tags: &BTreeMap<String, String>,
-    old_status: &EcsServiceStatus,
-    restarted_at: Option<&str>,
-) -> Result<Updated> {
+    plan: &plan::UpdatePlan,
+) -> Result<Service> {
     let name = obj.ecs_name();
-    let generation = obj.meta().generation;
-    let conflicts = mapping::immutable_conflicts(&obj.spec, &current);
-    if !conflicts.is_empty() {
-        return Err(Error::InvalidSpec(format!(
-            "ECS service {name} differs from the spec in {}, which ECS cannot change in place; \
-             delete and recreate the service (or align the spec)",
-            conflicts.join(", ")
-        )));
-    }
-
-    let spec_changed = old_status.applied_generation != generation;
-    let changes = tags::tag_changes(&tags::from_ecs(current.tags()), desired_tags);
-    if !changes.is_empty() {
+    if let Some(announcement) = &plan.tags_announcement {
         let arn = current.service_arn().unwrap_or_default();
-        ctx.ecs
-            .apply_tag_changes(target.region, arn, &changes)
-            .await?;
-        ctx.ecs
-            .invalidate_service(target.region, target.cluster, &name);
-        // Announced now: a later write of this reconcile may be deferred or fail.
-        let reason = if spec_changed {
-            "Updated"
-        } else {
-            "DriftCorrected"
-        };
-        let mut note = format!("set the tags of ECS service {name}");
-        if !changes.set.is_empty() {
-            note.push_str(&format!(
-                "; set {}",
-                changes.set.keys().cloned().collect::<Vec<_>>().join(", ")
-            ));
-        }
-        if !changes.remove.is_empty() {
-            note.push_str(&format!("; removed {}", changes.remove.join(", ")));
-        }
-        ctx.event(obj, EventType::Normal, reason, note).await;
+        ctx.ecs.apply_tag_changes(region, arn, &plan.tags).await?;
+        ctx.ecs.invalidate_service(region, cluster, &name);
+        announce(ctx, obj, announcement).await;
     }
-
-    let restart = restarted_at.is_some() && restarted_at != old_status.last_restarted_at.as_deref();
-    let task_definition = mapping::revision_to_deploy(
-        target.task_definition,
-        old_status.failed_task_definition.as_deref(),
-        current.task_definition(),
-        restart,
-    );
-    let drift = mapping::drift(&obj.spec, task_definition, &current);
-
-    let mut service = current.clone();
-    if spec_changed || !drift.is_empty() || restart {
-        let force = restart || mapping::changes_capacity_provider_strategy(&obj.spec, &current);
-        let input = mapping::update_input(
-            &obj.spec,
-            &name,
-            target.cluster,
-            task_definition,
-            obj.spec.desired_count,
-            force,
-        )?;
-        let client = ctx.ecs.client(target.region);
-        let output = ctx
-            .ecs
-            .call(target.region, "UpdateService", input.send_with(&client))
-            .await?;
-        ctx.ecs
-            .invalidate_service(target.region, target.cluster, &name);
-        service = output.service.unwrap_or(current.clone());
-        events::announce(
-            ctx,
-            obj,
-            &name,
-            task_definition,
-            &current,
-            old_status,
-            &drift,
-            spec_changed,
-        )
-        .await;
-        if restart {
-            let note = format!(
-                "forced a new deployment of ECS service {name} ({RESTARTED_AT_ANNOTATION}={})",
-                restarted_at.unwrap_or_default()
-            );
-            ctx.event(obj, EventType::Normal, "Updated", note).await;
-        }
+    let Some(input) = &plan.update else {
+        return Ok(current);
+    };
+    let client = ctx.ecs.client(region);
+    let output = ctx
+        .ecs
+        .call(region, "UpdateService", input.clone().send_with(&client))
+        .await?;
+    ctx.ecs.invalidate_service(region, cluster, &name);
+    for announcement in &plan.announcements {
+        announce(ctx, obj, announcement).await;
     }
-    // UpdateService answers without tags; the next describe reads them again.
-    Ok(Updated {
-        service,
-        sent_spec: spec_changed,
-        restarted: restart,
-    })
+    Ok(output.service.unwrap_or(current))
+}
+
+/// Publishes a planned Normal event.
+async fn announce(ctx: &Context, obj: &EcsService, announcement: &plan::Announcement) {
+    ctx.event(
+        obj,
+        EventType::Normal,
+        announcement.reason,
+        announcement.note.clone(),
+    )
+    .await;
 }
 
 /// How old a DescribeServices answer this reconcile may use (see `ecs::ServiceReader`): a fresh

@@ -1248,10 +1248,14 @@ fn build_error(what: &'static str) -> impl Fn(BuildError) -> Error {
     move |e| Error::InvalidSpec(format!("{what}: {e}"))
 }
 
+pub mod plan;
 pub mod stopped_tasks;
 
 #[cfg(test)]
 mod tests;
+
+#[cfg(test)]
+mod plan_tests;
 
 #[cfg(test)]
 mod remembered_failure_tests;

@@ -1,64 +1,14 @@
-//! What an EcsService tells its users besides its conditions: the events of the operator's own
-//! changes, ECS's service events mirrored once each, and why the service's tasks stop.
+//! What an EcsService tells its users besides its conditions and the events of the operator's
+//! own changes: ECS's service events mirrored once each, and why the service's tasks stop.
 
 use aws_sdk_ecs::types::{DesiredStatus, Service, Task};
 use k8s_openapi::jiff::Timestamp;
-use kube::Resource;
 use kube::runtime::events::EventType;
 
 use super::super::Context;
 use crate::Result;
 use crate::api::{EcsService, EcsServiceStatus, StoppedTasksStatus};
 use crate::mapping::service::{self as mapping, EventCursor, stopped_tasks};
-
-/// The events of one UpdateService: Updated for a spec change or a new revision to roll out,
-/// DriftCorrected for what changed in ECS behind the operator's back.
-#[allow(clippy::too_many_arguments)]
-pub(super) async fn announce(
-    ctx: &Context,
-    obj: &EcsService,
-    name: &str,
-    task_definition: &str,
-    current: &Service,
-    old_status: &EcsServiceStatus,
-    drift: &[&str],
-    spec_changed: bool,
-) {
-    if drift.contains(&"taskDefinition") {
-        let was = current.task_definition().unwrap_or("?");
-        // The service ran the desired revision at the last look: someone changed it in ECS.
-        if !spec_changed && old_status.task_definition_arn.as_deref() == Some(task_definition) {
-            let note = format!(
-                "corrected drift in ECS service {name}: taskDefinition was {was}, set back to {task_definition}"
-            );
-            ctx.event(obj, EventType::Normal, "DriftCorrected", note)
-                .await;
-        } else {
-            let note = format!("ECS service {name} now rolls out {task_definition} (was {was})");
-            ctx.event(obj, EventType::Normal, "Updated", note).await;
-        }
-    }
-    let other: Vec<&str> = drift
-        .iter()
-        .copied()
-        .filter(|f| *f != "taskDefinition")
-        .collect();
-    if spec_changed {
-        let generation = obj.meta().generation.unwrap_or_default();
-        let mut note = format!("updated ECS service {name} to generation {generation} of the spec");
-        if !other.is_empty() {
-            note.push_str(&format!(": {}", other.join(", ")));
-        }
-        ctx.event(obj, EventType::Normal, "Updated", note).await;
-    } else if !other.is_empty() {
-        let note = format!(
-            "corrected drift in ECS service {name}: {}",
-            other.join(", ")
-        );
-        ctx.event(obj, EventType::Normal, "DriftCorrected", note)
-            .await;
-    }
-}
 
 /// Publishes ECS's own service events that are newer than the cursor in status, once each,
 /// and moves the cursor forward in `status`.

@@ -11,8 +11,8 @@ use crate::api::service::{
     ServiceConnectLogConfiguration, ServiceConnectSecret, ServiceConnectService,
 };
 
-const TD7: &str = "arn:aws:ecs:eu-west-1:123456789012:task-definition/web:7";
-const TD8: &str = "arn:aws:ecs:eu-west-1:123456789012:task-definition/web:8";
+pub(super) const TD7: &str = "arn:aws:ecs:eu-west-1:123456789012:task-definition/web:7";
+pub(super) const TD8: &str = "arn:aws:ecs:eu-west-1:123456789012:task-definition/web:8";
 const TG: &str =
     "arn:aws:elasticloadbalancing:eu-west-1:123456789012:targetgroup/web/0123456789abcdef";
 const REGISTRY: &str = "arn:aws:servicediscovery:eu-west-1:123456789012:service/srv-abc";
@@ -28,7 +28,7 @@ fn minimal_spec() -> EcsServiceSpec {
 }
 
 /// Every field set, as a Fargate service behind an ALB with Service Connect.
-fn full_spec() -> EcsServiceSpec {
+pub(super) fn full_spec() -> EcsServiceSpec {
     EcsServiceSpec {
         service_name: Some("web-svc".into()),
         desired_count: Some(3),
@@ -149,7 +149,7 @@ fn owner_tags() -> Vec<ecs::Tag> {
     ]
 }
 
-fn invalid_message(result: Result<impl std::fmt::Debug>) -> String {
+pub(super) fn invalid_message(result: Result<impl std::fmt::Debug>) -> String {
     match result {
         Err(Error::InvalidSpec(message)) => message,
         other => panic!("expected InvalidSpec, got {other:?}"),
@@ -226,7 +226,7 @@ fn steady(td: &str, count: i32) -> Service {
 }
 
 /// What real ECS reports for `full_spec()`: everything echoed, defaults filled in.
-fn ecs_view_of_full_spec() -> Service {
+pub(super) fn ecs_view_of_full_spec() -> Service {
     let sc =
         service_connect_configuration(full_spec().service_connect_configuration.as_ref().unwrap())
             .unwrap();
