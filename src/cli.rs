@@ -1,4 +1,5 @@
-//! The command line: run the controllers, print the CRDs, print the version.
+//! The command line: run the controllers, diff manifests against ECS, print the CRDs, print
+//! the version.
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -30,6 +31,9 @@ pub enum Command {
         #[arg(long)]
         output_dir: Option<PathBuf>,
     },
+    /// Print what the operator would do in ECS for these manifests (read-only); exit 1 when
+    /// something would change, as `kubectl diff`.
+    Diff(crate::diff::DiffArgs),
     /// Print the version.
     Version,
 }

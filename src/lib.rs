@@ -11,6 +11,7 @@
 pub mod api;
 pub mod cli;
 pub mod controller;
+pub mod diff;
 pub mod ecs;
 pub mod error;
 pub mod mapping;

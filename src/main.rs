@@ -14,6 +14,15 @@ async fn main() -> ExitCode {
         Command::Crds { output_dir } => {
             ecs_operator::api::write_crds(output_dir.as_deref()).map_err(|e| e.to_string())
         }
+        Command::Diff(args) => {
+            return match ecs_operator::diff::run(args).await {
+                Ok(code) => ExitCode::from(code),
+                Err(error) => {
+                    eprintln!("error: {error}");
+                    ExitCode::from(2)
+                }
+            };
+        }
         Command::Version => {
             println!("ecs-operator {}", env!("CARGO_PKG_VERSION"));
             Ok(())

@@ -22,7 +22,7 @@ use crate::api::{DeletionPolicy, EcsTaskDefinition, EcsTaskDefinitionStatus, SPE
 use crate::error::EcsErrorClass;
 use crate::mapping::conditions::Health;
 use crate::mapping::tags::{self, Ownership};
-use crate::mapping::task_definition as mapping;
+use crate::mapping::task_definition::{self as mapping, plan};
 use crate::{Error, Result};
 
 /// DeleteTaskDefinitions takes at most 10 revisions per call.
@@ -179,27 +179,16 @@ async fn apply(
     {
         latest = Some(revision);
     }
-    let register_reason = match &latest {
-        None => Some(if managed_before {
-            "DriftCorrected"
-        } else {
-            "Created"
-        }),
-        Some(latest) => match identity.judge(&latest.tags) {
-            Ownership::Ours if latest.tags.get(SPEC_HASH_TAG) == Some(&hash) => None,
-            Ownership::Ours => Some("Updated"),
-            // A revision registered behind the operator's back is drift: the spec wins.
-            Ownership::Unowned if managed_before => Some("DriftCorrected"),
-            ownership => {
-                let what = format!("the task definition family {family} in {region}");
-                tags::claim(ownership, wants_adoption(obj.as_ref()), &what)
-                    .map_err(Error::OwnershipConflict)?;
-                Some("Adopted")
-            }
-        },
-    };
+    let what = format!("the task definition family {family} in {region}");
+    let newest = latest.as_ref().map(|latest| plan::Newest {
+        ownership: identity.judge(&latest.tags),
+        same_spec: latest.tags.get(SPEC_HASH_TAG) == Some(&hash),
+    });
+    let registration =
+        plan::registration(newest, managed_before, wants_adoption(obj.as_ref()), &what)
+            .map_err(Error::OwnershipConflict)?;
 
-    let current = match register_reason {
+    let current = match registration {
         None => {
             let latest = latest.expect("no registration only when the latest revision matches");
             let arn = latest.definition.task_definition_arn().unwrap_or_default();
@@ -212,7 +201,7 @@ async fn apply(
             }
             latest
         }
-        Some(reason) => {
+        Some(registration) => {
             let mut tags = desired_tags.clone();
             tags.insert(SPEC_HASH_TAG.to_string(), hash.clone());
             let revision = register(&ctx, &region, &obj, &family, tags).await?;
@@ -222,14 +211,8 @@ async fn apply(
                 .unwrap_or_default()
                 .to_string();
             ctx.ecs.record_revision(&region, &family, &arn).await;
-            let note = match reason {
-                "Adopted" => format!("adopted family {family} and registered {arn}"),
-                "DriftCorrected" => format!(
-                    "the newest revision of {family} did not match the spec; registered {arn}"
-                ),
-                _ => format!("registered {arn}"),
-            };
-            if reason == "Adopted" {
+            let note = registration.note(&family, &arn);
+            if registration == plan::Registration::Adopted {
                 let note = format!("adopted the task definition family {family}");
                 ctx.event(obj.as_ref(), EventType::Normal, "Adopted", note)
                     .await;

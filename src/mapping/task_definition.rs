@@ -681,5 +681,7 @@ fn is_in_use(arn: &str, in_use: &HashSet<String>) -> bool {
     in_use.contains(arn) || family_revision.is_some_and(|name| in_use.contains(name))
 }
 
+pub mod plan;
+
 #[cfg(test)]
 mod tests;

@@ -10,7 +10,7 @@ use aws_sdk_ecs::types::Service;
 
 use super::{
     changes_capacity_provider_strategy, client_token, create_input, drift, immutable_conflicts,
-    revision_to_deploy, update_input,
+    revision_to_deploy, short_task_definition, update_input,
 };
 use crate::api::{EcsServiceSpec, EcsServiceStatus, RESTARTED_AT_ANNOTATION};
 use crate::mapping::tags::{self, TagChanges};
@@ -252,4 +252,50 @@ fn announce_update(
         ));
     }
     announcements
+}
+
+/// One drifted field as a reviewer reads it: "desiredCount 2 → 4", "taskDefinition web:7 →
+/// web:8"; a field whose value does not fit on a line is named alone ("networkConfiguration").
+/// `task_definition` is the revision the plan deploys.
+pub fn describe_drift(
+    field: &str,
+    spec: &EcsServiceSpec,
+    task_definition: &str,
+    current: &Service,
+) -> String {
+    fn shown<T: std::fmt::Display>(value: Option<T>) -> String {
+        value.map_or_else(|| "unset".to_string(), |v| v.to_string())
+    }
+    let change = match field {
+        "taskDefinition" => Some((
+            shown(current.task_definition().map(short_task_definition)),
+            short_task_definition(task_definition).to_string(),
+        )),
+        "desiredCount" => Some((current.desired_count.to_string(), shown(spec.desired_count))),
+        "platformVersion" => Some((
+            shown(current.platform_version()),
+            shown(spec.platform_version.as_deref()),
+        )),
+        "healthCheckGracePeriodSeconds" => Some((
+            shown(current.health_check_grace_period_seconds),
+            shown(spec.health_check_grace_period_seconds),
+        )),
+        "enableExecuteCommand" => Some((
+            current.enable_execute_command.to_string(),
+            shown(spec.enable_execute_command),
+        )),
+        "availabilityZoneRebalancing" => Some((
+            shown(current.availability_zone_rebalancing().map(|v| v.as_str())),
+            shown(spec.availability_zone_rebalancing.as_deref()),
+        )),
+        "propagateTags" => Some((
+            shown(current.propagate_tags().map(|v| v.as_str())),
+            shown(spec.propagate_tags.as_deref()),
+        )),
+        _ => None,
+    };
+    match change {
+        Some((was, will)) => format!("{field} {was} → {will}"),
+        None => field.to_string(),
+    }
 }

@@ -4,7 +4,7 @@ use std::collections::BTreeMap;
 
 use aws_sdk_ecs::types::Service;
 
-use super::plan::{Announcement, Desired, UpdatePlan, plan_create, plan_update};
+use super::plan::{Announcement, Desired, UpdatePlan, describe_drift, plan_create, plan_update};
 use super::tests::{TD7, TD8, ecs_view_of_full_spec, full_spec, invalid_message};
 use crate::api::{EcsServiceSpec, EcsServiceStatus};
 use crate::mapping::tags;
@@ -189,4 +189,24 @@ fn a_service_is_created_again_under_a_new_token_once_ecs_deleted_it() {
     assert!(again.announcement.note.contains(" again (ECS reported"));
     let token = |plan: &super::plan::CreatePlan| plan.input.get_client_token().clone();
     assert_ne!(token(&first), token(&again));
+}
+
+#[test]
+fn drift_reads_as_the_value_before_and_after() {
+    let mut spec = full_spec();
+    spec.desired_count = Some(5);
+    let mut current = ecs_view_of_full_spec();
+    current.task_definition = Some(TD7.into());
+    let described: Vec<String> = ["desiredCount", "taskDefinition", "networkConfiguration"]
+        .iter()
+        .map(|field| describe_drift(field, &spec, TD8, &current))
+        .collect();
+    assert_eq!(
+        described,
+        [
+            "desiredCount 3 → 5",
+            "taskDefinition web:7 → web:8",
+            "networkConfiguration"
+        ]
+    );
 }

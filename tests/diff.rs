@@ -1,0 +1,214 @@
+//! `ecs-operator diff` (the built binary) against the emulator: what a pull request would change
+//! in ECS before it is applied, nothing once the operator applied it, a change itemized after,
+//! from read-only calls only, and exit codes as `kubectl diff`.
+
+mod harness;
+mod support;
+
+use std::io::Write;
+use std::process::{Command, Stdio};
+
+use ecs_operator::api::{EcsCluster, EcsService, EcsTaskDefinition};
+use harness::{TestOperator, is_ready, manifest, setup, wait_for};
+use kube::api::{Api, PostParams};
+use serde_json::{Value, json};
+
+/// The names of one test's objects in ECS.
+struct Names {
+    ns: String,
+    cluster: String,
+    family: String,
+    service: String,
+}
+
+/// The three manifests of an application, as a file would hold them.
+fn documents(names: &Names, image: &str, count: i32) -> Vec<Value> {
+    let (subnets, group) = harness::emulator_network();
+    vec![
+        json!({
+            "apiVersion": "ecs.operator.dev/v1alpha1", "kind": "EcsCluster",
+            "metadata": {"name": "apps"},
+            "spec": {"clusterName": names.cluster, "capacityProviders": ["FARGATE"]}
+        }),
+        json!({
+            "apiVersion": "ecs.operator.dev/v1alpha1", "kind": "EcsTaskDefinition",
+            "metadata": {"name": "web"},
+            "spec": {
+                "family": names.family, "requiresCompatibilities": ["FARGATE"],
+                "networkMode": "awsvpc", "cpu": "256", "memory": "512",
+                "containerDefinitions": [{"name": "web", "image": image, "essential": true}]
+            }
+        }),
+        json!({
+            "apiVersion": "ecs.operator.dev/v1alpha1", "kind": "EcsService",
+            "metadata": {"name": "web"},
+            "spec": {
+                "serviceName": names.service, "clusterRef": {"name": "apps"},
+                "taskDefinitionRef": {"name": "web"}, "desiredCount": count,
+                "launchType": "FARGATE",
+                "networkConfiguration": {"awsvpcConfiguration": {
+                    "subnets": subnets, "securityGroups": [group]}}
+            }
+        }),
+    ]
+}
+
+/// YAML documents (JSON is YAML), as `kubectl` users write them.
+fn file_text(documents: &[Value]) -> String {
+    documents
+        .iter()
+        .map(|d| serde_yaml::to_string(d).unwrap())
+        .collect::<Vec<_>>()
+        .join("---\n")
+}
+
+/// Runs `ecs-operator diff` on `text`, from a file or (`stdin`) from standard input; its exit
+/// code and output.
+fn diff(names: &Names, text: &str, stdin: bool) -> (i32, String) {
+    let file = std::env::temp_dir().join(format!("{}.yaml", support::unique_name("diff")));
+    std::fs::write(&file, text).unwrap();
+    let path = if stdin {
+        "-".to_string()
+    } else {
+        file.display().to_string()
+    };
+    let mut child = Command::new(env!("CARGO_BIN_EXE_ecs-operator"))
+        .args(["diff", "-f", &path, "-n", &names.ns])
+        .envs(&support::env().vars)
+        .env("AWS_ACCESS_KEY_ID", diff_key(names))
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("the operator binary runs");
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(if stdin { text.as_bytes() } else { b"" })
+        .unwrap();
+    let output = child.wait_with_output().unwrap();
+    let _ = std::fs::remove_file(&file);
+    let stdout = String::from_utf8_lossy(&output.stdout).to_string();
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(stderr.is_empty(), "diff wrote to stderr: {stderr}");
+    (output.status.code().unwrap_or(-1), stdout)
+}
+
+fn diff_key(names: &Names) -> String {
+    format!("diff-{}", names.ns)
+}
+
+#[tokio::test]
+async fn a_diff_shows_what_would_change_before_and_nothing_after_applying() {
+    let (client, ns) = setup("diff").await;
+    let names = Names {
+        ns: ns.clone(),
+        cluster: support::unique_name("apps"),
+        family: support::unique_name("web"),
+        service: support::unique_name("web"),
+    };
+    let (cluster, family, service) = (&names.cluster, &names.family, &names.service);
+    let original = documents(&names, "nginx:1.27", 2);
+
+    // Before: everything is created, exit 1.
+    let (code, out) = diff(&names, &file_text(&original), false);
+    assert_eq!(code, 1, "{out}");
+    let expected = [
+        format!(
+            "EcsCluster {ns}/apps: creates ECS cluster {cluster} in {}",
+            support::env().region
+        ),
+        format!("EcsTaskDefinition {ns}/web: registers {family}:1: a new family"),
+        format!(
+            "EcsService {ns}/web: creates ECS service {service} in cluster {cluster} running \
+             {family}:1 with 2 task(s)"
+        ),
+    ];
+    assert_eq!(out.lines().collect::<Vec<_>>(), expected);
+
+    // Applied: no change, exit 0.
+    let _operator = TestOperator::start(&client, &ns).await;
+    let clusters: Api<EcsCluster> = Api::namespaced(client.clone(), &ns);
+    let definitions: Api<EcsTaskDefinition> = Api::namespaced(client.clone(), &ns);
+    let services: Api<EcsService> = Api::namespaced(client.clone(), &ns);
+    let post = PostParams::default();
+    clusters
+        .create(&post, &manifest(original[0].clone()))
+        .await
+        .unwrap();
+    definitions
+        .create(&post, &manifest(original[1].clone()))
+        .await
+        .unwrap();
+    services
+        .create(&post, &manifest(original[2].clone()))
+        .await
+        .unwrap();
+    wait_for(&services, "web", "Ready", is_ready).await;
+    let (code, out) = diff(&names, &file_text(&original), false);
+    assert_eq!(code, 0, "{out}");
+    assert_eq!(
+        out.lines().collect::<Vec<_>>(),
+        [
+            format!("EcsCluster {ns}/apps: no change (ECS cluster {cluster} matches the spec)"),
+            format!("EcsTaskDefinition {ns}/web: no change ({family}:1 matches the spec)"),
+            format!(
+                "EcsService {ns}/web: no change (ECS service {service} matches the spec on revision 1)"
+            ),
+        ]
+    );
+
+    // A pull request changes the image and the count: each change itemized, from stdin too.
+    let changed = file_text(&documents(&names, "nginx:1.28", 4));
+    let (code, out) = diff(&names, &changed, true);
+    assert_eq!(code, 1, "{out}");
+    assert_eq!(
+        out.lines().collect::<Vec<_>>(),
+        [
+            format!("EcsCluster {ns}/apps: no change (ECS cluster {cluster} matches the spec)"),
+            format!("EcsTaskDefinition {ns}/web: registers {family}:2: the spec changed"),
+            "    containerDefinitions[web].image nginx:1.27 → nginx:1.28".to_string(),
+            format!(
+                "EcsService {ns}/web: UpdateService {service}: taskDefinition {family}:1 → \
+                 {family}:2, desiredCount 2 → 4"
+            ),
+        ]
+    );
+    assert_eq!(
+        diff(&names, &changed, false).1,
+        out,
+        "a file reads as stdin"
+    );
+
+    // Only reads: the diff's calls hold no write.
+    let calls = support::emulator_calls(&diff_key(&names));
+    assert!(calls.contains_key("DescribeServices"), "{calls:?}");
+    let writes: Vec<&String> = calls
+        .keys()
+        .filter(|op| support::ECS_WRITES.contains(&op.as_str()))
+        .collect();
+    assert!(writes.is_empty(), "the diff wrote: {writes:?}");
+}
+
+#[tokio::test]
+async fn a_reference_found_nowhere_cannot_be_compared() {
+    let (_client, ns) = setup("diff-ref").await;
+    let names = Names {
+        ns: ns.clone(),
+        cluster: support::unique_name("apps"),
+        family: support::unique_name("web"),
+        service: support::unique_name("web"),
+    };
+    let mut service = documents(&names, "nginx:1.27", 1)[2].clone();
+    service["spec"]["clusterRef"]["name"] = json!("elsewhere");
+    let (code, out) = diff(&names, &file_text(&[service]), false);
+    assert_eq!(code, 2, "{out}");
+    assert_eq!(
+        out.trim(),
+        format!(
+            "EcsService {ns}/web: could not compare: EcsCluster {ns}/elsewhere is neither in the \
+             files nor readable in the Kubernetes cluster"
+        )
+    );
+}
