@@ -503,6 +503,16 @@ fn task_definition_cases() -> Vec<Case> {
             ),
         ),
         (
+            "a log driver Fargate does not take",
+            fargate_with(vec![container_with(
+                "web",
+                json!({"logConfiguration": {"logDriver": "fluentd"}}),
+            )]),
+            Some(
+                "container web uses a log driver Fargate does not take: use awslogs, splunk, awsfirelens",
+            ),
+        ),
+        (
             "privileged on Fargate",
             fargate_with(vec![container_with("web", json!({"privileged": true}))]),
             Some(

@@ -57,6 +57,7 @@ pub const MAX_CONTAINERS: usize = 10;
     validation = container_memory_rule(),
     validation = awsvpc_host_port_rule(),
     validation = fargate_privileged_rule(),
+    validation = fargate_log_driver_rule(),
     validation = fargate_awslogs_execution_role_rule(),
     validation = essential_container_rule()
 )]
@@ -1591,6 +1592,31 @@ pub const LOG_DRIVERS: [&str; 9] = [
     "splunk",
     "syslog",
 ];
+
+/// The log drivers Fargate takes (ECS API reference, LogConfiguration.logDriver: "For tasks on
+/// Fargate, the supported log drivers are awslogs, splunk, and awsfirelens"; ECS answers others
+/// with "<driver> is not a valid log driver. Must be one of [awslogs,splunk,awsfirelens]",
+/// kayac/ecspresso#364).
+pub const FARGATE_LOG_DRIVERS: [&str; 3] = ["awslogs", "splunk", "awsfirelens"];
+
+fn fargate_log_driver_rule() -> Rule {
+    let drivers: Vec<String> = FARGATE_LOG_DRIVERS
+        .iter()
+        .map(|d| format!("'{d}'"))
+        .collect();
+    no_container_rule(
+        CEL_REQUIRES_FARGATE,
+        &format!(
+            "has($c.logConfiguration) && !($c.logConfiguration.logDriver in [{}])",
+            drivers.join(", ")
+        ),
+        ".containerDefinitions",
+        &format!(
+            "uses a log driver Fargate does not take: use {}",
+            FARGATE_LOG_DRIVERS.join(", ")
+        ),
+    )
+}
 
 fn log_driver_rule() -> Rule {
     let drivers: Vec<String> = LOG_DRIVERS.iter().map(|d| format!("'{d}'")).collect();
