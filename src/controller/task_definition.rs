@@ -129,6 +129,7 @@ async fn apply(
     let hash = mapping::spec_hash(&obj.spec);
     let desired_tags = tags::desired_tags(&obj.spec.tags, &identity);
     let managed_before = obj.current_arn().is_some();
+    announce_ignored_fields(&ctx, obj.as_ref()).await;
 
     // A steady object (Ready for its generation, its revision registered from this spec) only
     // needs its family's newest ACTIVE revision to still be its own: one sweep of the region's
@@ -270,6 +271,23 @@ async fn apply(
         status,
         requeue: None,
     })
+}
+
+/// Says once per generation which output-only fields of a pasted describe-task-definition
+/// output the spec carries: accepted so that the paste applies, and ignored (the API server
+/// cannot warn about them without a webhook, so an event does).
+async fn announce_ignored_fields(ctx: &Context, obj: &EcsTaskDefinition) {
+    let fields = obj.spec.output_only_fields();
+    let observed = obj.status.as_ref().and_then(|s| s.observed_generation);
+    if fields.is_empty() || observed.is_some() && observed == obj.metadata.generation {
+        return;
+    }
+    let note = format!(
+        "ignored {}: ECS sets them itself (describe-task-definition output)",
+        fields.join(", ")
+    );
+    ctx.event(obj, EventType::Normal, "OutputFieldsIgnored", note)
+        .await;
 }
 
 /// Whether `definition` (the family's newest, registered from this spec by this object) is newer
