@@ -1135,9 +1135,10 @@ async fn wrong_types_are_refused_by_the_schema() {
 }
 
 /// Definitions as tools export them reach the API server untouched (a typed struct would drop
-/// their extra fields and empty strings): accepted, and stored as written.
+/// their empty strings): accepted, and stored as written; an empty enum counts as unset in the
+/// rules too.
 #[tokio::test]
-async fn exported_definitions_are_accepted() {
+async fn exported_definitions_are_accepted_as_written() {
     let (client, ns) = setup("adm-paste").await;
     let fixture = support::repo_root().join("tests/fixtures/describe-task-definition.json");
     let described: Value = serde_json::from_str(&std::fs::read_to_string(&fixture).unwrap())
@@ -1145,11 +1146,12 @@ async fn exported_definitions_are_accepted() {
     let pasted = described["taskDefinition"].clone();
     let task_definitions = ApiResource::erase::<EcsTaskDefinition>(&());
     let services = ApiResource::erase::<EcsService>(&());
-    let cases: Vec<(&str, &ApiResource, Value)> = vec![
+    let cases: Vec<(&str, &ApiResource, Value, Option<&str>)> = vec![
         (
             "aws ecs describe-task-definition output under spec",
             &task_definitions,
             pasted.clone(),
+            None,
         ),
         (
             "registeredAt as epoch seconds (API, CLI v1)",
@@ -1158,6 +1160,7 @@ async fn exported_definitions_are_accepted() {
                 pasted.clone(),
                 json!({"registeredAt": 1760434371.604, "deregisteredAt": 1760434400.0, "status": "INACTIVE"}),
             ),
+            None,
         ),
         (
             "empty strings for unset enums (Go-based exporters)",
@@ -1169,17 +1172,20 @@ async fn exported_definitions_are_accepted() {
                 )]),
                 json!({"ipcMode": "", "pidMode": "", "runtimePlatform": {"cpuArchitecture": "", "operatingSystemFamily": ""}}),
             ),
+            None,
         ),
         (
             "null for absent fields",
             &task_definitions,
-            with(
-                ec2(vec![container_with(
-                    "web",
-                    json!({"essential": null, "portMappings": null, "environment": null, "healthCheck": null}),
-                )]),
-                json!({"volumes": null, "cpu": null, "ipcMode": null}),
-            ),
+            // Written out: `with` would drop the nulls.
+            json!({
+                "requiresCompatibilities": ["EC2"], "volumes": null, "cpu": null, "ipcMode": null,
+                "containerDefinitions": [{
+                    "name": "web", "image": "nginx", "memory": 256, "essential": null,
+                    "portMappings": null, "environment": null, "healthCheck": null
+                }]
+            }),
+            None,
         ),
         (
             "a service with empty enums and a capacity provider strategy",
@@ -1190,18 +1196,30 @@ async fn exported_definitions_are_accepted() {
                        "capacityProviderStrategy": [{"capacityProvider": "FARGATE", "weight": 1}],
                        "networkConfiguration": {"awsvpcConfiguration": {"subnets": ["subnet-1"], "assignPublicIp": ""}}}),
             ),
+            None,
+        ),
+        (
+            "a port mapped twice, once with an empty protocol (tcp)",
+            &task_definitions,
+            ec2(vec![container(
+                "web",
+                json!([{"containerPort": 8080, "protocol": "tcp"}, {"containerPort": 8080, "protocol": ""}]),
+            )]),
+            Some(
+                "container web maps a containerPort/protocol pair that is mapped again in the task",
+            ),
         ),
     ];
     let total = cases.len();
     let mut failures = Vec::new();
-    for (index, (what, resource, spec)) in cases.into_iter().enumerate() {
+    for (index, (what, resource, spec, expect)) in cases.into_iter().enumerate() {
         let api: Api<DynamicObject> = Api::namespaced_with(client.clone(), &ns, resource);
         let mut object = DynamicObject::new(&format!("e{index}"), resource);
         object.data = json!({"spec": spec});
         if let Err(failure) = verdict(
             what,
             api.create(&PostParams::default(), &object).await,
-            None,
+            expect,
         ) {
             failures.push(failure);
         }
@@ -1218,6 +1236,19 @@ async fn exported_definitions_are_accepted() {
         .await
         .unwrap();
     assert_eq!(typed.spec.output_only_fields(), OUTPUT_ONLY_FIELDS[..7]);
+    // Nullable fields keep their null in storage; the operator reads null as absent.
+    let stored = api.get("e3").await.unwrap();
+    let container = &stored.data["spec"]["containerDefinitions"][0];
+    assert_eq!(
+        container.get("essential"),
+        Some(&Value::Null),
+        "{container}"
+    );
+    let typed: EcsTaskDefinition = Api::namespaced(client.clone(), &ns)
+        .get("e3")
+        .await
+        .unwrap();
+    assert_eq!(typed.spec.container_definitions[0].essential, None);
 
     // An empty launchType is no launchType: removing it is no change of an immutable field.
     let api: Api<DynamicObject> = Api::namespaced_with(client.clone(), &ns, &services);

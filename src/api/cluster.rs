@@ -136,7 +136,7 @@ pub struct ExecuteCommandConfiguration {
         skip_serializing_if = "Option::is_none",
         deserialize_with = "empty_as_none"
     )]
-    #[schemars(extend("enum" = ["NONE", "DEFAULT", "OVERRIDE", ""]))]
+    #[schemars(extend("enum" = ["NONE", "DEFAULT", "OVERRIDE", ""], "type" = "string"))]
     pub logging: Option<String>,
     /// Where ECS Exec output goes when logging is OVERRIDE.
     #[serde(default, skip_serializing_if = "Option::is_none")]

@@ -75,6 +75,11 @@ where
 /// Deserializes an optional ECS enum value, reading `""` as unset. Definitions exported by
 /// Go-based tools write unset enums as empty strings (`"ipcMode": ""`); ECS treats an omitted
 /// enum as unset, so the operator sends nothing and hashes nothing for them either.
+///
+/// The schema of such a field lists `""` among its values and says `type: string` outright
+/// (`extend("enum" = [..., ""], "type" = "string")`), so that it is not `nullable`: the API
+/// server checks a nullable field's null against the enum and refuses it, while it drops the
+/// null of a field that is not nullable before validating.
 pub(crate) fn empty_as_none<'de, D>(deserializer: D) -> Result<Option<String>, D::Error>
 where
     D: serde::Deserializer<'de>,

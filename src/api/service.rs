@@ -100,7 +100,7 @@ pub struct EcsServiceSpec {
         skip_serializing_if = "Option::is_none",
         deserialize_with = "empty_as_none"
     )]
-    #[schemars(extend("enum" = ["EC2", "FARGATE", "EXTERNAL", "MANAGED_INSTANCES", ""]))]
+    #[schemars(extend("enum" = ["EC2", "FARGATE", "EXTERNAL", "MANAGED_INSTANCES", ""], "type" = "string"))]
     pub launch_type: Option<String>,
 
     /// Capacity providers to place tasks with, instead of a launchType. Empty: the cluster's
@@ -183,7 +183,7 @@ pub struct EcsServiceSpec {
         skip_serializing_if = "Option::is_none",
         deserialize_with = "empty_as_none"
     )]
-    #[schemars(extend("enum" = ["REPLICA", "DAEMON", ""]))]
+    #[schemars(extend("enum" = ["REPLICA", "DAEMON", ""], "type" = "string"))]
     pub scheduling_strategy: Option<String>,
 
     /// Allow ECS Exec (`aws ecs execute-command`) into the service's tasks.
@@ -204,7 +204,7 @@ pub struct EcsServiceSpec {
         skip_serializing_if = "Option::is_none",
         deserialize_with = "empty_as_none"
     )]
-    #[schemars(extend("enum" = ["TASK_DEFINITION", "SERVICE", "NONE", ""]))]
+    #[schemars(extend("enum" = ["TASK_DEFINITION", "SERVICE", "NONE", ""], "type" = "string"))]
     pub propagate_tags: Option<String>,
 
     /// Service Connect: the names and ports other services in the namespace reach this one by.
@@ -217,7 +217,7 @@ pub struct EcsServiceSpec {
         skip_serializing_if = "Option::is_none",
         deserialize_with = "empty_as_none"
     )]
-    #[schemars(extend("enum" = ["ENABLED", "DISABLED", ""]))]
+    #[schemars(extend("enum" = ["ENABLED", "DISABLED", ""], "type" = "string"))]
     pub availability_zone_rebalancing: Option<String>,
 
     /// Tags of the ECS service. The operator adds its three ownership tags (`ecs.operator.dev/*`),
@@ -275,7 +275,7 @@ pub struct AwsVpcConfiguration {
         skip_serializing_if = "Option::is_none",
         deserialize_with = "empty_as_none"
     )]
-    #[schemars(extend("enum" = ["ENABLED", "DISABLED", ""]))]
+    #[schemars(extend("enum" = ["ENABLED", "DISABLED", ""], "type" = "string"))]
     pub assign_public_ip: Option<String>,
 }
 

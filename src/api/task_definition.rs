@@ -83,7 +83,7 @@ pub struct EcsTaskDefinitionSpec {
         skip_serializing_if = "Option::is_none",
         deserialize_with = "empty_as_none"
     )]
-    #[schemars(extend("enum" = ["awsvpc", "bridge", "host", "none", ""]))]
+    #[schemars(extend("enum" = ["awsvpc", "bridge", "host", "none", ""], "type" = "string"))]
     pub network_mode: Option<String>,
 
     /// Launch types the task definition is validated against: `EC2`, `FARGATE`, `EXTERNAL` or
@@ -149,7 +149,7 @@ pub struct EcsTaskDefinitionSpec {
         skip_serializing_if = "Option::is_none",
         deserialize_with = "empty_as_none"
     )]
-    #[schemars(extend("enum" = ["host", "task", ""]))]
+    #[schemars(extend("enum" = ["host", "task", ""], "type" = "string"))]
     pub pid_mode: Option<String>,
 
     /// IPC namespace: `host`, `task` or `none`.
@@ -158,7 +158,7 @@ pub struct EcsTaskDefinitionSpec {
         skip_serializing_if = "Option::is_none",
         deserialize_with = "empty_as_none"
     )]
-    #[schemars(extend("enum" = ["host", "task", "none", ""]))]
+    #[schemars(extend("enum" = ["host", "task", "none", ""], "type" = "string"))]
     pub ipc_mode: Option<String>,
 
     /// App Mesh proxy configuration.
@@ -452,7 +452,7 @@ pub struct ContainerDefinition {
         skip_serializing_if = "Option::is_none",
         deserialize_with = "empty_as_none"
     )]
-    #[schemars(extend("enum" = ["enabled", "disabled", ""]))]
+    #[schemars(extend("enum" = ["enabled", "disabled", ""], "type" = "string"))]
     pub version_consistency: Option<String>,
 
     /// Container hostname (not with awsvpc network mode).
@@ -620,7 +620,7 @@ pub struct PortMapping {
         skip_serializing_if = "Option::is_none",
         deserialize_with = "empty_as_none"
     )]
-    #[schemars(extend("enum" = ["tcp", "udp", ""]), length(max = 3))]
+    #[schemars(extend("enum" = ["tcp", "udp", ""], "type" = "string"), length(max = 3))]
     pub protocol: Option<String>,
 
     /// Name of the mapping, used by Service Connect and load balancer settings of services.
@@ -633,7 +633,7 @@ pub struct PortMapping {
         skip_serializing_if = "Option::is_none",
         deserialize_with = "empty_as_none"
     )]
-    #[schemars(extend("enum" = ["http", "http2", "grpc", ""]))]
+    #[schemars(extend("enum" = ["http", "http2", "grpc", ""], "type" = "string"))]
     pub app_protocol: Option<String>,
 
     /// Range of container ports, such as `"8000-8010"` (awsvpc, without containerPort).
@@ -1030,7 +1030,7 @@ pub struct DockerVolumeConfiguration {
         skip_serializing_if = "Option::is_none",
         deserialize_with = "empty_as_none"
     )]
-    #[schemars(extend("enum" = ["task", "shared", ""]))]
+    #[schemars(extend("enum" = ["task", "shared", ""], "type" = "string"))]
     pub scope: Option<String>,
 
     /// Creates a shared volume that does not exist yet.
@@ -1075,7 +1075,7 @@ pub struct EfsVolumeConfiguration {
         skip_serializing_if = "Option::is_none",
         deserialize_with = "empty_as_none"
     )]
-    #[schemars(extend("enum" = ["ENABLED", "DISABLED", ""]))]
+    #[schemars(extend("enum" = ["ENABLED", "DISABLED", ""], "type" = "string"))]
     pub transit_encryption: Option<String>,
 
     /// Port of the encrypted NFS traffic between host and EFS.
@@ -1101,7 +1101,7 @@ pub struct EfsAuthorizationConfig {
         skip_serializing_if = "Option::is_none",
         deserialize_with = "empty_as_none"
     )]
-    #[schemars(extend("enum" = ["ENABLED", "DISABLED", ""]))]
+    #[schemars(extend("enum" = ["ENABLED", "DISABLED", ""], "type" = "string"))]
     pub iam: Option<String>,
 }
 
@@ -1161,7 +1161,7 @@ pub struct TaskDefinitionPlacementConstraint {
         skip_serializing_if = "Option::is_none",
         deserialize_with = "empty_as_none"
     )]
-    #[schemars(extend("enum" = ["memberOf", ""]))]
+    #[schemars(extend("enum" = ["memberOf", ""], "type" = "string"))]
     pub type_: Option<String>,
 
     /// Cluster query language expression, such as `attribute:ecs.availability-zone in [us-east-1a]`.
@@ -1188,7 +1188,7 @@ pub struct RuntimePlatform {
         skip_serializing_if = "Option::is_none",
         deserialize_with = "empty_as_none"
     )]
-    #[schemars(extend("enum" = ["X86_64", "ARM64", ""]))]
+    #[schemars(extend("enum" = ["X86_64", "ARM64", ""], "type" = "string"))]
     pub cpu_architecture: Option<String>,
 
     /// `LINUX` or a Windows Server family, such as `WINDOWS_SERVER_2022_CORE`.
@@ -1211,7 +1211,7 @@ pub struct ProxyConfiguration {
         skip_serializing_if = "Option::is_none",
         deserialize_with = "empty_as_none"
     )]
-    #[schemars(extend("enum" = ["APPMESH", ""]))]
+    #[schemars(extend("enum" = ["APPMESH", ""], "type" = "string"))]
     pub type_: Option<String>,
 
     /// Name of the container that runs the proxy.
@@ -1431,8 +1431,9 @@ fn fargate_memory_rule() -> Rule {
 /// 1000 and exceed the apiserver's CEL cost budget; per container it stays well inside.
 fn unique_container_ports_rule(index: usize) -> Rule {
     let container = format!("self.containerDefinitions[{index}]");
-    // A mapping without containerPort uses containerPortRange, which ECS checks itself.
-    let same_port = "has(q.containerPort) && q.containerPort == p.containerPort && (has(q.protocol) ? q.protocol : 'tcp') == (has(p.protocol) ? p.protocol : 'tcp')";
+    // A mapping without containerPort uses containerPortRange, which ECS checks itself. An
+    // empty protocol is unset, so tcp.
+    let same_port = "has(q.containerPort) && q.containerPort == p.containerPort && (has(q.protocol) && q.protocol != '' ? q.protocol : 'tcp') == (has(p.protocol) && p.protocol != '' ? p.protocol : 'tcp')";
     let clashes = format!(
         "{container}.portMappings.filter(q, {same_port}).size() > 1 || \
          self.containerDefinitions.filter(d, has(d.portMappings) && d.portMappings.exists(q, {same_port})).size() > 1"
@@ -1793,7 +1794,7 @@ mod tests {
     }
 
     #[test]
-    fn describe_output_fields_are_declared_and_enums_accept_empty() {
+    fn describe_output_fields_are_declared_and_optional_enums_take_empty_and_null() {
         let spec = &schema()["properties"]["spec"]["properties"];
         for field in OUTPUT_ONLY_FIELDS {
             assert!(spec.get(field).is_some(), "spec.{field} is not declared");
@@ -1805,6 +1806,8 @@ mod tests {
         for optional_enum in ["networkMode", "pidMode", "ipcMode"] {
             let values = spec[optional_enum]["enum"].as_array().unwrap();
             assert!(values.contains(&json!("")), "{optional_enum}");
+            // Not nullable, so that the API server drops a null instead of refusing it.
+            assert_eq!(spec[optional_enum].get("nullable"), None, "{optional_enum}");
         }
     }
 
