@@ -1472,8 +1472,8 @@ fn first_container_name(bad: &str) -> String {
         })
 }
 
-/// A spec rule: unless `applies` is false, no container may be `bad` (an expression over `$c`);
-/// the message is "container NAME " followed by `what`.
+/// A spec rule: where `applies` holds, no container may be `bad` (an expression over `$c`);
+/// the message is "container NAME " followed by `what` (a CEL string literal's content: no `'`).
 fn no_container_rule(applies: &str, bad: &str, field_path: &str, what: &str) -> Rule {
     Rule::new(format!(
         "!({applies}) || !self.containerDefinitions.exists(c, {})",
