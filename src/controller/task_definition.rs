@@ -157,7 +157,7 @@ async fn apply(
         if steady {
             return Ok(Applied {
                 health: Health::Ready {
-                    message: format!("{arn} matches the spec"),
+                    message: ready_message(&obj, arn),
                 },
                 status: status.clone(),
                 requeue: None,
@@ -266,11 +266,25 @@ async fn apply(
     };
     Ok(Applied {
         health: Health::Ready {
-            message: format!("{arn} matches the spec"),
+            message: ready_message(&obj, &arn),
         },
         status,
         requeue: None,
     })
+}
+
+/// Ready's message: the revision, and the describe-output fields the spec carries that were
+/// ignored (the event that names them expires; status keeps saying it).
+fn ready_message(obj: &EcsTaskDefinition, arn: &str) -> String {
+    let ignored = obj.spec.output_only_fields();
+    if ignored.is_empty() {
+        format!("{arn} matches the spec")
+    } else {
+        format!(
+            "{arn} matches the spec (ignored, as ECS sets them: {})",
+            ignored.join(", ")
+        )
+    }
 }
 
 /// Says once per generation which output-only fields of a pasted describe-task-definition
