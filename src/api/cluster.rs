@@ -38,32 +38,23 @@ pub struct EcsClusterSpec {
     pub cluster_name: Option<String>,
 
     /// Cluster settings, such as `containerInsights` (enabled, enhanced or disabled).
-    #[serde(
-        default,
-        skip_serializing_if = "Vec::is_empty",
-        deserialize_with = "null_as_default"
-    )]
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[serde(deserialize_with = "null_as_default")]
     #[schemars(length(max = 1))]
     #[x_kube(merge_strategy = ListMerge::Map(vec!["name".into()]))]
     pub settings: Vec<ClusterSetting>,
 
     /// Capacity providers associated with the cluster (FARGATE, FARGATE_SPOT or Auto Scaling
     /// group providers).
-    #[serde(
-        default,
-        skip_serializing_if = "Vec::is_empty",
-        deserialize_with = "null_as_default"
-    )]
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[serde(deserialize_with = "null_as_default")]
     #[x_kube(merge_strategy = ListMerge::Set)]
     pub capacity_providers: Vec<String>,
 
     /// The capacity provider strategy services use when they name neither a launch type nor a
     /// strategy. Each provider must be listed in capacityProviders.
-    #[serde(
-        default,
-        skip_serializing_if = "Vec::is_empty",
-        deserialize_with = "null_as_default"
-    )]
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[serde(deserialize_with = "null_as_default")]
     #[schemars(length(max = 20))]
     #[x_kube(
         merge_strategy = ListMerge::Map(vec!["capacityProvider".into()]),
@@ -80,11 +71,8 @@ pub struct EcsClusterSpec {
     pub service_connect_defaults: Option<ClusterServiceConnectDefaults>,
 
     /// Tags of the ECS cluster. The operator adds its ownership tags (`ecs.operator.dev/*`).
-    #[serde(
-        default,
-        skip_serializing_if = "Vec::is_empty",
-        deserialize_with = "null_as_default"
-    )]
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[serde(deserialize_with = "null_as_default")]
     #[schemars(length(max = 47))]
     #[x_kube(merge_strategy = ListMerge::Map(vec!["key".into()]))]
     pub tags: Vec<Tag>,
@@ -131,11 +119,8 @@ pub struct ExecuteCommandConfiguration {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub kms_key_id: Option<String>,
     /// `NONE`, `DEFAULT` (the task's awslogs configuration) or `OVERRIDE` (logConfiguration).
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "empty_as_none"
-    )]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(deserialize_with = "empty_as_none")]
     #[schemars(extend("enum" = ["NONE", "DEFAULT", "OVERRIDE", ""], "type" = "string"))]
     pub logging: Option<String>,
     /// Where ECS Exec output goes when logging is OVERRIDE.
@@ -184,11 +169,8 @@ pub struct EcsClusterStatus {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub observed_generation: Option<i64>,
     /// Ready, Reconciling and Stalled.
-    #[serde(
-        default,
-        skip_serializing_if = "Vec::is_empty",
-        deserialize_with = "null_as_default"
-    )]
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[serde(deserialize_with = "null_as_default")]
     #[schemars(extend("x-kubernetes-list-type" = "map", "x-kubernetes-list-map-keys" = ["type"]))]
     pub conditions: Vec<Condition>,
     /// ARN of the ECS cluster.

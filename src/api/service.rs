@@ -95,21 +95,15 @@ pub struct EcsServiceSpec {
 
     /// EC2, FARGATE, EXTERNAL or MANAGED_INSTANCES. Omit it to use capacityProviderStrategy or the
     /// cluster's default strategy. Immutable.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "empty_as_none"
-    )]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(deserialize_with = "empty_as_none")]
     #[schemars(extend("enum" = ["EC2", "FARGATE", "EXTERNAL", "MANAGED_INSTANCES", ""], "type" = "string"))]
     pub launch_type: Option<String>,
 
     /// Capacity providers to place tasks with, instead of a launchType. Empty: the cluster's
     /// default strategy.
-    #[serde(
-        default,
-        skip_serializing_if = "Vec::is_empty",
-        deserialize_with = "null_as_default"
-    )]
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[serde(deserialize_with = "null_as_default")]
     #[schemars(length(max = 20))]
     #[x_kube(
         merge_strategy = ListMerge::Map(vec!["capacityProvider".into()]),
@@ -127,20 +121,14 @@ pub struct EcsServiceSpec {
     pub network_configuration: Option<NetworkConfiguration>,
 
     /// Load balancer target groups (or Classic Load Balancers) that tasks register with.
-    #[serde(
-        default,
-        skip_serializing_if = "Vec::is_empty",
-        deserialize_with = "null_as_default"
-    )]
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[serde(deserialize_with = "null_as_default")]
     #[schemars(length(max = 5))]
     pub load_balancers: Vec<LoadBalancer>,
 
     /// Cloud Map service discovery registry of the service (ECS allows one).
-    #[serde(
-        default,
-        skip_serializing_if = "Vec::is_empty",
-        deserialize_with = "null_as_default"
-    )]
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[serde(deserialize_with = "null_as_default")]
     #[schemars(length(max = 1))]
     pub service_registries: Vec<ServiceRegistry>,
 
@@ -159,30 +147,21 @@ pub struct EcsServiceSpec {
     pub deployment_controller: Option<DeploymentController>,
 
     /// Rules that restrict which container instances tasks are placed on (EC2 only).
-    #[serde(
-        default,
-        skip_serializing_if = "Vec::is_empty",
-        deserialize_with = "null_as_default"
-    )]
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[serde(deserialize_with = "null_as_default")]
     #[schemars(length(max = 10))]
     pub placement_constraints: Vec<PlacementConstraint>,
 
     /// How tasks are spread over container instances, in order of precedence (EC2 only).
-    #[serde(
-        default,
-        skip_serializing_if = "Vec::is_empty",
-        deserialize_with = "null_as_default"
-    )]
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[serde(deserialize_with = "null_as_default")]
     #[schemars(length(max = 5))]
     pub placement_strategy: Vec<PlacementStrategy>,
 
     /// REPLICA (the default: desiredCount tasks) or DAEMON (one task per container instance).
     /// Immutable.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "empty_as_none"
-    )]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(deserialize_with = "empty_as_none")]
     #[schemars(extend("enum" = ["REPLICA", "DAEMON", ""], "type" = "string"))]
     pub scheduling_strategy: Option<String>,
 
@@ -199,11 +178,8 @@ pub struct EcsServiceSpec {
     pub enable_ecs_managed_tags: Option<bool>,
 
     /// Copy tags to tasks from the TASK_DEFINITION or the SERVICE, or NONE.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "empty_as_none"
-    )]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(deserialize_with = "empty_as_none")]
     #[schemars(extend("enum" = ["TASK_DEFINITION", "SERVICE", "NONE", ""], "type" = "string"))]
     pub propagate_tags: Option<String>,
 
@@ -212,21 +188,15 @@ pub struct EcsServiceSpec {
     pub service_connect_configuration: Option<ServiceConnectConfiguration>,
 
     /// ENABLED lets ECS move tasks to rebalance them over Availability Zones; DISABLED.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "empty_as_none"
-    )]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(deserialize_with = "empty_as_none")]
     #[schemars(extend("enum" = ["ENABLED", "DISABLED", ""], "type" = "string"))]
     pub availability_zone_rebalancing: Option<String>,
 
     /// Tags of the ECS service. The operator adds its three ownership tags (`ecs.operator.dev/*`),
     /// which is why at most 47 of ECS's 50 are left.
-    #[serde(
-        default,
-        skip_serializing_if = "Vec::is_empty",
-        deserialize_with = "null_as_default"
-    )]
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[serde(deserialize_with = "null_as_default")]
     #[schemars(length(max = 47))]
     #[x_kube(merge_strategy = ListMerge::Map(vec!["key".into()]))]
     pub tags: Vec<Tag>,
@@ -261,20 +231,14 @@ pub struct AwsVpcConfiguration {
     #[x_kube(merge_strategy = ListMerge::Set)]
     pub subnets: Vec<String>,
     /// IDs of the security groups of the tasks (up to 5). Empty: the VPC's default group.
-    #[serde(
-        default,
-        skip_serializing_if = "Vec::is_empty",
-        deserialize_with = "null_as_default"
-    )]
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[serde(deserialize_with = "null_as_default")]
     #[schemars(length(max = 5))]
     #[x_kube(merge_strategy = ListMerge::Set)]
     pub security_groups: Vec<String>,
     /// ENABLED gives each task a public IP (Fargate in a public subnet); DISABLED is the default.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "empty_as_none"
-    )]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(deserialize_with = "empty_as_none")]
     #[schemars(extend("enum" = ["ENABLED", "DISABLED", ""], "type" = "string"))]
     pub assign_public_ip: Option<String>,
 }
@@ -408,11 +372,8 @@ pub struct ServiceConnectConfiguration {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub namespace: Option<String>,
     /// Endpoints this service offers to the namespace. Empty: a client-only service.
-    #[serde(
-        default,
-        skip_serializing_if = "Vec::is_empty",
-        deserialize_with = "null_as_default"
-    )]
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[serde(deserialize_with = "null_as_default")]
     #[x_kube(merge_strategy = ListMerge::Map(vec!["portName".into()]))]
     pub services: Vec<ServiceConnectService>,
     /// Where the Service Connect proxy writes its logs.
@@ -430,11 +391,8 @@ pub struct ServiceConnectService {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub discovery_name: Option<String>,
     /// Names and ports clients use. Empty: the discovery name and container port.
-    #[serde(
-        default,
-        skip_serializing_if = "Vec::is_empty",
-        deserialize_with = "null_as_default"
-    )]
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[serde(deserialize_with = "null_as_default")]
     #[x_kube(merge_strategy = ListMerge::Map(vec!["port".into()]))]
     pub client_aliases: Vec<ServiceConnectClientAlias>,
     /// Port the Service Connect proxy listens on. Defaults to the container port.
@@ -463,18 +421,12 @@ pub struct ServiceConnectLogConfiguration {
     #[schemars(extend("enum" = ["awslogs", "awsfirelens", "fluentd", "gelf", "journald", "json-file", "splunk", "syslog"]))]
     pub log_driver: String,
     /// Options of the log driver, for example `awslogs-group`.
-    #[serde(
-        default,
-        skip_serializing_if = "BTreeMap::is_empty",
-        deserialize_with = "null_as_default"
-    )]
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    #[serde(deserialize_with = "null_as_default")]
     pub options: BTreeMap<String, String>,
     /// Log driver options read from Secrets Manager or SSM Parameter Store.
-    #[serde(
-        default,
-        skip_serializing_if = "Vec::is_empty",
-        deserialize_with = "null_as_default"
-    )]
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[serde(deserialize_with = "null_as_default")]
     #[x_kube(merge_strategy = ListMerge::Map(vec!["name".into()]))]
     pub secret_options: Vec<ServiceConnectSecret>,
 }
@@ -497,11 +449,8 @@ pub struct EcsServiceStatus {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub observed_generation: Option<i64>,
     /// Ready, Reconciling and Stalled.
-    #[serde(
-        default,
-        skip_serializing_if = "Vec::is_empty",
-        deserialize_with = "null_as_default"
-    )]
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[serde(deserialize_with = "null_as_default")]
     #[schemars(extend("x-kubernetes-list-type" = "map", "x-kubernetes-list-map-keys" = ["type"]))]
     pub conditions: Vec<Condition>,
     /// ARN of the ECS service.
@@ -539,11 +488,8 @@ pub struct EcsServiceStatus {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub task_definition_revision: Option<i64>,
     /// The service's deployments, newest first, as ECS reports them.
-    #[serde(
-        default,
-        skip_serializing_if = "Vec::is_empty",
-        deserialize_with = "null_as_default"
-    )]
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[serde(deserialize_with = "null_as_default")]
     #[schemars(extend("x-kubernetes-list-type" = "atomic"))]
     pub deployments: Vec<ServiceDeploymentStatus>,
     /// Value of the `ecs.operator.dev/restartedAt` annotation already acted on with a forced

@@ -78,21 +78,15 @@ pub struct EcsTaskDefinitionSpec {
     pub execution_role_arn: Option<String>,
 
     /// Docker networking mode: `awsvpc` (required by Fargate), `bridge`, `host` or `none`.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "empty_as_none"
-    )]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(deserialize_with = "empty_as_none")]
     #[schemars(extend("enum" = ["awsvpc", "bridge", "host", "none", ""], "type" = "string"))]
     pub network_mode: Option<String>,
 
     /// Launch types the task definition is validated against: `EC2`, `FARGATE`, `EXTERNAL` or
     /// `MANAGED_INSTANCES`.
-    #[serde(
-        default,
-        skip_serializing_if = "Vec::is_empty",
-        deserialize_with = "null_as_default"
-    )]
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[serde(deserialize_with = "null_as_default")]
     #[x_kube(
         merge_strategy = ListMerge::Set,
         validation = Rule::new("self.all(c, c in ['EC2', 'FARGATE', 'EXTERNAL', 'MANAGED_INSTANCES'])").message("requiresCompatibilities may contain EC2, FARGATE, EXTERNAL and MANAGED_INSTANCES")
@@ -127,37 +121,25 @@ pub struct EcsTaskDefinitionSpec {
     pub container_definitions: Vec<ContainerDefinition>,
 
     /// Data volumes the containers can mount, keyed by name.
-    #[serde(
-        default,
-        skip_serializing_if = "Vec::is_empty",
-        deserialize_with = "null_as_default"
-    )]
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[serde(deserialize_with = "null_as_default")]
     #[x_kube(merge_strategy = ListMerge::Map(vec!["name".into()]))]
     pub volumes: Vec<Volume>,
 
     /// Placement constraints for tasks on EC2 container instances (not supported by Fargate).
-    #[serde(
-        default,
-        skip_serializing_if = "Vec::is_empty",
-        deserialize_with = "null_as_default"
-    )]
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[serde(deserialize_with = "null_as_default")]
     pub placement_constraints: Vec<TaskDefinitionPlacementConstraint>,
 
     /// Process namespace: `host` or `task`.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "empty_as_none"
-    )]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(deserialize_with = "empty_as_none")]
     #[schemars(extend("enum" = ["host", "task", ""], "type" = "string"))]
     pub pid_mode: Option<String>,
 
     /// IPC namespace: `host`, `task` or `none`.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "empty_as_none"
-    )]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(deserialize_with = "empty_as_none")]
     #[schemars(extend("enum" = ["host", "task", "none", ""], "type" = "string"))]
     pub ipc_mode: Option<String>,
 
@@ -166,11 +148,8 @@ pub struct EcsTaskDefinitionSpec {
     pub proxy_configuration: Option<ProxyConfiguration>,
 
     /// Elastic Inference accelerators, keyed by deviceName.
-    #[serde(
-        default,
-        skip_serializing_if = "Vec::is_empty",
-        deserialize_with = "null_as_default"
-    )]
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[serde(deserialize_with = "null_as_default")]
     #[x_kube(merge_strategy = ListMerge::Map(vec!["deviceName".into()]))]
     pub inference_accelerators: Vec<InferenceAccelerator>,
 
@@ -189,11 +168,8 @@ pub struct EcsTaskDefinitionSpec {
     /// Tags of each revision, keyed by key (at most 46: ECS allows 50 per resource and the
     /// operator adds its 4 `ecs.operator.dev/*` tags). Changing tags alone does not register a
     /// new revision.
-    #[serde(
-        default,
-        skip_serializing_if = "Vec::is_empty",
-        deserialize_with = "null_as_default"
-    )]
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[serde(deserialize_with = "null_as_default")]
     #[x_kube(merge_strategy = ListMerge::Map(vec!["key".into()]))]
     #[schemars(length(max = 46))]
     pub tags: Vec<Tag>,
@@ -233,19 +209,13 @@ pub struct EcsTaskDefinitionSpec {
     pub status: Option<String>,
 
     /// Output only, ignored: container instance attributes ECS derived from the definition.
-    #[serde(
-        default,
-        skip_serializing_if = "Vec::is_empty",
-        deserialize_with = "null_as_default"
-    )]
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[serde(deserialize_with = "null_as_default")]
     pub requires_attributes: Vec<Attribute>,
 
     /// Output only, ignored: launch types ECS validated the definition against.
-    #[serde(
-        default,
-        skip_serializing_if = "Vec::is_empty",
-        deserialize_with = "null_as_default"
-    )]
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[serde(deserialize_with = "null_as_default")]
     pub compatibilities: Vec<String>,
 
     /// Output only, ignored: when the revision was registered (ISO 8601 from the AWS CLI v2,
@@ -341,20 +311,14 @@ pub struct ContainerDefinition {
     pub memory_reservation: Option<i32>,
 
     /// Legacy links to other containers (`name` or `name:alias`); bridge network mode only.
-    #[serde(
-        default,
-        skip_serializing_if = "Vec::is_empty",
-        deserialize_with = "null_as_default"
-    )]
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[serde(deserialize_with = "null_as_default")]
     pub links: Vec<String>,
 
     /// Ports the container exposes. A containerPort/protocol pair may appear only once in the
     /// task.
-    #[serde(
-        default,
-        skip_serializing_if = "Vec::is_empty",
-        deserialize_with = "null_as_default"
-    )]
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[serde(deserialize_with = "null_as_default")]
     #[schemars(length(max = 100))]
     pub port_mappings: Vec<PortMapping>,
 
@@ -367,52 +331,34 @@ pub struct ContainerDefinition {
     pub restart_policy: Option<ContainerRestartPolicy>,
 
     /// Overrides the image's ENTRYPOINT.
-    #[serde(
-        default,
-        skip_serializing_if = "Vec::is_empty",
-        deserialize_with = "null_as_default"
-    )]
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[serde(deserialize_with = "null_as_default")]
     pub entry_point: Vec<String>,
 
     /// Overrides the image's CMD.
-    #[serde(
-        default,
-        skip_serializing_if = "Vec::is_empty",
-        deserialize_with = "null_as_default"
-    )]
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[serde(deserialize_with = "null_as_default")]
     pub command: Vec<String>,
 
     /// Environment variables, keyed by name.
-    #[serde(
-        default,
-        skip_serializing_if = "Vec::is_empty",
-        deserialize_with = "null_as_default"
-    )]
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[serde(deserialize_with = "null_as_default")]
     #[x_kube(merge_strategy = ListMerge::Map(vec!["name".into()]))]
     pub environment: Vec<KeyValuePair>,
 
     /// S3 objects with environment variables (`.env` files).
-    #[serde(
-        default,
-        skip_serializing_if = "Vec::is_empty",
-        deserialize_with = "null_as_default"
-    )]
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[serde(deserialize_with = "null_as_default")]
     pub environment_files: Vec<EnvironmentFile>,
 
     /// Volumes mounted into the container.
-    #[serde(
-        default,
-        skip_serializing_if = "Vec::is_empty",
-        deserialize_with = "null_as_default"
-    )]
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[serde(deserialize_with = "null_as_default")]
     pub mount_points: Vec<MountPoint>,
 
     /// Mounts all volumes of another container.
-    #[serde(
-        default,
-        skip_serializing_if = "Vec::is_empty",
-        deserialize_with = "null_as_default"
-    )]
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[serde(deserialize_with = "null_as_default")]
     pub volumes_from: Vec<VolumeFrom>,
 
     /// Linux-specific settings: capabilities, devices, init process, shared memory, tmpfs, swap.
@@ -420,20 +366,14 @@ pub struct ContainerDefinition {
     pub linux_parameters: Option<LinuxParameters>,
 
     /// Environment variables read from Secrets Manager or SSM Parameter Store, keyed by name.
-    #[serde(
-        default,
-        skip_serializing_if = "Vec::is_empty",
-        deserialize_with = "null_as_default"
-    )]
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[serde(deserialize_with = "null_as_default")]
     #[x_kube(merge_strategy = ListMerge::Map(vec!["name".into()]))]
     pub secrets: Vec<Secret>,
 
     /// Containers that must reach a condition before this one starts, keyed by containerName.
-    #[serde(
-        default,
-        skip_serializing_if = "Vec::is_empty",
-        deserialize_with = "null_as_default"
-    )]
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[serde(deserialize_with = "null_as_default")]
     #[x_kube(merge_strategy = ListMerge::Map(vec!["containerName".into()]))]
     pub depends_on: Vec<ContainerDependency>,
 
@@ -447,11 +387,8 @@ pub struct ContainerDefinition {
 
     /// `enabled` (default) pins the image digest at deployment; `disabled` resolves the tag at
     /// each task start.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "empty_as_none"
-    )]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(deserialize_with = "empty_as_none")]
     #[schemars(extend("enum" = ["enabled", "disabled", ""], "type" = "string"))]
     pub version_consistency: Option<String>,
 
@@ -480,35 +417,23 @@ pub struct ContainerDefinition {
     pub readonly_root_filesystem: Option<bool>,
 
     /// DNS servers of the container.
-    #[serde(
-        default,
-        skip_serializing_if = "Vec::is_empty",
-        deserialize_with = "null_as_default"
-    )]
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[serde(deserialize_with = "null_as_default")]
     pub dns_servers: Vec<String>,
 
     /// DNS search domains of the container.
-    #[serde(
-        default,
-        skip_serializing_if = "Vec::is_empty",
-        deserialize_with = "null_as_default"
-    )]
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[serde(deserialize_with = "null_as_default")]
     pub dns_search_domains: Vec<String>,
 
     /// Entries appended to /etc/hosts.
-    #[serde(
-        default,
-        skip_serializing_if = "Vec::is_empty",
-        deserialize_with = "null_as_default"
-    )]
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[serde(deserialize_with = "null_as_default")]
     pub extra_hosts: Vec<HostEntry>,
 
     /// SELinux, AppArmor or credential spec labels for the container.
-    #[serde(
-        default,
-        skip_serializing_if = "Vec::is_empty",
-        deserialize_with = "null_as_default"
-    )]
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[serde(deserialize_with = "null_as_default")]
     pub docker_security_options: Vec<String>,
 
     /// Keeps stdin open (`docker run -i`).
@@ -520,19 +445,13 @@ pub struct ContainerDefinition {
     pub pseudo_terminal: Option<bool>,
 
     /// Docker labels of the container.
-    #[serde(
-        default,
-        skip_serializing_if = "BTreeMap::is_empty",
-        deserialize_with = "null_as_default"
-    )]
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    #[serde(deserialize_with = "null_as_default")]
     pub docker_labels: BTreeMap<String, String>,
 
     /// Resource limits (ulimits), keyed by name.
-    #[serde(
-        default,
-        skip_serializing_if = "Vec::is_empty",
-        deserialize_with = "null_as_default"
-    )]
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[serde(deserialize_with = "null_as_default")]
     #[x_kube(merge_strategy = ListMerge::Map(vec!["name".into()]))]
     pub ulimits: Vec<Ulimit>,
 
@@ -545,19 +464,13 @@ pub struct ContainerDefinition {
     pub health_check: Option<HealthCheck>,
 
     /// Namespaced kernel parameters (sysctls).
-    #[serde(
-        default,
-        skip_serializing_if = "Vec::is_empty",
-        deserialize_with = "null_as_default"
-    )]
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[serde(deserialize_with = "null_as_default")]
     pub system_controls: Vec<SystemControl>,
 
     /// GPUs, Neuron devices or inference accelerators assigned to the container.
-    #[serde(
-        default,
-        skip_serializing_if = "Vec::is_empty",
-        deserialize_with = "null_as_default"
-    )]
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[serde(deserialize_with = "null_as_default")]
     pub resource_requirements: Vec<ResourceRequirement>,
 
     /// FireLens log router configuration (for a fluentd or fluentbit sidecar).
@@ -566,11 +479,8 @@ pub struct ContainerDefinition {
 
     /// Credential specs (ARNs or file paths) for Active Directory authentication of Windows or
     /// Linux containers.
-    #[serde(
-        default,
-        skip_serializing_if = "Vec::is_empty",
-        deserialize_with = "null_as_default"
-    )]
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[serde(deserialize_with = "null_as_default")]
     pub credential_specs: Vec<String>,
 }
 
@@ -615,11 +525,8 @@ pub struct PortMapping {
     pub host_port: Option<i32>,
 
     /// `tcp` (default) or `udp`.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "empty_as_none"
-    )]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(deserialize_with = "empty_as_none")]
     #[schemars(extend("enum" = ["tcp", "udp", ""], "type" = "string"), length(max = 3))]
     pub protocol: Option<String>,
 
@@ -628,11 +535,8 @@ pub struct PortMapping {
     pub name: Option<String>,
 
     /// Application protocol for Service Connect: `http`, `http2` or `grpc`.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "empty_as_none"
-    )]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(deserialize_with = "empty_as_none")]
     #[schemars(extend("enum" = ["http", "http2", "grpc", ""], "type" = "string"))]
     pub app_protocol: Option<String>,
 
@@ -649,11 +553,8 @@ pub struct ContainerRestartPolicy {
     pub enabled: bool,
 
     /// Exit codes that do not trigger a restart (at most 50).
-    #[serde(
-        default,
-        skip_serializing_if = "Vec::is_empty",
-        deserialize_with = "null_as_default"
-    )]
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[serde(deserialize_with = "null_as_default")]
     pub ignored_exit_codes: Vec<i32>,
 
     /// Seconds (60 to 1800) the container must run before a restart is attempted.
@@ -713,11 +614,8 @@ pub struct LinuxParameters {
     pub capabilities: Option<KernelCapabilities>,
 
     /// Host devices exposed to the container (not on Fargate).
-    #[serde(
-        default,
-        skip_serializing_if = "Vec::is_empty",
-        deserialize_with = "null_as_default"
-    )]
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[serde(deserialize_with = "null_as_default")]
     pub devices: Vec<Device>,
 
     /// Runs an init process (PID 1) that forwards signals and reaps zombies.
@@ -729,11 +627,8 @@ pub struct LinuxParameters {
     pub shared_memory_size: Option<i32>,
 
     /// tmpfs mounts (not on Fargate).
-    #[serde(
-        default,
-        skip_serializing_if = "Vec::is_empty",
-        deserialize_with = "null_as_default"
-    )]
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[serde(deserialize_with = "null_as_default")]
     pub tmpfs: Vec<Tmpfs>,
 
     /// Swap the container may use, in MiB; 0 disables swap (not on Fargate).
@@ -749,19 +644,13 @@ pub struct LinuxParameters {
 #[derive(schemars::JsonSchema, Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct KernelCapabilities {
     /// Capabilities to add, such as `SYS_PTRACE` (Fargate accepts only SYS_PTRACE).
-    #[serde(
-        default,
-        skip_serializing_if = "Vec::is_empty",
-        deserialize_with = "null_as_default"
-    )]
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[serde(deserialize_with = "null_as_default")]
     pub add: Vec<String>,
 
     /// Capabilities to drop, such as `NET_RAW`.
-    #[serde(
-        default,
-        skip_serializing_if = "Vec::is_empty",
-        deserialize_with = "null_as_default"
-    )]
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[serde(deserialize_with = "null_as_default")]
     pub drop: Vec<String>,
 }
 
@@ -777,11 +666,8 @@ pub struct Device {
     pub container_path: Option<String>,
 
     /// Permissions: `read`, `write` and/or `mknod` (default all three).
-    #[serde(
-        default,
-        skip_serializing_if = "Vec::is_empty",
-        deserialize_with = "null_as_default"
-    )]
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[serde(deserialize_with = "null_as_default")]
     #[schemars(inner(regex(pattern = r"^(read|write|mknod)$")))]
     pub permissions: Vec<String>,
 }
@@ -797,11 +683,8 @@ pub struct Tmpfs {
     pub size: i32,
 
     /// Mount options, such as `noexec` or `size=...`.
-    #[serde(
-        default,
-        skip_serializing_if = "Vec::is_empty",
-        deserialize_with = "null_as_default"
-    )]
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[serde(deserialize_with = "null_as_default")]
     pub mount_options: Vec<String>,
 }
 
@@ -865,19 +748,13 @@ pub struct LogConfiguration {
     pub log_driver: String,
 
     /// Driver options, such as `awslogs-group`, `awslogs-region` and `awslogs-stream-prefix`.
-    #[serde(
-        default,
-        skip_serializing_if = "BTreeMap::is_empty",
-        deserialize_with = "null_as_default"
-    )]
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    #[serde(deserialize_with = "null_as_default")]
     pub options: BTreeMap<String, String>,
 
     /// Driver options whose values come from Secrets Manager or SSM Parameter Store.
-    #[serde(
-        default,
-        skip_serializing_if = "Vec::is_empty",
-        deserialize_with = "null_as_default"
-    )]
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[serde(deserialize_with = "null_as_default")]
     pub secret_options: Vec<Secret>,
 }
 
@@ -967,11 +844,8 @@ pub struct FirelensConfiguration {
     pub type_: String,
 
     /// Options, such as `enable-ecs-log-metadata` or `config-file-type`/`config-file-value`.
-    #[serde(
-        default,
-        skip_serializing_if = "BTreeMap::is_empty",
-        deserialize_with = "null_as_default"
-    )]
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    #[serde(deserialize_with = "null_as_default")]
     pub options: BTreeMap<String, String>,
 }
 
@@ -1025,11 +899,8 @@ pub struct HostVolumeProperties {
 #[serde(rename_all = "camelCase")]
 pub struct DockerVolumeConfiguration {
     /// `task` (removed with the task) or `shared` (persists).
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "empty_as_none"
-    )]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(deserialize_with = "empty_as_none")]
     #[schemars(extend("enum" = ["task", "shared", ""], "type" = "string"))]
     pub scope: Option<String>,
 
@@ -1042,19 +913,13 @@ pub struct DockerVolumeConfiguration {
     pub driver: Option<String>,
 
     /// Driver options.
-    #[serde(
-        default,
-        skip_serializing_if = "BTreeMap::is_empty",
-        deserialize_with = "null_as_default"
-    )]
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    #[serde(deserialize_with = "null_as_default")]
     pub driver_opts: BTreeMap<String, String>,
 
     /// Docker labels of the volume.
-    #[serde(
-        default,
-        skip_serializing_if = "BTreeMap::is_empty",
-        deserialize_with = "null_as_default"
-    )]
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    #[serde(deserialize_with = "null_as_default")]
     pub labels: BTreeMap<String, String>,
 }
 
@@ -1070,11 +935,8 @@ pub struct EfsVolumeConfiguration {
     pub root_directory: Option<String>,
 
     /// `ENABLED` or `DISABLED` (default); must be ENABLED with IAM authorization.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "empty_as_none"
-    )]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(deserialize_with = "empty_as_none")]
     #[schemars(extend("enum" = ["ENABLED", "DISABLED", ""], "type" = "string"))]
     pub transit_encryption: Option<String>,
 
@@ -1096,11 +958,8 @@ pub struct EfsAuthorizationConfig {
     pub access_point_id: Option<String>,
 
     /// `ENABLED` mounts with the task's IAM role; `DISABLED` (default) does not.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "empty_as_none"
-    )]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(deserialize_with = "empty_as_none")]
     #[schemars(extend("enum" = ["ENABLED", "DISABLED", ""], "type" = "string"))]
     pub iam: Option<String>,
 }
@@ -1155,12 +1014,8 @@ pub struct FsxWindowsFileServerAuthorizationConfig {
 #[derive(schemars::JsonSchema, Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct TaskDefinitionPlacementConstraint {
     /// Constraint type; ECS knows `memberOf`.
-    #[serde(
-        rename = "type",
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "empty_as_none"
-    )]
+    #[serde(rename = "type", default, skip_serializing_if = "Option::is_none")]
+    #[serde(deserialize_with = "empty_as_none")]
     #[schemars(extend("enum" = ["memberOf", ""], "type" = "string"))]
     pub type_: Option<String>,
 
@@ -1183,20 +1038,14 @@ pub struct EphemeralStorage {
 #[serde(rename_all = "camelCase")]
 pub struct RuntimePlatform {
     /// `X86_64` or `ARM64`.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "empty_as_none"
-    )]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(deserialize_with = "empty_as_none")]
     #[schemars(extend("enum" = ["X86_64", "ARM64", ""], "type" = "string"))]
     pub cpu_architecture: Option<String>,
 
     /// `LINUX` or a Windows Server family, such as `WINDOWS_SERVER_2022_CORE`.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "empty_as_none"
-    )]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(deserialize_with = "empty_as_none")]
     pub operating_system_family: Option<String>,
 }
 
@@ -1205,12 +1054,8 @@ pub struct RuntimePlatform {
 #[serde(rename_all = "camelCase")]
 pub struct ProxyConfiguration {
     /// Proxy type; ECS knows `APPMESH`.
-    #[serde(
-        rename = "type",
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "empty_as_none"
-    )]
+    #[serde(rename = "type", default, skip_serializing_if = "Option::is_none")]
+    #[serde(deserialize_with = "empty_as_none")]
     #[schemars(extend("enum" = ["APPMESH", ""], "type" = "string"))]
     pub type_: Option<String>,
 
@@ -1218,11 +1063,8 @@ pub struct ProxyConfiguration {
     pub container_name: String,
 
     /// Proxy settings (IgnoredUID, ProxyIngressPort, AppPorts, ...), keyed by name.
-    #[serde(
-        default,
-        skip_serializing_if = "Vec::is_empty",
-        deserialize_with = "null_as_default"
-    )]
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[serde(deserialize_with = "null_as_default")]
     #[x_kube(merge_strategy = ListMerge::Map(vec!["name".into()]))]
     pub properties: Vec<KeyValuePair>,
 }
@@ -1247,11 +1089,8 @@ pub struct EcsTaskDefinitionStatus {
     pub observed_generation: Option<i64>,
 
     /// Ready, Reconciling and Stalled.
-    #[serde(
-        default,
-        skip_serializing_if = "Vec::is_empty",
-        deserialize_with = "null_as_default"
-    )]
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[serde(deserialize_with = "null_as_default")]
     #[schemars(extend("x-kubernetes-list-type" = "map", "x-kubernetes-list-map-keys" = ["type"]))]
     pub conditions: Vec<Condition>,
 
