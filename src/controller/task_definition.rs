@@ -288,8 +288,8 @@ fn ready_message(obj: &EcsTaskDefinition, arn: &str) -> String {
 }
 
 /// Says once per generation which output-only fields of a pasted describe-task-definition
-/// output the spec carries: accepted so that the paste applies, and ignored (the API server
-/// cannot warn about them without a webhook, so an event does).
+/// output the spec carries: accepted so that the paste applies, and ignored. A CRD's schema
+/// rules can refuse but not warn, and the operator ships no webhook, so an event says it.
 async fn announce_ignored_fields(ctx: &Context, obj: &EcsTaskDefinition) {
     let fields = obj.spec.output_only_fields();
     let observed = obj.status.as_ref().and_then(|s| s.observed_generation);
