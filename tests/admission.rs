@@ -9,6 +9,7 @@ mod support;
 
 use std::fmt::Debug;
 
+use ecs_operator::api::task_definition::OUTPUT_ONLY_FIELDS;
 use ecs_operator::api::{EcsCluster, EcsService, EcsTaskDefinition};
 use k8s_openapi::{NamespaceResourceScope, api::core::v1::Namespace};
 use kube::{
@@ -161,8 +162,24 @@ async fn check_updates<K>(
 
 // --- EcsTaskDefinition ---------------------------------------------------------------------------
 
+/// A container with a memory limit (ECS needs one, or a reservation, without task memory).
 fn container(name: &str, ports: Value) -> Value {
-    json!({"name": name, "image": "public.ecr.aws/nginx/nginx:1.27", "portMappings": ports})
+    json!({"name": name, "image": "public.ecr.aws/nginx/nginx:1.27", "memory": 256, "portMappings": ports})
+}
+
+/// `container` with the fields of `changes` set (`null` removes one).
+fn container_with(name: &str, changes: Value) -> Value {
+    with(container(name, json!([])), changes)
+}
+
+/// An EC2 bridge task definition without task size, with these containers.
+fn ec2(list: Vec<Value>) -> Value {
+    json!({"requiresCompatibilities": ["EC2"], "networkMode": "bridge", "containerDefinitions": list})
+}
+
+/// A Fargate task definition (256/512) with these containers.
+fn fargate_with(list: Vec<Value>) -> Value {
+    with(fargate("256", "512"), json!({"containerDefinitions": list}))
 }
 
 fn fargate(cpu: &str, memory: &str) -> Value {
@@ -364,6 +381,185 @@ fn task_definition_cases() -> Vec<Case> {
             containers(vec![
                 container("web", json!([{"containerPort": 53, "protocol": "udp"}])),
                 container("side", json!([{"containerPort": 53}])),
+            ]),
+            None,
+        ),
+        // What RegisterTaskDefinition refuses, named by container.
+        (
+            "awsvpc, hostPort 80 for containerPort 8080",
+            fargate_with(vec![
+                container("web", json!([{"containerPort": 8080, "hostPort": 8080}])),
+                container("side", json!([{"containerPort": 8080, "hostPort": 80}])),
+            ]),
+            Some(
+                "container side maps a hostPort to a different containerPort: with networkMode awsvpc each hostPort must equal its containerPort",
+            ),
+        ),
+        (
+            "awsvpc, hostPort equal to containerPort or left out",
+            fargate_with(vec![container(
+                "web",
+                json!([{"containerPort": 8080, "hostPort": 8080}, {"containerPort": 9090}]),
+            )]),
+            None,
+        ),
+        (
+            "bridge, hostPort 80 for containerPort 8080",
+            ec2(vec![container(
+                "web",
+                json!([{"containerPort": 8080, "hostPort": 80}]),
+            )]),
+            None,
+        ),
+        (
+            "no task memory, a container without memory or memoryReservation",
+            ec2(vec![
+                container("web", json!([])),
+                container_with("side", json!({"memory": null})),
+            ]),
+            Some(
+                "container side sets neither memory nor memoryReservation, and the task sets no memory: set one of them",
+            ),
+        ),
+        (
+            "no task memory, a container with only memoryReservation",
+            ec2(vec![container_with(
+                "web",
+                json!({"memory": null, "memoryReservation": 128}),
+            )]),
+            None,
+        ),
+        (
+            "task memory, containers without memory",
+            fargate_with(vec![container_with("web", json!({"memory": null}))]),
+            None,
+        ),
+        (
+            "memoryReservation above memory",
+            ec2(vec![container_with(
+                "web",
+                json!({"memory": 256, "memoryReservation": 512}),
+            )]),
+            Some(
+                "container web reserves more memory (memoryReservation) than its limit (memory): memoryReservation must not exceed memory",
+            ),
+        ),
+        (
+            "memoryReservation equal to memory",
+            ec2(vec![container_with(
+                "web",
+                json!({"memory": 256, "memoryReservation": 256}),
+            )]),
+            None,
+        ),
+        (
+            "healthCheck at its bounds",
+            ec2(vec![container_with(
+                "web",
+                json!({"healthCheck": {"command": ["CMD", "true"], "interval": 300, "timeout": 2, "retries": 10, "startPeriod": 0}}),
+            )]),
+            None,
+        ),
+        (
+            "healthCheck interval 4",
+            ec2(vec![container_with(
+                "web",
+                json!({"healthCheck": {"command": ["CMD", "true"], "interval": 4}}),
+            )]),
+            Some("container web has a healthCheck.interval ECS refuses: it accepts 5 to 300"),
+        ),
+        (
+            "healthCheck timeout 61",
+            ec2(vec![container_with(
+                "web",
+                json!({"healthCheck": {"command": ["CMD", "true"], "timeout": 61}}),
+            )]),
+            Some("container web has a healthCheck.timeout ECS refuses: it accepts 2 to 60"),
+        ),
+        (
+            "healthCheck retries 0",
+            ec2(vec![container_with(
+                "web",
+                json!({"healthCheck": {"command": ["CMD", "true"], "retries": 0}}),
+            )]),
+            Some("container web has a healthCheck.retries ECS refuses: it accepts 1 to 10"),
+        ),
+        (
+            "healthCheck startPeriod 301",
+            ec2(vec![container_with(
+                "web",
+                json!({"healthCheck": {"command": ["CMD", "true"], "startPeriod": 301}}),
+            )]),
+            Some("container web has a healthCheck.startPeriod ECS refuses: it accepts 0 to 300"),
+        ),
+        (
+            "a log driver ECS does not know",
+            ec2(vec![container_with(
+                "web",
+                json!({"logConfiguration": {"logDriver": "loki"}}),
+            )]),
+            Some(
+                "container web uses the log driver loki, which ECS does not know: use one of awslogs, awsfirelens, fluentd, gelf, journald, json-file, logentries, splunk, syslog",
+            ),
+        ),
+        (
+            "a log driver Fargate does not take",
+            fargate_with(vec![container_with(
+                "web",
+                json!({"logConfiguration": {"logDriver": "fluentd"}}),
+            )]),
+            Some(
+                "container web uses a log driver Fargate does not take: use awslogs, splunk, awsfirelens",
+            ),
+        ),
+        (
+            "privileged on Fargate",
+            fargate_with(vec![container_with("web", json!({"privileged": true}))]),
+            Some(
+                "container web is privileged, which Fargate does not allow: remove privileged, or FARGATE from requiresCompatibilities",
+            ),
+        ),
+        (
+            "privileged on EC2",
+            ec2(vec![container_with("web", json!({"privileged": true}))]),
+            None,
+        ),
+        (
+            "awslogs on Fargate without executionRoleArn",
+            fargate_with(vec![container_with(
+                "web",
+                json!({"logConfiguration": {"logDriver": "awslogs"}}),
+            )]),
+            Some(
+                "container web logs with awslogs, which on Fargate needs an executionRoleArn: set one that may write to CloudWatch Logs",
+            ),
+        ),
+        (
+            "awslogs on Fargate with executionRoleArn",
+            with(
+                fargate_with(vec![container_with(
+                    "web",
+                    json!({"logConfiguration": {"logDriver": "awslogs"}}),
+                )]),
+                json!({"executionRoleArn": "arn:aws:iam::123456789012:role/ecsTaskExecutionRole"}),
+            ),
+            None,
+        ),
+        (
+            "no essential container",
+            ec2(vec![
+                container_with("web", json!({"essential": false})),
+                container_with("side", json!({"essential": false})),
+            ]),
+            Some(
+                "no container is essential, and ECS needs at least one: set essential: true on the main container (it defaults to true)",
+            ),
+        ),
+        (
+            "essential left to its default",
+            ec2(vec![
+                container("web", json!([])),
+                container_with("side", json!({"essential": false})),
             ]),
             None,
         ),
@@ -935,6 +1131,136 @@ async fn wrong_types_are_refused_by_the_schema() {
         }
     }
     report("wrong types", total, failures);
+    cleanup(&client, &ns).await;
+}
+
+/// Definitions as tools export them reach the API server untouched (a typed struct would drop
+/// their empty strings): accepted, and stored as written; an empty enum counts as unset in the
+/// rules too.
+#[tokio::test]
+async fn exported_definitions_are_accepted_as_written() {
+    let (client, ns) = setup("adm-paste").await;
+    let fixture = support::repo_root().join("tests/fixtures/describe-task-definition.json");
+    let described: Value = serde_json::from_str(&std::fs::read_to_string(&fixture).unwrap())
+        .expect("the fixture is JSON");
+    let pasted = described["taskDefinition"].clone();
+    let task_definitions = ApiResource::erase::<EcsTaskDefinition>(&());
+    let services = ApiResource::erase::<EcsService>(&());
+    let cases: Vec<(&str, &ApiResource, Value, Option<&str>)> = vec![
+        (
+            "aws ecs describe-task-definition output under spec",
+            &task_definitions,
+            pasted.clone(),
+            None,
+        ),
+        (
+            "registeredAt as epoch seconds (API, CLI v1)",
+            &task_definitions,
+            with(
+                pasted.clone(),
+                json!({"registeredAt": 1760434371.604, "deregisteredAt": 1760434400.0, "status": "INACTIVE"}),
+            ),
+            None,
+        ),
+        (
+            "empty strings for unset enums (Go-based exporters)",
+            &task_definitions,
+            with(
+                fargate_with(vec![container_with(
+                    "web",
+                    json!({"versionConsistency": "", "portMappings": [{"containerPort": 8080, "protocol": "", "appProtocol": ""}]}),
+                )]),
+                json!({"ipcMode": "", "pidMode": "", "runtimePlatform": {"cpuArchitecture": "", "operatingSystemFamily": ""}}),
+            ),
+            None,
+        ),
+        (
+            "null for absent fields",
+            &task_definitions,
+            // Written out: `with` would drop the nulls.
+            json!({
+                "requiresCompatibilities": ["EC2"], "volumes": null, "cpu": null, "ipcMode": null,
+                "containerDefinitions": [{
+                    "name": "web", "image": "nginx", "memory": 256, "essential": null,
+                    "portMappings": null, "environment": null, "healthCheck": null
+                }]
+            }),
+            None,
+        ),
+        (
+            "a service with empty enums and a capacity provider strategy",
+            &services,
+            with(
+                service(),
+                json!({"launchType": "", "schedulingStrategy": "", "propagateTags": "",
+                       "capacityProviderStrategy": [{"capacityProvider": "FARGATE", "weight": 1}],
+                       "networkConfiguration": {"awsvpcConfiguration": {"subnets": ["subnet-1"], "assignPublicIp": ""}}}),
+            ),
+            None,
+        ),
+        (
+            "a port mapped twice, once with an empty protocol (tcp)",
+            &task_definitions,
+            ec2(vec![container(
+                "web",
+                json!([{"containerPort": 8080, "protocol": "tcp"}, {"containerPort": 8080, "protocol": ""}]),
+            )]),
+            Some(
+                "container web maps a containerPort/protocol pair that is mapped again in the task",
+            ),
+        ),
+    ];
+    let total = cases.len();
+    let mut failures = Vec::new();
+    for (index, (what, resource, spec, expect)) in cases.into_iter().enumerate() {
+        let api: Api<DynamicObject> = Api::namespaced_with(client.clone(), &ns, resource);
+        let mut object = DynamicObject::new(&format!("e{index}"), resource);
+        object.data = json!({"spec": spec});
+        if let Err(failure) = verdict(
+            what,
+            api.create(&PostParams::default(), &object).await,
+            expect,
+        ) {
+            failures.push(failure);
+        }
+    }
+    report("exported definitions", total, failures);
+
+    // Stored as pasted (not pruned), and read by the operator without the output-only fields.
+    let api: Api<DynamicObject> = Api::namespaced_with(client.clone(), &ns, &task_definitions);
+    let stored = api.get("e0").await.unwrap();
+    assert_eq!(stored.data["spec"]["registeredBy"], pasted["registeredBy"]);
+    assert_eq!(stored.data["spec"]["revision"], json!(14));
+    let typed: EcsTaskDefinition = Api::namespaced(client.clone(), &ns)
+        .get("e0")
+        .await
+        .unwrap();
+    assert_eq!(typed.spec.output_only_fields(), OUTPUT_ONLY_FIELDS[..7]);
+    // Nullable fields keep their null in storage; the operator reads null as absent.
+    let stored = api.get("e3").await.unwrap();
+    let container = &stored.data["spec"]["containerDefinitions"][0];
+    assert_eq!(
+        container.get("essential"),
+        Some(&Value::Null),
+        "{container}"
+    );
+    let typed: EcsTaskDefinition = Api::namespaced(client.clone(), &ns)
+        .get("e3")
+        .await
+        .unwrap();
+    assert_eq!(typed.spec.container_definitions[0].essential, None);
+
+    // An empty launchType is no launchType: removing it is no change of an immutable field.
+    let api: Api<DynamicObject> = Api::namespaced_with(client.clone(), &ns, &services);
+    let patch =
+        Patch::Merge(json!({"spec": {"launchType": null, "schedulingStrategy": "REPLICA"}}));
+    if let Err(failure) = verdict(
+        "launchType \"\" removed, schedulingStrategy \"\" spelled REPLICA",
+        api.patch("e4", &PatchParams::default(), &patch).await,
+        None,
+    ) {
+        panic!("{failure}");
+    }
     cleanup(&client, &ns).await;
 }
 

@@ -339,3 +339,81 @@ async fn a_revision_registered_behind_the_operators_back_is_drift() {
         Some("app:1")
     );
 }
+
+/// `aws ecs describe-task-definition` output (tests/fixtures), its `taskDefinition` pasted under
+/// spec as it is: accepted, registered once as revision 1 of this family, Ready, with an event
+/// naming the fields ignored; a change of those fields alone registers nothing.
+#[tokio::test]
+async fn a_pasted_describe_output_registers_and_is_ready() {
+    let (client, ns) = setup("td-paste").await;
+    let operator = TestOperator::start(&client, &ns).await;
+    let api: Api<EcsTaskDefinition> = Api::namespaced(client.clone(), &ns);
+    let fixture = support::repo_root().join("tests/fixtures/describe-task-definition.json");
+    let described: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&fixture).unwrap()).unwrap();
+    let mut spec = described["taskDefinition"].clone();
+    let family = support::unique_name("orders-api");
+    spec["family"] = json!(family);
+    api.create(
+        &PostParams::default(),
+        &manifest(json!({
+            "apiVersion": "ecs.operator.dev/v1alpha1",
+            "kind": "EcsTaskDefinition",
+            "metadata": {"name": "orders-api"},
+            "spec": spec
+        })),
+    )
+    .await
+    .unwrap();
+
+    let obj = wait_for(&api, "orders-api", "Ready", is_ready).await;
+    assert_eq!(
+        revision_of(&obj),
+        Some(1),
+        "the pasted revision 14 is not sent"
+    );
+    let ready = condition(&obj, "Ready").unwrap().message;
+    assert!(
+        ready.ends_with("matches the spec (ignored, as ECS sets them: taskDefinitionArn, revision, status, requiresAttributes, compatibilities, registeredAt, registeredBy)"),
+        "{ready}"
+    );
+    let arn = obj.status.unwrap().task_definition_arn.unwrap();
+    let registered = support::ecs_client()
+        .describe_task_definition()
+        .task_definition(&arn)
+        .send()
+        .await
+        .unwrap();
+    let definition = registered.task_definition().unwrap();
+    assert_eq!(
+        (definition.cpu(), definition.memory()),
+        (Some("1024"), Some("2048"))
+    );
+    let names: Vec<&str> = definition
+        .container_definitions()
+        .iter()
+        .filter_map(|c| c.name())
+        .collect();
+    assert_eq!(names, ["orders-api", "log-router"]);
+    assert_ne!(definition.registered_by(), spec["registeredBy"].as_str());
+    assert!(
+        harness::event_reasons::<EcsTaskDefinition>(&client, &ns, "orders-api")
+            .await
+            .contains(&"OutputFieldsIgnored".to_string())
+    );
+
+    // Pasting the output of a later revision changes only output-only fields: no new revision.
+    let patch =
+        json!({"spec": {"revision": 15, "registeredAt": "2026-10-15T08:00:00.000000+00:00"}});
+    let patched = api
+        .patch("orders-api", &PatchParams::default(), &Patch::Merge(&patch))
+        .await
+        .unwrap();
+    let generation = patched.metadata.generation;
+    wait_for(&api, "orders-api", "Ready for the new generation", |o| {
+        is_ready(o) && o.status.as_ref().and_then(|s| s.observed_generation) == generation
+    })
+    .await;
+    assert_eq!(active_revisions(&family).await, [arn]);
+    operator.stop().await;
+}

@@ -4,7 +4,9 @@ use k8s_openapi::apimachinery::pkg::apis::meta::v1::Condition;
 use kube::{CustomResource, KubeSchema};
 use serde::{Deserialize, Serialize};
 
-use super::common::{CapacityProviderStrategyItem, DeletionPolicy, Tag};
+use super::common::{
+    CapacityProviderStrategyItem, DeletionPolicy, Tag, empty_as_none, null_as_default,
+};
 
 /// An ECS cluster. Field names follow the ECS CreateCluster API.
 #[derive(CustomResource, KubeSchema, Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
@@ -37,6 +39,7 @@ pub struct EcsClusterSpec {
 
     /// Cluster settings, such as `containerInsights` (enabled, enhanced or disabled).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[serde(deserialize_with = "null_as_default")]
     #[schemars(length(max = 1))]
     #[x_kube(merge_strategy = ListMerge::Map(vec!["name".into()]))]
     pub settings: Vec<ClusterSetting>,
@@ -44,12 +47,14 @@ pub struct EcsClusterSpec {
     /// Capacity providers associated with the cluster (FARGATE, FARGATE_SPOT or Auto Scaling
     /// group providers).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[serde(deserialize_with = "null_as_default")]
     #[x_kube(merge_strategy = ListMerge::Set)]
     pub capacity_providers: Vec<String>,
 
     /// The capacity provider strategy services use when they name neither a launch type nor a
     /// strategy. Each provider must be listed in capacityProviders.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[serde(deserialize_with = "null_as_default")]
     #[schemars(length(max = 20))]
     #[x_kube(
         merge_strategy = ListMerge::Map(vec!["capacityProvider".into()]),
@@ -67,6 +72,7 @@ pub struct EcsClusterSpec {
 
     /// Tags of the ECS cluster. The operator adds its ownership tags (`ecs.operator.dev/*`).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[serde(deserialize_with = "null_as_default")]
     #[schemars(length(max = 47))]
     #[x_kube(merge_strategy = ListMerge::Map(vec!["key".into()]))]
     pub tags: Vec<Tag>,
@@ -114,7 +120,8 @@ pub struct ExecuteCommandConfiguration {
     pub kms_key_id: Option<String>,
     /// `NONE`, `DEFAULT` (the task's awslogs configuration) or `OVERRIDE` (logConfiguration).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[schemars(extend("enum" = ["NONE", "DEFAULT", "OVERRIDE"]))]
+    #[serde(deserialize_with = "empty_as_none")]
+    #[schemars(extend("enum" = ["NONE", "DEFAULT", "OVERRIDE", ""], "type" = "string"))]
     pub logging: Option<String>,
     /// Where ECS Exec output goes when logging is OVERRIDE.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -163,6 +170,7 @@ pub struct EcsClusterStatus {
     pub observed_generation: Option<i64>,
     /// Ready, Reconciling and Stalled.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[serde(deserialize_with = "null_as_default")]
     #[schemars(extend("x-kubernetes-list-type" = "map", "x-kubernetes-list-map-keys" = ["type"]))]
     pub conditions: Vec<Condition>,
     /// ARN of the ECS cluster.

@@ -61,3 +61,28 @@ pub struct CapacityProviderStrategyItem {
     #[x_kube(validation = Rule::new("self >= 0 && self <= 100000").message("base is between 0 and 100000"))]
     pub base: Option<i32>,
 }
+
+/// Deserializes `null` as the type's default (an empty list or map), as the API server does:
+/// it prunes null fields before storing an object, so null and absent mean the same.
+pub(crate) fn null_as_default<'de, D, T>(deserializer: D) -> Result<T, D::Error>
+where
+    D: serde::Deserializer<'de>,
+    T: Default + Deserialize<'de>,
+{
+    Ok(Option::<T>::deserialize(deserializer)?.unwrap_or_default())
+}
+
+/// Deserializes an optional ECS enum value, reading `""` as unset. Definitions exported by
+/// Go-based tools write unset enums as empty strings (`"ipcMode": ""`); ECS treats an omitted
+/// enum as unset, so the operator sends nothing and hashes nothing for them either.
+///
+/// The schema of such a field lists `""` among its values and says `type: string` outright
+/// (`extend("enum" = [..., ""], "type" = "string")`), so that it is not `nullable`: the API
+/// server checks a nullable field's null against the enum and refuses it, while it drops the
+/// null of a field that is not nullable before validating.
+pub(crate) fn empty_as_none<'de, D>(deserializer: D) -> Result<Option<String>, D::Error>
+where
+    D: serde::Deserializer<'de>,
+{
+    Ok(Option::<String>::deserialize(deserializer)?.filter(|value| !value.is_empty()))
+}

@@ -7,7 +7,10 @@ use k8s_openapi::apimachinery::pkg::apis::meta::v1::{Condition, Time};
 use kube::{CustomResource, KubeSchema};
 use serde::{Deserialize, Serialize};
 
-use super::common::{CapacityProviderStrategyItem, DeletionPolicy, LocalObjectReference, Tag};
+use super::common::{
+    CapacityProviderStrategyItem, DeletionPolicy, LocalObjectReference, Tag, empty_as_none,
+    null_as_default,
+};
 
 /// An ECS service. Field names follow the ECS CreateService API; `clusterRef`,
 /// `taskDefinitionRef`, `deletionPolicy` and `region` are the operator's own.
@@ -39,7 +42,7 @@ use super::common::{CapacityProviderStrategyItem, DeletionPolicy, LocalObjectRef
     // Pairs: exactly one way to name the cluster and the task definition.
     validation = Rule::new("has(self.spec.clusterRef) != has(self.spec.cluster)").message("set exactly one of spec.clusterRef (an EcsCluster in this namespace) or spec.cluster (name or ARN of an ECS cluster not managed here)").field_path(".spec"),
     validation = Rule::new("has(self.spec.taskDefinitionRef) != has(self.spec.taskDefinition)").message("set exactly one of spec.taskDefinitionRef (an EcsTaskDefinition in this namespace) or spec.taskDefinition (family, family:revision or ARN of a task definition not managed here)").field_path(".spec"),
-    validation = Rule::new("!has(self.spec.launchType) || !has(self.spec.capacityProviderStrategy) || size(self.spec.capacityProviderStrategy) == 0").message("ECS accepts either spec.launchType or spec.capacityProviderStrategy, not both: remove one of them").field_path(".spec.launchType"),
+    validation = Rule::new("!has(self.spec.launchType) || self.spec.launchType == '' || !has(self.spec.capacityProviderStrategy) || size(self.spec.capacityProviderStrategy) == 0").message("ECS accepts either spec.launchType or spec.capacityProviderStrategy, not both: remove one of them").field_path(".spec.launchType"),
     validation = Rule::new("!has(self.spec.schedulingStrategy) || self.spec.schedulingStrategy != 'DAEMON' || !has(self.spec.desiredCount)").message("a DAEMON service runs one task per container instance: remove spec.desiredCount (and do not scale it), or use schedulingStrategy REPLICA").field_path(".spec.desiredCount"),
     validation = Rule::new("!has(self.spec.schedulingStrategy) || self.spec.schedulingStrategy != 'DAEMON' || !has(self.spec.placementStrategy) || size(self.spec.placementStrategy) == 0").message("a DAEMON service cannot have a placementStrategy: remove spec.placementStrategy").field_path(".spec.placementStrategy"),
     validation = Rule::new("!has(self.spec.launchType) || self.spec.launchType != 'FARGATE' || !has(self.spec.schedulingStrategy) || self.spec.schedulingStrategy != 'DAEMON'").message("Fargate does not run DAEMON services: use schedulingStrategy REPLICA, or launchType EC2").field_path(".spec.schedulingStrategy"),
@@ -49,8 +52,8 @@ use super::common::{CapacityProviderStrategyItem, DeletionPolicy, LocalObjectRef
     validation = Rule::new("(has(self.spec.serviceName) ? self.spec.serviceName : self.metadata.name) == (has(oldSelf.spec.serviceName) ? oldSelf.spec.serviceName : oldSelf.metadata.name)").message("spec.serviceName is immutable: ECS cannot rename a service; create a new EcsService instead").field_path(".spec.serviceName"),
     validation = Rule::new("has(self.spec.cluster) == has(oldSelf.spec.cluster) && (!has(self.spec.cluster) || self.spec.cluster == oldSelf.spec.cluster) && has(self.spec.clusterRef) == has(oldSelf.spec.clusterRef) && (!has(self.spec.clusterRef) || self.spec.clusterRef.name == oldSelf.spec.clusterRef.name)").message("spec.cluster and spec.clusterRef are immutable: ECS cannot move a service to another cluster; create a new EcsService instead").field_path(".spec"),
     validation = Rule::new("has(self.spec.region) == has(oldSelf.spec.region) && (!has(self.spec.region) || self.spec.region == oldSelf.spec.region)").message("spec.region is immutable: an ECS service cannot move between regions").field_path(".spec.region"),
-    validation = Rule::new("has(self.spec.launchType) == has(oldSelf.spec.launchType) && (!has(self.spec.launchType) || self.spec.launchType == oldSelf.spec.launchType)").message("spec.launchType is immutable: ECS cannot change it in place; create a new EcsService instead").field_path(".spec.launchType"),
-    validation = Rule::new("(has(self.spec.schedulingStrategy) ? self.spec.schedulingStrategy : 'REPLICA') == (has(oldSelf.spec.schedulingStrategy) ? oldSelf.spec.schedulingStrategy : 'REPLICA')").message("spec.schedulingStrategy is immutable: ECS cannot change it in place; create a new EcsService instead").field_path(".spec.schedulingStrategy"),
+    validation = Rule::new("(has(self.spec.launchType) ? self.spec.launchType : '') == (has(oldSelf.spec.launchType) ? oldSelf.spec.launchType : '')").message("spec.launchType is immutable: ECS cannot change it in place; create a new EcsService instead").field_path(".spec.launchType"),
+    validation = Rule::new("(has(self.spec.schedulingStrategy) && self.spec.schedulingStrategy != '' ? self.spec.schedulingStrategy : 'REPLICA') == (has(oldSelf.spec.schedulingStrategy) && oldSelf.spec.schedulingStrategy != '' ? oldSelf.spec.schedulingStrategy : 'REPLICA')").message("spec.schedulingStrategy is immutable: ECS cannot change it in place; create a new EcsService instead").field_path(".spec.schedulingStrategy"),
     validation = Rule::new("(has(self.spec.deploymentController) ? self.spec.deploymentController.type : 'ECS') == (has(oldSelf.spec.deploymentController) ? oldSelf.spec.deploymentController.type : 'ECS')").message("spec.deploymentController is immutable: ECS cannot change it in place; create a new EcsService instead").field_path(".spec.deploymentController")
 )]
 #[serde(rename_all = "camelCase")]
@@ -93,12 +96,14 @@ pub struct EcsServiceSpec {
     /// EC2, FARGATE, EXTERNAL or MANAGED_INSTANCES. Omit it to use capacityProviderStrategy or the
     /// cluster's default strategy. Immutable.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[schemars(extend("enum" = ["EC2", "FARGATE", "EXTERNAL", "MANAGED_INSTANCES"]))]
+    #[serde(deserialize_with = "empty_as_none")]
+    #[schemars(extend("enum" = ["EC2", "FARGATE", "EXTERNAL", "MANAGED_INSTANCES", ""], "type" = "string"))]
     pub launch_type: Option<String>,
 
     /// Capacity providers to place tasks with, instead of a launchType. Empty: the cluster's
     /// default strategy.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[serde(deserialize_with = "null_as_default")]
     #[schemars(length(max = 20))]
     #[x_kube(
         merge_strategy = ListMerge::Map(vec!["capacityProvider".into()]),
@@ -117,11 +122,13 @@ pub struct EcsServiceSpec {
 
     /// Load balancer target groups (or Classic Load Balancers) that tasks register with.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[serde(deserialize_with = "null_as_default")]
     #[schemars(length(max = 5))]
     pub load_balancers: Vec<LoadBalancer>,
 
     /// Cloud Map service discovery registry of the service (ECS allows one).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[serde(deserialize_with = "null_as_default")]
     #[schemars(length(max = 1))]
     pub service_registries: Vec<ServiceRegistry>,
 
@@ -141,18 +148,21 @@ pub struct EcsServiceSpec {
 
     /// Rules that restrict which container instances tasks are placed on (EC2 only).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[serde(deserialize_with = "null_as_default")]
     #[schemars(length(max = 10))]
     pub placement_constraints: Vec<PlacementConstraint>,
 
     /// How tasks are spread over container instances, in order of precedence (EC2 only).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[serde(deserialize_with = "null_as_default")]
     #[schemars(length(max = 5))]
     pub placement_strategy: Vec<PlacementStrategy>,
 
     /// REPLICA (the default: desiredCount tasks) or DAEMON (one task per container instance).
     /// Immutable.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[schemars(extend("enum" = ["REPLICA", "DAEMON"]))]
+    #[serde(deserialize_with = "empty_as_none")]
+    #[schemars(extend("enum" = ["REPLICA", "DAEMON", ""], "type" = "string"))]
     pub scheduling_strategy: Option<String>,
 
     /// Allow ECS Exec (`aws ecs execute-command`) into the service's tasks.
@@ -169,7 +179,8 @@ pub struct EcsServiceSpec {
 
     /// Copy tags to tasks from the TASK_DEFINITION or the SERVICE, or NONE.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[schemars(extend("enum" = ["TASK_DEFINITION", "SERVICE", "NONE"]))]
+    #[serde(deserialize_with = "empty_as_none")]
+    #[schemars(extend("enum" = ["TASK_DEFINITION", "SERVICE", "NONE", ""], "type" = "string"))]
     pub propagate_tags: Option<String>,
 
     /// Service Connect: the names and ports other services in the namespace reach this one by.
@@ -178,12 +189,14 @@ pub struct EcsServiceSpec {
 
     /// ENABLED lets ECS move tasks to rebalance them over Availability Zones; DISABLED.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[schemars(extend("enum" = ["ENABLED", "DISABLED"]))]
+    #[serde(deserialize_with = "empty_as_none")]
+    #[schemars(extend("enum" = ["ENABLED", "DISABLED", ""], "type" = "string"))]
     pub availability_zone_rebalancing: Option<String>,
 
     /// Tags of the ECS service. The operator adds its three ownership tags (`ecs.operator.dev/*`),
     /// which is why at most 47 of ECS's 50 are left.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[serde(deserialize_with = "null_as_default")]
     #[schemars(length(max = 47))]
     #[x_kube(merge_strategy = ListMerge::Map(vec!["key".into()]))]
     pub tags: Vec<Tag>,
@@ -219,12 +232,14 @@ pub struct AwsVpcConfiguration {
     pub subnets: Vec<String>,
     /// IDs of the security groups of the tasks (up to 5). Empty: the VPC's default group.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[serde(deserialize_with = "null_as_default")]
     #[schemars(length(max = 5))]
     #[x_kube(merge_strategy = ListMerge::Set)]
     pub security_groups: Vec<String>,
     /// ENABLED gives each task a public IP (Fargate in a public subnet); DISABLED is the default.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[schemars(extend("enum" = ["ENABLED", "DISABLED"]))]
+    #[serde(deserialize_with = "empty_as_none")]
+    #[schemars(extend("enum" = ["ENABLED", "DISABLED", ""], "type" = "string"))]
     pub assign_public_ip: Option<String>,
 }
 
@@ -358,6 +373,7 @@ pub struct ServiceConnectConfiguration {
     pub namespace: Option<String>,
     /// Endpoints this service offers to the namespace. Empty: a client-only service.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[serde(deserialize_with = "null_as_default")]
     #[x_kube(merge_strategy = ListMerge::Map(vec!["portName".into()]))]
     pub services: Vec<ServiceConnectService>,
     /// Where the Service Connect proxy writes its logs.
@@ -376,6 +392,7 @@ pub struct ServiceConnectService {
     pub discovery_name: Option<String>,
     /// Names and ports clients use. Empty: the discovery name and container port.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[serde(deserialize_with = "null_as_default")]
     #[x_kube(merge_strategy = ListMerge::Map(vec!["port".into()]))]
     pub client_aliases: Vec<ServiceConnectClientAlias>,
     /// Port the Service Connect proxy listens on. Defaults to the container port.
@@ -405,9 +422,11 @@ pub struct ServiceConnectLogConfiguration {
     pub log_driver: String,
     /// Options of the log driver, for example `awslogs-group`.
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    #[serde(deserialize_with = "null_as_default")]
     pub options: BTreeMap<String, String>,
     /// Log driver options read from Secrets Manager or SSM Parameter Store.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[serde(deserialize_with = "null_as_default")]
     #[x_kube(merge_strategy = ListMerge::Map(vec!["name".into()]))]
     pub secret_options: Vec<ServiceConnectSecret>,
 }
@@ -431,6 +450,7 @@ pub struct EcsServiceStatus {
     pub observed_generation: Option<i64>,
     /// Ready, Reconciling and Stalled.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[serde(deserialize_with = "null_as_default")]
     #[schemars(extend("x-kubernetes-list-type" = "map", "x-kubernetes-list-map-keys" = ["type"]))]
     pub conditions: Vec<Condition>,
     /// ARN of the ECS service.
@@ -469,6 +489,7 @@ pub struct EcsServiceStatus {
     pub task_definition_revision: Option<i64>,
     /// The service's deployments, newest first, as ECS reports them.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[serde(deserialize_with = "null_as_default")]
     #[schemars(extend("x-kubernetes-list-type" = "atomic"))]
     pub deployments: Vec<ServiceDeploymentStatus>,
     /// Value of the `ecs.operator.dev/restartedAt` annotation already acted on with a forced
@@ -645,6 +666,32 @@ mod tests {
         let services = &props["serviceConnectConfiguration"]["properties"]["services"];
         assert_eq!(services["x-kubernetes-list-map-keys"], json!(["portName"]));
         assert_eq!(props["serviceName"]["maxLength"], 255);
+    }
+
+    #[test]
+    fn empty_enum_strings_and_nulls_are_unset() {
+        // Go-based exporters write unset enums as "" (and some tools write null).
+        let exported: EcsServiceSpec = serde_json::from_value(json!({
+            "cluster": "apps", "taskDefinition": "web",
+            "launchType": "", "schedulingStrategy": "", "propagateTags": "",
+            "availabilityZoneRebalancing": "",
+            "networkConfiguration": {"awsvpcConfiguration": {"subnets": ["subnet-1"], "assignPublicIp": ""}},
+            "loadBalancers": null, "placementConstraints": null, "tags": null, "platformVersion": null
+        }))
+        .unwrap();
+        let written: EcsServiceSpec = serde_json::from_value(json!({
+            "cluster": "apps", "taskDefinition": "web",
+            "networkConfiguration": {"awsvpcConfiguration": {"subnets": ["subnet-1"]}}
+        }))
+        .unwrap();
+        assert_eq!(exported, written);
+        let enums = &spec_schema()["properties"];
+        assert!(
+            enums["launchType"]["enum"]
+                .as_array()
+                .unwrap()
+                .contains(&json!(""))
+        );
     }
 
     #[test]

@@ -11,7 +11,7 @@ use kube::core::{Message, Rule};
 use kube::{CustomResource, KubeSchema};
 use serde::{Deserialize, Serialize};
 
-use super::common::{DeletionPolicy, KeyValuePair, Tag};
+use super::common::{DeletionPolicy, KeyValuePair, Tag, empty_as_none, null_as_default};
 
 /// How many revisions are kept when `revisionHistoryLimit` is not set.
 pub const DEFAULT_REVISION_HISTORY_LIMIT: i32 = 10;
@@ -53,7 +53,13 @@ pub const MAX_CONTAINERS: usize = 10;
     validation = unique_container_ports_rule(6),
     validation = unique_container_ports_rule(7),
     validation = unique_container_ports_rule(8),
-    validation = unique_container_ports_rule(9)
+    validation = unique_container_ports_rule(9),
+    validation = container_memory_rule(),
+    validation = awsvpc_host_port_rule(),
+    validation = fargate_privileged_rule(),
+    validation = fargate_log_driver_rule(),
+    validation = fargate_awslogs_execution_role_rule(),
+    validation = essential_container_rule()
 )]
 #[serde(rename_all = "camelCase")]
 pub struct EcsTaskDefinitionSpec {
@@ -73,12 +79,14 @@ pub struct EcsTaskDefinitionSpec {
 
     /// Docker networking mode: `awsvpc` (required by Fargate), `bridge`, `host` or `none`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[schemars(extend("enum" = ["awsvpc", "bridge", "host", "none"]))]
+    #[serde(deserialize_with = "empty_as_none")]
+    #[schemars(extend("enum" = ["awsvpc", "bridge", "host", "none", ""], "type" = "string"))]
     pub network_mode: Option<String>,
 
     /// Launch types the task definition is validated against: `EC2`, `FARGATE`, `EXTERNAL` or
     /// `MANAGED_INSTANCES`.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[serde(deserialize_with = "null_as_default")]
     #[x_kube(
         merge_strategy = ListMerge::Set,
         validation = Rule::new("self.all(c, c in ['EC2', 'FARGATE', 'EXTERNAL', 'MANAGED_INSTANCES'])").message("requiresCompatibilities may contain EC2, FARGATE, EXTERNAL and MANAGED_INSTANCES")
@@ -114,21 +122,25 @@ pub struct EcsTaskDefinitionSpec {
 
     /// Data volumes the containers can mount, keyed by name.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[serde(deserialize_with = "null_as_default")]
     #[x_kube(merge_strategy = ListMerge::Map(vec!["name".into()]))]
     pub volumes: Vec<Volume>,
 
     /// Placement constraints for tasks on EC2 container instances (not supported by Fargate).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[serde(deserialize_with = "null_as_default")]
     pub placement_constraints: Vec<TaskDefinitionPlacementConstraint>,
 
     /// Process namespace: `host` or `task`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[schemars(extend("enum" = ["host", "task"]))]
+    #[serde(deserialize_with = "empty_as_none")]
+    #[schemars(extend("enum" = ["host", "task", ""], "type" = "string"))]
     pub pid_mode: Option<String>,
 
     /// IPC namespace: `host`, `task` or `none`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[schemars(extend("enum" = ["host", "task", "none"]))]
+    #[serde(deserialize_with = "empty_as_none")]
+    #[schemars(extend("enum" = ["host", "task", "none", ""], "type" = "string"))]
     pub ipc_mode: Option<String>,
 
     /// App Mesh proxy configuration.
@@ -137,6 +149,7 @@ pub struct EcsTaskDefinitionSpec {
 
     /// Elastic Inference accelerators, keyed by deviceName.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[serde(deserialize_with = "null_as_default")]
     #[x_kube(merge_strategy = ListMerge::Map(vec!["deviceName".into()]))]
     pub inference_accelerators: Vec<InferenceAccelerator>,
 
@@ -156,6 +169,7 @@ pub struct EcsTaskDefinitionSpec {
     /// operator adds its 4 `ecs.operator.dev/*` tags). Changing tags alone does not register a
     /// new revision.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[serde(deserialize_with = "null_as_default")]
     #[x_kube(merge_strategy = ListMerge::Map(vec!["key".into()]))]
     #[schemars(length(max = 46))]
     pub tags: Vec<Tag>,
@@ -176,9 +190,75 @@ pub struct EcsTaskDefinitionSpec {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[schemars(length(max = 64))]
     pub region: Option<String>,
+
+    // --- output only --------------------------------------------------------------------------
+    // What `aws ecs describe-task-definition` returns besides the definition itself. Accepted so
+    // that its output pastes under spec unchanged, and ignored: never sent to ECS, not part of
+    // the spec hash, never drift (see OUTPUT_ONLY_FIELDS).
+    /// Output only, ignored: ARN of the revision the definition was copied from.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub task_definition_arn: Option<String>,
+
+    /// Output only, ignored: revision number the definition was copied from.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub revision: Option<i64>,
+
+    /// Output only, ignored: ECS status of the revision copied (`ACTIVE`, `INACTIVE`,
+    /// `DELETE_IN_PROGRESS`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub status: Option<String>,
+
+    /// Output only, ignored: container instance attributes ECS derived from the definition.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[serde(deserialize_with = "null_as_default")]
+    pub requires_attributes: Vec<Attribute>,
+
+    /// Output only, ignored: launch types ECS validated the definition against.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[serde(deserialize_with = "null_as_default")]
+    pub compatibilities: Vec<String>,
+
+    /// Output only, ignored: when the revision was registered (ISO 8601 from the AWS CLI v2,
+    /// epoch seconds from the API).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(extend("x-kubernetes-preserve-unknown-fields" = true))]
+    pub registered_at: Option<serde_json::Value>,
+
+    /// Output only, ignored: principal that registered the revision.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub registered_by: Option<String>,
+
+    /// Output only, ignored: when the revision was deregistered (ISO 8601 or epoch seconds).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(extend("x-kubernetes-preserve-unknown-fields" = true))]
+    pub deregistered_at: Option<serde_json::Value>,
 }
 
+/// Fields of DescribeTaskDefinition's `taskDefinition` that ECS sets itself: accepted in the
+/// spec so that its output pastes unchanged, and ignored (ECS API reference, TaskDefinition:
+/// taskDefinitionArn, revision, status, requiresAttributes, compatibilities, registeredAt,
+/// registeredBy and deregisteredAt are not RegisterTaskDefinition parameters).
+pub const OUTPUT_ONLY_FIELDS: [&str; 8] = [
+    "taskDefinitionArn",
+    "revision",
+    "status",
+    "requiresAttributes",
+    "compatibilities",
+    "registeredAt",
+    "registeredBy",
+    "deregisteredAt",
+];
+
 impl EcsTaskDefinitionSpec {
+    /// The output-only fields (OUTPUT_ONLY_FIELDS) this spec carries, in that order.
+    pub fn output_only_fields(&self) -> Vec<&'static str> {
+        let value = serde_json::to_value(self).unwrap_or_default();
+        OUTPUT_ONLY_FIELDS
+            .into_iter()
+            .filter(|field| value.get(field).is_some())
+            .collect()
+    }
+
     /// The ECS family: `family`, else the object's name.
     pub fn family_or<'a>(&'a self, object_name: &'a str) -> &'a str {
         self.family.as_deref().unwrap_or(object_name)
@@ -196,6 +276,14 @@ impl EcsTaskDefinitionSpec {
 
 /// One container of the task, as in the ECS ContainerDefinition API type.
 #[derive(KubeSchema, Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[x_kube(
+    validation = memory_reservation_rule(),
+    validation = health_check_range_rule("interval", HEALTH_CHECK_INTERVAL),
+    validation = health_check_range_rule("timeout", HEALTH_CHECK_TIMEOUT),
+    validation = health_check_range_rule("retries", HEALTH_CHECK_RETRIES),
+    validation = health_check_range_rule("startPeriod", HEALTH_CHECK_START_PERIOD),
+    validation = log_driver_rule()
+)]
 #[serde(rename_all = "camelCase")]
 pub struct ContainerDefinition {
     /// Container name, unique in the task; other containers refer to it in links, dependsOn and
@@ -224,11 +312,13 @@ pub struct ContainerDefinition {
 
     /// Legacy links to other containers (`name` or `name:alias`); bridge network mode only.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[serde(deserialize_with = "null_as_default")]
     pub links: Vec<String>,
 
     /// Ports the container exposes. A containerPort/protocol pair may appear only once in the
     /// task.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[serde(deserialize_with = "null_as_default")]
     #[schemars(length(max = 100))]
     pub port_mappings: Vec<PortMapping>,
 
@@ -242,27 +332,33 @@ pub struct ContainerDefinition {
 
     /// Overrides the image's ENTRYPOINT.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[serde(deserialize_with = "null_as_default")]
     pub entry_point: Vec<String>,
 
     /// Overrides the image's CMD.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[serde(deserialize_with = "null_as_default")]
     pub command: Vec<String>,
 
     /// Environment variables, keyed by name.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[serde(deserialize_with = "null_as_default")]
     #[x_kube(merge_strategy = ListMerge::Map(vec!["name".into()]))]
     pub environment: Vec<KeyValuePair>,
 
     /// S3 objects with environment variables (`.env` files).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[serde(deserialize_with = "null_as_default")]
     pub environment_files: Vec<EnvironmentFile>,
 
     /// Volumes mounted into the container.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[serde(deserialize_with = "null_as_default")]
     pub mount_points: Vec<MountPoint>,
 
     /// Mounts all volumes of another container.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[serde(deserialize_with = "null_as_default")]
     pub volumes_from: Vec<VolumeFrom>,
 
     /// Linux-specific settings: capabilities, devices, init process, shared memory, tmpfs, swap.
@@ -271,11 +367,13 @@ pub struct ContainerDefinition {
 
     /// Environment variables read from Secrets Manager or SSM Parameter Store, keyed by name.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[serde(deserialize_with = "null_as_default")]
     #[x_kube(merge_strategy = ListMerge::Map(vec!["name".into()]))]
     pub secrets: Vec<Secret>,
 
     /// Containers that must reach a condition before this one starts, keyed by containerName.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[serde(deserialize_with = "null_as_default")]
     #[x_kube(merge_strategy = ListMerge::Map(vec!["containerName".into()]))]
     pub depends_on: Vec<ContainerDependency>,
 
@@ -290,7 +388,8 @@ pub struct ContainerDefinition {
     /// `enabled` (default) pins the image digest at deployment; `disabled` resolves the tag at
     /// each task start.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[schemars(extend("enum" = ["enabled", "disabled"]))]
+    #[serde(deserialize_with = "empty_as_none")]
+    #[schemars(extend("enum" = ["enabled", "disabled", ""], "type" = "string"))]
     pub version_consistency: Option<String>,
 
     /// Container hostname (not with awsvpc network mode).
@@ -319,18 +418,22 @@ pub struct ContainerDefinition {
 
     /// DNS servers of the container.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[serde(deserialize_with = "null_as_default")]
     pub dns_servers: Vec<String>,
 
     /// DNS search domains of the container.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[serde(deserialize_with = "null_as_default")]
     pub dns_search_domains: Vec<String>,
 
     /// Entries appended to /etc/hosts.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[serde(deserialize_with = "null_as_default")]
     pub extra_hosts: Vec<HostEntry>,
 
     /// SELinux, AppArmor or credential spec labels for the container.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[serde(deserialize_with = "null_as_default")]
     pub docker_security_options: Vec<String>,
 
     /// Keeps stdin open (`docker run -i`).
@@ -343,10 +446,12 @@ pub struct ContainerDefinition {
 
     /// Docker labels of the container.
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    #[serde(deserialize_with = "null_as_default")]
     pub docker_labels: BTreeMap<String, String>,
 
     /// Resource limits (ulimits), keyed by name.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[serde(deserialize_with = "null_as_default")]
     #[x_kube(merge_strategy = ListMerge::Map(vec!["name".into()]))]
     pub ulimits: Vec<Ulimit>,
 
@@ -360,10 +465,12 @@ pub struct ContainerDefinition {
 
     /// Namespaced kernel parameters (sysctls).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[serde(deserialize_with = "null_as_default")]
     pub system_controls: Vec<SystemControl>,
 
     /// GPUs, Neuron devices or inference accelerators assigned to the container.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[serde(deserialize_with = "null_as_default")]
     pub resource_requirements: Vec<ResourceRequirement>,
 
     /// FireLens log router configuration (for a fluentd or fluentbit sidecar).
@@ -373,7 +480,28 @@ pub struct ContainerDefinition {
     /// Credential specs (ARNs or file paths) for Active Directory authentication of Windows or
     /// Linux containers.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[serde(deserialize_with = "null_as_default")]
     pub credential_specs: Vec<String>,
+}
+
+/// A container instance attribute, as DescribeTaskDefinition reports `requiresAttributes`.
+#[derive(schemars::JsonSchema, Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Attribute {
+    /// Attribute name, such as `com.amazonaws.ecs.capability.logging-driver.awslogs`.
+    pub name: String,
+
+    /// Attribute value.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub value: Option<String>,
+
+    /// Type of the target the attribute belongs to (`container-instance`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub target_type: Option<String>,
+
+    /// ID of that target.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub target_id: Option<String>,
 }
 
 /// Credentials for a private registry.
@@ -398,7 +526,8 @@ pub struct PortMapping {
 
     /// `tcp` (default) or `udp`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[schemars(extend("enum" = ["tcp", "udp"]), length(max = 3))]
+    #[serde(deserialize_with = "empty_as_none")]
+    #[schemars(extend("enum" = ["tcp", "udp", ""], "type" = "string"), length(max = 3))]
     pub protocol: Option<String>,
 
     /// Name of the mapping, used by Service Connect and load balancer settings of services.
@@ -407,7 +536,8 @@ pub struct PortMapping {
 
     /// Application protocol for Service Connect: `http`, `http2` or `grpc`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[schemars(extend("enum" = ["http", "http2", "grpc"]))]
+    #[serde(deserialize_with = "empty_as_none")]
+    #[schemars(extend("enum" = ["http", "http2", "grpc", ""], "type" = "string"))]
     pub app_protocol: Option<String>,
 
     /// Range of container ports, such as `"8000-8010"` (awsvpc, without containerPort).
@@ -424,6 +554,7 @@ pub struct ContainerRestartPolicy {
 
     /// Exit codes that do not trigger a restart (at most 50).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[serde(deserialize_with = "null_as_default")]
     pub ignored_exit_codes: Vec<i32>,
 
     /// Seconds (60 to 1800) the container must run before a restart is attempted.
@@ -484,6 +615,7 @@ pub struct LinuxParameters {
 
     /// Host devices exposed to the container (not on Fargate).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[serde(deserialize_with = "null_as_default")]
     pub devices: Vec<Device>,
 
     /// Runs an init process (PID 1) that forwards signals and reaps zombies.
@@ -496,6 +628,7 @@ pub struct LinuxParameters {
 
     /// tmpfs mounts (not on Fargate).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[serde(deserialize_with = "null_as_default")]
     pub tmpfs: Vec<Tmpfs>,
 
     /// Swap the container may use, in MiB; 0 disables swap (not on Fargate).
@@ -512,10 +645,12 @@ pub struct LinuxParameters {
 pub struct KernelCapabilities {
     /// Capabilities to add, such as `SYS_PTRACE` (Fargate accepts only SYS_PTRACE).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[serde(deserialize_with = "null_as_default")]
     pub add: Vec<String>,
 
     /// Capabilities to drop, such as `NET_RAW`.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[serde(deserialize_with = "null_as_default")]
     pub drop: Vec<String>,
 }
 
@@ -532,6 +667,7 @@ pub struct Device {
 
     /// Permissions: `read`, `write` and/or `mknod` (default all three).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[serde(deserialize_with = "null_as_default")]
     #[schemars(inner(regex(pattern = r"^(read|write|mknod)$")))]
     pub permissions: Vec<String>,
 }
@@ -548,6 +684,7 @@ pub struct Tmpfs {
 
     /// Mount options, such as `noexec` or `size=...`.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[serde(deserialize_with = "null_as_default")]
     pub mount_options: Vec<String>,
 }
 
@@ -606,15 +743,18 @@ pub struct Ulimit {
 #[serde(rename_all = "camelCase")]
 pub struct LogConfiguration {
     /// Log driver: `awslogs`, `awsfirelens`, `splunk`, `fluentd`, `gelf`, `json-file`,
-    /// `journald` or `syslog`.
+    /// `journald`, `logentries` or `syslog` (Fargate: awslogs, splunk and awsfirelens).
+    #[schemars(length(max = 32))]
     pub log_driver: String,
 
     /// Driver options, such as `awslogs-group`, `awslogs-region` and `awslogs-stream-prefix`.
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    #[serde(deserialize_with = "null_as_default")]
     pub options: BTreeMap<String, String>,
 
     /// Driver options whose values come from Secrets Manager or SSM Parameter Store.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[serde(deserialize_with = "null_as_default")]
     pub secret_options: Vec<Secret>,
 }
 
@@ -705,6 +845,7 @@ pub struct FirelensConfiguration {
 
     /// Options, such as `enable-ecs-log-metadata` or `config-file-type`/`config-file-value`.
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    #[serde(deserialize_with = "null_as_default")]
     pub options: BTreeMap<String, String>,
 }
 
@@ -759,7 +900,8 @@ pub struct HostVolumeProperties {
 pub struct DockerVolumeConfiguration {
     /// `task` (removed with the task) or `shared` (persists).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[schemars(extend("enum" = ["task", "shared"]))]
+    #[serde(deserialize_with = "empty_as_none")]
+    #[schemars(extend("enum" = ["task", "shared", ""], "type" = "string"))]
     pub scope: Option<String>,
 
     /// Creates a shared volume that does not exist yet.
@@ -772,10 +914,12 @@ pub struct DockerVolumeConfiguration {
 
     /// Driver options.
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    #[serde(deserialize_with = "null_as_default")]
     pub driver_opts: BTreeMap<String, String>,
 
     /// Docker labels of the volume.
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    #[serde(deserialize_with = "null_as_default")]
     pub labels: BTreeMap<String, String>,
 }
 
@@ -792,7 +936,8 @@ pub struct EfsVolumeConfiguration {
 
     /// `ENABLED` or `DISABLED` (default); must be ENABLED with IAM authorization.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[schemars(extend("enum" = ["ENABLED", "DISABLED"]))]
+    #[serde(deserialize_with = "empty_as_none")]
+    #[schemars(extend("enum" = ["ENABLED", "DISABLED", ""], "type" = "string"))]
     pub transit_encryption: Option<String>,
 
     /// Port of the encrypted NFS traffic between host and EFS.
@@ -814,7 +959,8 @@ pub struct EfsAuthorizationConfig {
 
     /// `ENABLED` mounts with the task's IAM role; `DISABLED` (default) does not.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[schemars(extend("enum" = ["ENABLED", "DISABLED"]))]
+    #[serde(deserialize_with = "empty_as_none")]
+    #[schemars(extend("enum" = ["ENABLED", "DISABLED", ""], "type" = "string"))]
     pub iam: Option<String>,
 }
 
@@ -869,7 +1015,8 @@ pub struct FsxWindowsFileServerAuthorizationConfig {
 pub struct TaskDefinitionPlacementConstraint {
     /// Constraint type; ECS knows `memberOf`.
     #[serde(rename = "type", default, skip_serializing_if = "Option::is_none")]
-    #[schemars(extend("enum" = ["memberOf"]))]
+    #[serde(deserialize_with = "empty_as_none")]
+    #[schemars(extend("enum" = ["memberOf", ""], "type" = "string"))]
     pub type_: Option<String>,
 
     /// Cluster query language expression, such as `attribute:ecs.availability-zone in [us-east-1a]`.
@@ -892,11 +1039,13 @@ pub struct EphemeralStorage {
 pub struct RuntimePlatform {
     /// `X86_64` or `ARM64`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[schemars(extend("enum" = ["X86_64", "ARM64"]))]
+    #[serde(deserialize_with = "empty_as_none")]
+    #[schemars(extend("enum" = ["X86_64", "ARM64", ""], "type" = "string"))]
     pub cpu_architecture: Option<String>,
 
     /// `LINUX` or a Windows Server family, such as `WINDOWS_SERVER_2022_CORE`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(deserialize_with = "empty_as_none")]
     pub operating_system_family: Option<String>,
 }
 
@@ -906,7 +1055,8 @@ pub struct RuntimePlatform {
 pub struct ProxyConfiguration {
     /// Proxy type; ECS knows `APPMESH`.
     #[serde(rename = "type", default, skip_serializing_if = "Option::is_none")]
-    #[schemars(extend("enum" = ["APPMESH"]))]
+    #[serde(deserialize_with = "empty_as_none")]
+    #[schemars(extend("enum" = ["APPMESH", ""], "type" = "string"))]
     pub type_: Option<String>,
 
     /// Name of the container that runs the proxy.
@@ -914,6 +1064,7 @@ pub struct ProxyConfiguration {
 
     /// Proxy settings (IgnoredUID, ProxyIngressPort, AppPorts, ...), keyed by name.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[serde(deserialize_with = "null_as_default")]
     #[x_kube(merge_strategy = ListMerge::Map(vec!["name".into()]))]
     pub properties: Vec<KeyValuePair>,
 }
@@ -939,6 +1090,7 @@ pub struct EcsTaskDefinitionStatus {
 
     /// Ready, Reconciling and Stalled.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[serde(deserialize_with = "null_as_default")]
     #[schemars(extend("x-kubernetes-list-type" = "map", "x-kubernetes-list-map-keys" = ["type"]))]
     pub conditions: Vec<Condition>,
 
@@ -1118,8 +1270,9 @@ fn fargate_memory_rule() -> Rule {
 /// 1000 and exceed the apiserver's CEL cost budget; per container it stays well inside.
 fn unique_container_ports_rule(index: usize) -> Rule {
     let container = format!("self.containerDefinitions[{index}]");
-    // A mapping without containerPort uses containerPortRange, which ECS checks itself.
-    let same_port = "has(q.containerPort) && q.containerPort == p.containerPort && (has(q.protocol) ? q.protocol : 'tcp') == (has(p.protocol) ? p.protocol : 'tcp')";
+    // A mapping without containerPort uses containerPortRange, which ECS checks itself. An
+    // empty protocol is unset, so tcp.
+    let same_port = "has(q.containerPort) && q.containerPort == p.containerPort && (has(q.protocol) && q.protocol != '' ? q.protocol : 'tcp') == (has(p.protocol) && p.protocol != '' ? p.protocol : 'tcp')";
     let clashes = format!(
         "{container}.portMappings.filter(q, {same_port}).size() > 1 || \
          self.containerDefinitions.filter(d, has(d.portMappings) && d.portMappings.exists(q, {same_port})).size() > 1"
@@ -1132,6 +1285,189 @@ fn unique_container_ports_rule(index: usize) -> Rule {
     // Only the name: the apiserver cannot bound the cost of string(int), so no port number.
     .message(Message::Expression(format!(
         "'container ' + {container}.name + ' maps a containerPort/protocol pair that is mapped again in the task (protocol defaults to tcp): map each pair only once'"
+    )))
+}
+
+// Rules for what RegisterTaskDefinition refuses, so that a definition ECS would refuse is
+// refused at apply time with the container's name, rather than after a round trip as a Stalled
+// condition. Each names ECS's own words and where they come from; the emulator
+// (e2e/ecs-emulator, shapes.validate_task_definition) refuses the same with those words.
+//
+// The messages name the container but not the numbers: the apiserver cannot bound the cost of
+// string(int), and a container found with filter() loses its name's maxLength, so the name of
+// the first offending container is picked by index, in nested conditionals.
+
+/// CEL: the name of the first container for which `bad` holds, `bad` being an expression over
+/// the container `$c`. Only valid where some container is bad.
+fn first_container_name(bad: &str) -> String {
+    (0..MAX_CONTAINERS)
+        .rev()
+        .fold("''".to_string(), |otherwise, index| {
+            let container = format!("self.containerDefinitions[{index}]");
+            format!(
+                "(size(self.containerDefinitions) > {index} && {} ? {container}.name : {otherwise})",
+                bad.replace("$c", &container)
+            )
+        })
+}
+
+/// A spec rule: where `applies` holds, no container may be `bad` (an expression over `$c`);
+/// the message is "container NAME " followed by `what` (a CEL string literal's content: no `'`).
+fn no_container_rule(applies: &str, bad: &str, field_path: &str, what: &str) -> Rule {
+    Rule::new(format!(
+        "!({applies}) || !self.containerDefinitions.exists(c, {})",
+        bad.replace("$c", "c")
+    ))
+    .field_path(field_path)
+    .message(Message::Expression(format!(
+        "'container ' + {} + ' {what}'",
+        first_container_name(bad)
+    )))
+}
+
+/// ECS: "When networkMode=awsvpc, the host ports and container ports in port mappings must
+/// match." (ClientException; pulumi/pulumi-awsx#935; task definition parameters, portMappings:
+/// with awsvpc "the hostPort can either be left blank or set to the same value as the
+/// containerPort").
+fn awsvpc_host_port_rule() -> Rule {
+    no_container_rule(
+        "has(self.networkMode) && self.networkMode == 'awsvpc'",
+        "has($c.portMappings) && $c.portMappings.exists(p, has(p.hostPort) && has(p.containerPort) && p.hostPort != p.containerPort)",
+        ".containerDefinitions",
+        "maps a hostPort to a different containerPort: with networkMode awsvpc each hostPort must equal its containerPort (or be left out)",
+    )
+}
+
+/// ECS: "Invalid setting for container 'NAME'. At least one of 'memory' or 'memoryReservation'
+/// must be specified." when the task sets no memory (ClientException; sil-org/ecs-deploy#59;
+/// task definition parameters, memory: a container needs memory or memoryReservation unless
+/// the task sets memory).
+fn container_memory_rule() -> Rule {
+    no_container_rule(
+        "!has(self.memory)",
+        "!has($c.memory) && !has($c.memoryReservation)",
+        ".containerDefinitions",
+        "sets neither memory nor memoryReservation, and the task sets no memory: set one of them",
+    )
+}
+
+/// Fargate runs no privileged containers (task definition parameters, privileged: "This
+/// parameter is not supported for Windows containers or tasks run on Fargate";
+/// aws/containers-roadmap#1000). ECS's own message for it was not found.
+fn fargate_privileged_rule() -> Rule {
+    no_container_rule(
+        CEL_REQUIRES_FARGATE,
+        "has($c.privileged) && $c.privileged",
+        ".containerDefinitions",
+        "is privileged, which Fargate does not allow: remove privileged, or FARGATE from requiresCompatibilities",
+    )
+}
+
+/// ECS: "Fargate requires task definition to have execution role ARN to support log driver
+/// awslogs." (ClientException; virtual-kubelet/virtual-kubelet#193; task definition
+/// parameters, executionRoleArn).
+fn fargate_awslogs_execution_role_rule() -> Rule {
+    no_container_rule(
+        &format!(
+            "{CEL_REQUIRES_FARGATE} && (!has(self.executionRoleArn) || self.executionRoleArn == '')"
+        ),
+        "has($c.logConfiguration) && $c.logConfiguration.logDriver == 'awslogs'",
+        ".executionRoleArn",
+        "logs with awslogs, which on Fargate needs an executionRoleArn: set one that may write to CloudWatch Logs",
+    )
+}
+
+/// ECS: "Task definition doesn't have any essential container." (ClientException;
+/// eagletmt/hako PR #68; task definition parameters, essential: "All tasks must have at least
+/// one essential container").
+fn essential_container_rule() -> Rule {
+    Rule::new(
+        "size(self.containerDefinitions) == 0 || self.containerDefinitions.exists(c, !has(c.essential) || c.essential)",
+    )
+    .field_path(".containerDefinitions")
+    .message("no container is essential, and ECS needs at least one: set essential: true on the main container (it defaults to true)")
+}
+
+/// ECS: "Invalid setting for container 'NAME'. 'memory' must be greater than or equal to
+/// 'memoryReservation'." (e2e/ecs-emulator/FACTS.md section 8; task definition parameters,
+/// memoryReservation: memory "must be greater than memoryReservation" when both are set).
+fn memory_reservation_rule() -> Rule {
+    Rule::new("!has(self.memory) || !has(self.memoryReservation) || self.memoryReservation <= self.memory")
+        .field_path(".memoryReservation")
+        .message(Message::Expression(
+            "'container ' + self.name + ' reserves more memory (memoryReservation) than its limit (memory): memoryReservation must not exceed memory'".into(),
+        ))
+}
+
+/// Health check bounds (seconds; retries: a count), from the task definition parameters,
+/// healthCheck: interval "between 5 and 300 seconds", timeout "between 2 and 60 seconds",
+/// retries "between 1 and 10", startPeriod "between 0 and 300 seconds" (also
+/// AWS::ECS::TaskDefinition HealthCheck).
+const HEALTH_CHECK_INTERVAL: (i32, i32) = (5, 300);
+const HEALTH_CHECK_TIMEOUT: (i32, i32) = (2, 60);
+const HEALTH_CHECK_RETRIES: (i32, i32) = (1, 10);
+const HEALTH_CHECK_START_PERIOD: (i32, i32) = (0, 300);
+
+fn health_check_range_rule(field: &str, (min, max): (i32, i32)) -> Rule {
+    let value = format!("self.healthCheck.{field}");
+    Rule::new(format!(
+        "!has(self.healthCheck) || !has({value}) || {value} >= {min} && {value} <= {max}"
+    ))
+    .field_path(format!(".healthCheck.{field}"))
+    .message(Message::Expression(format!(
+        "'container ' + self.name + ' has a healthCheck.{field} ECS refuses: it accepts {min} to {max}'"
+    )))
+}
+
+/// The log drivers ECS knows (ECS API reference, LogConfiguration.logDriver: "awslogs, fluentd,
+/// gelf, json-file, journald, logentries, syslog, splunk, and awsfirelens"); ECS refuses others.
+pub const LOG_DRIVERS: [&str; 9] = [
+    "awslogs",
+    "awsfirelens",
+    "fluentd",
+    "gelf",
+    "journald",
+    "json-file",
+    "logentries",
+    "splunk",
+    "syslog",
+];
+
+/// The log drivers Fargate takes (ECS API reference, LogConfiguration.logDriver: "For tasks on
+/// Fargate, the supported log drivers are awslogs, splunk, and awsfirelens"; ECS answers others
+/// with "<driver> is not a valid log driver. Must be one of [awslogs,splunk,awsfirelens]",
+/// kayac/ecspresso#364).
+pub const FARGATE_LOG_DRIVERS: [&str; 3] = ["awslogs", "splunk", "awsfirelens"];
+
+fn fargate_log_driver_rule() -> Rule {
+    let drivers: Vec<String> = FARGATE_LOG_DRIVERS
+        .iter()
+        .map(|d| format!("'{d}'"))
+        .collect();
+    no_container_rule(
+        CEL_REQUIRES_FARGATE,
+        &format!(
+            "has($c.logConfiguration) && !($c.logConfiguration.logDriver in [{}])",
+            drivers.join(", ")
+        ),
+        ".containerDefinitions",
+        &format!(
+            "uses a log driver Fargate does not take: use {}",
+            FARGATE_LOG_DRIVERS.join(", ")
+        ),
+    )
+}
+
+fn log_driver_rule() -> Rule {
+    let drivers: Vec<String> = LOG_DRIVERS.iter().map(|d| format!("'{d}'")).collect();
+    Rule::new(format!(
+        "!has(self.logConfiguration) || self.logConfiguration.logDriver in [{}]",
+        drivers.join(", ")
+    ))
+    .field_path(".logConfiguration.logDriver")
+    .message(Message::Expression(format!(
+        "'container ' + self.name + ' uses the log driver ' + self.logConfiguration.logDriver + ', which ECS does not know: use one of {}'",
+        LOG_DRIVERS.join(", ")
     )))
 }
 
@@ -1294,6 +1630,41 @@ mod tests {
         let parsed: EcsTaskDefinitionSpec = serde_json::from_value(spec.clone()).unwrap();
         assert_eq!(parsed.ephemeral_storage.as_ref().unwrap().size_in_gib, 30);
         assert_eq!(serde_json::to_value(&parsed).unwrap(), spec);
+    }
+
+    #[test]
+    fn describe_output_fields_are_declared_and_optional_enums_take_empty_and_null() {
+        let spec = &schema()["properties"]["spec"]["properties"];
+        for field in OUTPUT_ONLY_FIELDS {
+            assert!(spec.get(field).is_some(), "spec.{field} is not declared");
+        }
+        assert_eq!(
+            spec["registeredAt"]["x-kubernetes-preserve-unknown-fields"],
+            json!(true)
+        );
+        for optional_enum in ["networkMode", "pidMode", "ipcMode"] {
+            let values = spec[optional_enum]["enum"].as_array().unwrap();
+            assert!(values.contains(&json!("")), "{optional_enum}");
+            // Not nullable, so that the API server drops a null instead of refusing it.
+            assert_eq!(spec[optional_enum].get("nullable"), None, "{optional_enum}");
+        }
+    }
+
+    #[test]
+    fn a_rule_over_containers_names_the_first_bad_one_by_index() {
+        let name = first_container_name("$c.privileged");
+        for index in 0..MAX_CONTAINERS {
+            assert!(name.contains(&format!(
+                "size(self.containerDefinitions) > {index} && self.containerDefinitions[{index}].privileged ? self.containerDefinitions[{index}].name"
+            )));
+        }
+        assert!(!name.contains(&format!("[{MAX_CONTAINERS}]")));
+        let rule = serde_json::to_value(fargate_privileged_rule()).unwrap();
+        assert!(
+            rule["rule"].as_str().unwrap().ends_with(
+                "!self.containerDefinitions.exists(c, has(c.privileged) && c.privileged)"
+            )
+        );
     }
 
     #[test]

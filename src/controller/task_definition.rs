@@ -129,6 +129,7 @@ async fn apply(
     let hash = mapping::spec_hash(&obj.spec);
     let desired_tags = tags::desired_tags(&obj.spec.tags, &identity);
     let managed_before = obj.current_arn().is_some();
+    announce_ignored_fields(&ctx, obj.as_ref()).await;
 
     // A steady object (Ready for its generation, its revision registered from this spec) only
     // needs its family's newest ACTIVE revision to still be its own: one sweep of the region's
@@ -156,7 +157,7 @@ async fn apply(
         if steady {
             return Ok(Applied {
                 health: Health::Ready {
-                    message: format!("{arn} matches the spec"),
+                    message: ready_message(&obj, arn),
                 },
                 status: status.clone(),
                 requeue: None,
@@ -248,11 +249,42 @@ async fn apply(
     };
     Ok(Applied {
         health: Health::Ready {
-            message: format!("{arn} matches the spec"),
+            message: ready_message(&obj, &arn),
         },
         status,
         requeue: None,
     })
+}
+
+/// Ready's message: the revision, and the describe-output fields the spec carries that were
+/// ignored (the event that names them expires; status keeps saying it).
+fn ready_message(obj: &EcsTaskDefinition, arn: &str) -> String {
+    let ignored = obj.spec.output_only_fields();
+    if ignored.is_empty() {
+        format!("{arn} matches the spec")
+    } else {
+        format!(
+            "{arn} matches the spec (ignored, as ECS sets them: {})",
+            ignored.join(", ")
+        )
+    }
+}
+
+/// Says once per generation which output-only fields of a pasted describe-task-definition
+/// output the spec carries: accepted so that the paste applies, and ignored. A CRD's schema
+/// rules can refuse but not warn, and the operator ships no webhook, so an event says it.
+async fn announce_ignored_fields(ctx: &Context, obj: &EcsTaskDefinition) {
+    let fields = obj.spec.output_only_fields();
+    let observed = obj.status.as_ref().and_then(|s| s.observed_generation);
+    if fields.is_empty() || observed.is_some() && observed == obj.metadata.generation {
+        return;
+    }
+    let note = format!(
+        "ignored {}: ECS sets them itself (describe-task-definition output)",
+        fields.join(", ")
+    );
+    ctx.event(obj, EventType::Normal, "OutputFieldsIgnored", note)
+        .await;
 }
 
 /// Whether `definition` (the family's newest, registered from this spec by this object) is newer

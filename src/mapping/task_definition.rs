@@ -13,12 +13,13 @@ use sha2::{Digest, Sha256};
 use crate::Error;
 use crate::api::KeyValuePair;
 use crate::api::task_definition::{
-    ContainerDefinition, EcsTaskDefinitionSpec, LinuxParameters, LogConfiguration, PortMapping,
-    Secret, SharingStrategy, Volume,
+    ContainerDefinition, EcsTaskDefinitionSpec, LinuxParameters, LogConfiguration,
+    OUTPUT_ONLY_FIELDS, PortMapping, Secret, SharingStrategy, Volume,
 };
 
 /// Spec fields that do not shape the registered definition: tags are applied to revisions
-/// without registering a new one, the rest only steer the operator.
+/// without registering a new one, the rest only steer the operator. The output-only fields
+/// (OUTPUT_ONLY_FIELDS) are not hashed either.
 const UNHASHED_FIELDS: [&str; 4] = ["tags", "deletionPolicy", "revisionHistoryLimit", "region"];
 
 /// Hex SHA-256 of the parts of the spec that make up the ECS task definition. Equal hashes mean
@@ -28,8 +29,8 @@ pub fn spec_hash(spec: &EcsTaskDefinitionSpec) -> String {
     let mut value =
         serde_json::to_value(spec).expect("a task definition spec always serializes to JSON");
     if let Value::Object(fields) = &mut value {
-        for field in UNHASHED_FIELDS {
-            fields.remove(field);
+        for field in UNHASHED_FIELDS.iter().chain(&OUTPUT_ONLY_FIELDS) {
+            fields.remove(*field);
         }
     }
     let mut canonical = String::new();

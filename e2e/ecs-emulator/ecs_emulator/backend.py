@@ -21,6 +21,7 @@ from moto.ecs.exceptions import (
     EcsClientException,
     InvalidParameterException,
     ServiceNotFoundException,
+    TaskDefinitionMissingPropertyError,
     TaskDefinitionNotFoundException,
 )
 from moto.ecs.models import Cluster, EC2ContainerServiceBackend, TaskDefinition
@@ -155,6 +156,13 @@ class EmulatedEcsBackend(EC2ContainerServiceBackend):
         expanded, cpu/memory units converted, output-only fields added. moto's own additions
         ECS does not make are undone: an omitted networkMode stays absent (ecs-facts 13)."""
         network_mode = kwargs.get("network_mode")
+        shapes.validate_task_definition(
+            container_definitions,
+            network_mode,
+            kwargs.get("memory"),
+            kwargs.get("requires_compatibilities"),
+            kwargs.get("execution_role_arn"),
+        )
         kwargs["cpu"] = shapes.task_size(kwargs.get("cpu"))
         kwargs["memory"] = shapes.task_size(kwargs.get("memory"))
         for key in ("task_role_arn", "execution_role_arn"):
@@ -173,6 +181,16 @@ class EmulatedEcsBackend(EC2ContainerServiceBackend):
             }
         )
         return definition
+
+    @staticmethod
+    def _validate_container_defs(memory: str | None, container_definitions: list[dict[str, Any]], requires_compatibilities: list[str] | None) -> None:  # type: ignore[override]
+        """moto refuses an EC2 container that sets only memoryReservation; ECS takes it (task
+        definition parameters, memory: "specify one or both of memory or memoryReservation").
+        `shapes.validate_task_definition` judges memory as ECS does; name and image stay moto's."""
+        for container in container_definitions:
+            for field in ("name", "image"):
+                if not container.get(field):
+                    raise TaskDefinitionMissingPropertyError(field)
 
     def describe_task_definition(self, task_definition_str: str) -> TaskDefinition:
         """A family without a revision names its newest ACTIVE revision (aws-cli

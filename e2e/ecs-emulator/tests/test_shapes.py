@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+import pytest
+from botocore.exceptions import ClientError
 from conftest import describe, fargate_definition, fargate_service, unique
 
 
@@ -143,3 +145,112 @@ def test_list_services_pages_by_ten(ecs: Any) -> None:
     assert len(first["serviceArns"]) == 10 and first["nextToken"]
     second = ecs.list_services(cluster=cluster, nextToken=first["nextToken"])
     assert len(second["serviceArns"]) == 2 and "nextToken" not in second
+
+
+# --- RegisterTaskDefinition refuses what ECS refuses (FACTS.md 8) -------------------------------
+
+EXECUTION_ROLE = "arn:aws:iam::123456789012:role/ecsTaskExecutionRole"
+
+
+def container(**fields: Any) -> dict[str, Any]:
+    return {"name": "web", "image": "nginx", "memory": 256, **fields}
+
+
+def fargate(*containers: dict[str, Any], **task: Any) -> dict[str, Any]:
+    return {"networkMode": "awsvpc", "requiresCompatibilities": ["FARGATE"], "cpu": "256", "memory": "512", "containerDefinitions": list(containers), **task}
+
+
+def ec2(*containers: dict[str, Any]) -> dict[str, Any]:
+    return {"networkMode": "bridge", "requiresCompatibilities": ["EC2"], "containerDefinitions": list(containers)}
+
+
+REFUSED = [
+    (
+        "awsvpc, hostPort 80 for containerPort 8080",
+        fargate(container(portMappings=[{"containerPort": 8080, "hostPort": 80}])),
+        "When networkMode=awsvpc, the host ports and container ports in port mappings must match.",
+    ),
+    (
+        "no task memory, a container with neither memory nor memoryReservation",
+        ec2(container(), {"name": "side", "image": "nginx"}),
+        "Invalid setting for container 'side'. At least one of 'memory' or 'memoryReservation' must be specified.",
+    ),
+    (
+        "memoryReservation above memory",
+        ec2(container(memoryReservation=512)),
+        "Invalid setting for container 'web'. 'memory' must be greater than or equal to 'memoryReservation'.",
+    ),
+    (
+        "healthCheck interval 4",
+        ec2(container(healthCheck={"command": ["CMD", "true"], "interval": 4})),
+        "Invalid 'healthCheck.interval' setting for container 'web'. It must be between 5 and 300.",
+    ),
+    (
+        "healthCheck timeout 61",
+        ec2(container(healthCheck={"command": ["CMD", "true"], "timeout": 61})),
+        "Invalid 'healthCheck.timeout' setting for container 'web'. It must be between 2 and 60.",
+    ),
+    (
+        "healthCheck retries 0",
+        ec2(container(healthCheck={"command": ["CMD", "true"], "retries": 0})),
+        "Invalid 'healthCheck.retries' setting for container 'web'. It must be between 1 and 10.",
+    ),
+    (
+        "healthCheck startPeriod 301",
+        ec2(container(healthCheck={"command": ["CMD", "true"], "startPeriod": 301})),
+        "Invalid 'healthCheck.startPeriod' setting for container 'web'. It must be between 0 and 300.",
+    ),
+    (
+        "a log driver ECS does not know",
+        ec2(container(logConfiguration={"logDriver": "loki"})),
+        "loki is not a valid log driver. Must be one of [awslogs,fluentd,gelf,journald,json-file,logentries,splunk,syslog,awsfirelens]",
+    ),
+    (
+        "a log driver Fargate does not take",
+        fargate(container(logConfiguration={"logDriver": "fluentd"})),
+        "fluentd is not a valid log driver. Must be one of [awslogs,splunk,awsfirelens]",
+    ),
+    (
+        "privileged on Fargate",
+        fargate(container(privileged=True)),
+        "Tasks using the Fargate launch type do not support privileged containers.",
+    ),
+    (
+        "awslogs on Fargate without executionRoleArn",
+        fargate(container(logConfiguration={"logDriver": "awslogs"})),
+        "Fargate requires task definition to have execution role ARN to support log driver awslogs.",
+    ),
+    (
+        "no essential container",
+        ec2(container(essential=False), {"name": "side", "image": "nginx", "memory": 128, "essential": False}),
+        "Task definition doesn't have any essential container.",
+    ),
+]
+
+
+@pytest.mark.parametrize("definition, message", [case[1:] for case in REFUSED], ids=[case[0] for case in REFUSED])
+def test_register_refuses_what_ecs_refuses(ecs: Any, definition: dict[str, Any], message: str) -> None:
+    """Each with ECS's ClientException message (FACTS.md 8; the admission rules in
+    src/api/task_definition.rs refuse the same before a request is made)."""
+    with pytest.raises(ClientError) as refused:
+        ecs.register_task_definition(family=unique("refused"), **definition)
+    error = refused.value.response["Error"]
+    assert (error["Code"], error["Message"]) == ("ClientException", message)
+
+
+ACCEPTED = [
+    ("awsvpc, hostPort equal to containerPort", fargate(container(portMappings=[{"containerPort": 8080, "hostPort": 8080}]))),
+    ("bridge, hostPort 80 for containerPort 8080", ec2(container(portMappings=[{"containerPort": 8080, "hostPort": 80}]))),
+    ("EC2, only memoryReservation (moto alone refuses it)", ec2({"name": "web", "image": "nginx", "memoryReservation": 128})),
+    ("task memory, a container without memory", fargate({"name": "web", "image": "nginx"})),
+    ("healthCheck at its bounds", ec2(container(healthCheck={"command": ["CMD", "true"], "interval": 300, "timeout": 2, "retries": 10, "startPeriod": 0}))),
+    ("privileged on EC2", ec2(container(privileged=True))),
+    ("awslogs on Fargate with executionRoleArn", fargate(container(logConfiguration={"logDriver": "awslogs", "options": {"awslogs-group": "g", "awslogs-region": "us-east-1"}}), executionRoleArn=EXECUTION_ROLE)),
+    ("one essential container of two", ec2(container(), {"name": "side", "image": "nginx", "memory": 128, "essential": False})),
+]
+
+
+@pytest.mark.parametrize("definition", [case[1] for case in ACCEPTED], ids=[case[0] for case in ACCEPTED])
+def test_register_accepts_what_ecs_accepts(ecs: Any, definition: dict[str, Any]) -> None:
+    answer = ecs.register_task_definition(family=unique("accepted"), **definition)["taskDefinition"]
+    assert answer["status"] == "ACTIVE"

@@ -1,5 +1,6 @@
 use super::*;
 use crate::api::{DeletionPolicy, Tag};
+use serde_json::json;
 
 /// `aws ecs describe-task-definition` output of a Fargate web app, pasted as is (the extra
 /// read-only fields such as revision and status are ignored).
@@ -840,4 +841,127 @@ fn a_revision_listed_twice_is_pruned_once() {
         revisions_to_prune(&owned, 2, &HashSet::new(), &arn(3)),
         [arn(1)]
     );
+}
+
+/// FARGATE_WEB_APP without what describe-task-definition adds (the definition as written).
+fn fargate_web_app_as_written() -> EcsTaskDefinitionSpec {
+    let mut value: Value = serde_json::from_str(FARGATE_WEB_APP).unwrap();
+    let fields = value.as_object_mut().unwrap();
+    for field in OUTPUT_ONLY_FIELDS {
+        fields.remove(field);
+    }
+    serde_json::from_value(value).unwrap()
+}
+
+fn request(spec: &EcsTaskDefinitionSpec) -> RegisterTaskDefinitionInput {
+    register_input(spec, "web", vec![])
+        .unwrap()
+        .build()
+        .unwrap()
+}
+
+#[test]
+fn output_only_fields_are_accepted_and_ignored() {
+    let pasted = spec(FARGATE_WEB_APP);
+    let written = fargate_web_app_as_written();
+    assert_eq!(
+        pasted.output_only_fields(),
+        // All but deregisteredAt, which an ACTIVE revision does not have.
+        OUTPUT_ONLY_FIELDS[..7]
+    );
+    assert_eq!(pasted.revision, Some(7));
+    assert!(written.output_only_fields().is_empty());
+    // Not sent to ECS, not part of the hash (so a pasted definition registers once, and is
+    // never drift).
+    assert_eq!(request(&pasted), request(&written));
+    assert_eq!(spec_hash(&pasted), spec_hash(&written));
+}
+
+#[test]
+fn timestamps_paste_in_either_form() {
+    // The AWS CLI v2 prints ISO 8601; the API (and CLI v1) epoch seconds.
+    for registered_at in [
+        json!("2025-05-01T10:00:00.000000+00:00"),
+        json!(1746093600.123),
+    ] {
+        let mut value: Value = serde_json::from_str(FARGATE_WEB_APP).unwrap();
+        value["registeredAt"] = registered_at.clone();
+        value["deregisteredAt"] = registered_at;
+        let pasted: EcsTaskDefinitionSpec = serde_json::from_value(value).unwrap();
+        assert_eq!(spec_hash(&pasted), spec_hash(&fargate_web_app_as_written()));
+    }
+}
+
+#[test]
+fn empty_enum_strings_are_unset() {
+    // As Go-based exporters write unset enums.
+    let exported = spec(
+        r#"{
+            "networkMode": "", "pidMode": "", "ipcMode": "",
+            "runtimePlatform": {"cpuArchitecture": "", "operatingSystemFamily": ""},
+            "proxyConfiguration": {"type": "", "containerName": "envoy"},
+            "placementConstraints": [{"type": "", "expression": "attribute:ecs.os-type == linux"}],
+            "volumes": [
+                {"name": "d", "dockerVolumeConfiguration": {"scope": ""}},
+                {"name": "e", "efsVolumeConfiguration": {"fileSystemId": "fs-1", "transitEncryption": "",
+                                                         "authorizationConfig": {"iam": ""}}}
+            ],
+            "containerDefinitions": [{
+                "name": "web", "image": "nginx", "memory": 512, "versionConsistency": "",
+                "portMappings": [{"containerPort": 80, "protocol": "", "appProtocol": ""}]
+            }]
+        }"#,
+    );
+    let written = spec(
+        r#"{
+            "runtimePlatform": {},
+            "proxyConfiguration": {"containerName": "envoy"},
+            "placementConstraints": [{"expression": "attribute:ecs.os-type == linux"}],
+            "volumes": [
+                {"name": "d", "dockerVolumeConfiguration": {}},
+                {"name": "e", "efsVolumeConfiguration": {"fileSystemId": "fs-1", "authorizationConfig": {}}}
+            ],
+            "containerDefinitions": [{
+                "name": "web", "image": "nginx", "memory": 512,
+                "portMappings": [{"containerPort": 80}]
+            }]
+        }"#,
+    );
+    assert_eq!(exported, written);
+    assert_eq!(spec_hash(&exported), spec_hash(&written));
+    let sent = request(&exported);
+    assert_eq!(sent.network_mode(), None);
+    assert_eq!(sent.ipc_mode(), None);
+    assert_eq!(sent.pid_mode(), None);
+    let mapping = &sent.container_definitions()[0].port_mappings()[0];
+    assert_eq!((mapping.protocol(), mapping.app_protocol()), (None, None));
+}
+
+#[test]
+fn null_is_absent() {
+    let with_nulls = spec(
+        r#"{
+            "family": null, "networkMode": null, "cpu": null, "volumes": null, "tags": null,
+            "placementConstraints": null, "requiresCompatibilities": null, "revision": null,
+            "requiresAttributes": null, "registeredAt": null,
+            "containerDefinitions": [{
+                "name": "web", "image": "nginx", "memory": 512, "essential": null,
+                "portMappings": null, "environment": null, "dockerLabels": null,
+                "logConfiguration": {"logDriver": "awslogs", "options": null, "secretOptions": null},
+                "linuxParameters": {"capabilities": {"add": null, "drop": ["NET_RAW"]}, "tmpfs": null}
+            }]
+        }"#,
+    );
+    let without = spec(
+        r#"{
+            "containerDefinitions": [{
+                "name": "web", "image": "nginx", "memory": 512,
+                "logConfiguration": {"logDriver": "awslogs"},
+                "linuxParameters": {"capabilities": {"drop": ["NET_RAW"]}}
+            }]
+        }"#,
+    );
+    assert_eq!(with_nulls, without);
+    assert_eq!(spec_hash(&with_nulls), spec_hash(&without));
+    assert_eq!(request(&with_nulls), request(&without));
 }
