@@ -6,7 +6,7 @@ CARGO ?= cargo
 # than there are cores.
 TEST_THREADS ?= 8
 
-.PHONY: tools helm-lint image kind-load bench bench-scale faults test fmt-check clippy crds crds-check unit emulator-test integration env-up env-down env-status demo
+.PHONY: tools helm-lint image kind-load bench bench-scale faults plugin test fmt-check clippy crds crds-check unit emulator-test integration env-up env-down env-status demo
 
 ## test: everything CI checks, in order (format, lints, CRDs up to date, unit, the emulator's own
 ## tests, integration/e2e)
@@ -67,6 +67,10 @@ demo:
 ## bench: print how long the pure reconcile steps take (figures, not a pass/fail check)
 bench:
 	$(CARGO) bench --bench mapping
+
+## plugin: the kubectl plugin, target/release/kubectl-ecs (put it on the PATH: `kubectl ecs`)
+plugin:
+	$(CARGO) build --release --bin kubectl-ecs
 
 ## faults: the fault suite alone (crashes, a bad or hung ECS, restarts, failover; part of `test`)
 faults: env-up

@@ -16,6 +16,7 @@ pub mod ecs;
 pub mod error;
 pub mod mapping;
 pub mod operator;
+pub mod plugin;
 pub mod runtime;
 
 pub use error::{Error, Result};

@@ -246,6 +246,18 @@ pub fn arn_region(arn: &str) -> Option<&str> {
     }
 }
 
+/// The one sentence a failed AWS call reads as (see [`Error::Ecs`]), for callers outside the
+/// access layer (the kubectl plugin): "ECS ListTasks failed: ...; retrying" and the like.
+pub fn sentence<E>(
+    operation: &'static str,
+    error: SdkError<E, aws_sdk_ecs::config::http::HttpResponse>,
+) -> String
+where
+    E: ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
+{
+    errors::to_error(operation, error).to_string()
+}
+
 #[cfg(test)]
 mod tests {
     use super::arn_region;

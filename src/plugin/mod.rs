@@ -1,0 +1,156 @@
+//! `kubectl ecs`: what on-call needs without leaving kubectl. Every object with its ECS state,
+//! a service's tasks with why they stopped, their logs from CloudWatch Logs, the events of the
+//! ECS kinds, and a restart. It reads the Kubernetes objects through the current kubeconfig
+//! and ECS and CloudWatch Logs through the AWS default credential chain; only `restart` writes
+//! (an annotation the operator acts on).
+
+mod logs;
+mod status;
+mod table;
+mod tasks;
+
+use std::time::Duration;
+
+use clap::{Parser, Subcommand};
+use kube::{Api, Client};
+
+use crate::api::EcsService;
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "kubectl-ecs",
+    version,
+    about = "ECS clusters, task definitions and services of ecs-operator, from kubectl"
+)]
+pub struct Cli {
+    /// Namespace (default: the kubeconfig context's).
+    #[arg(short = 'n', long, global = true)]
+    pub namespace: Option<String>,
+
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Every ECS object of the namespace with its ECS state and why it is not Ready.
+    Status {
+        /// Every namespace.
+        #[arg(short = 'A', long)]
+        all_namespaces: bool,
+    },
+    /// A service's running and recently stopped tasks, with stop reasons and exit codes.
+    Tasks {
+        /// The EcsService.
+        service: String,
+    },
+    /// Logs of a service's tasks (or of one task) from CloudWatch Logs, through the awslogs
+    /// options of its task definition.
+    Logs(logs::LogsArgs),
+    /// Events of the namespace's ECS objects (or of one), oldest first.
+    Events {
+        /// Only this object's (any ECS kind).
+        name: Option<String>,
+    },
+    /// A new deployment of a service with the same revision (sets
+    /// ecs.operator.dev/restartedAt, which the operator acts on once).
+    Restart {
+        /// The EcsService.
+        service: String,
+    },
+}
+
+/// Runs one command.
+pub async fn run(cli: Cli) -> Result<(), String> {
+    let client = Client::try_default()
+        .await
+        .map_err(|e| format!("no Kubernetes cluster: {e}"))?;
+    let namespace = cli
+        .namespace
+        .unwrap_or_else(|| client.default_namespace().to_string());
+    match cli.command {
+        Command::Status { all_namespaces } => {
+            let scope = (!all_namespaces).then_some(namespace.as_str());
+            status::status(&client, scope).await
+        }
+        Command::Events { name } => status::events(&client, &namespace, name.as_deref()).await,
+        Command::Tasks { service } => {
+            let service = service_named(&client, &namespace, &service).await?;
+            tasks::tasks(&service, &aws().await).await
+        }
+        Command::Logs(args) => logs::logs(&client, &namespace, args, &aws().await).await,
+        Command::Restart { service } => status::restart(&client, &namespace, &service).await,
+    }
+}
+
+async fn aws() -> aws_config::SdkConfig {
+    aws_config::load_defaults(aws_config::BehaviorVersion::latest()).await
+}
+
+/// The EcsService `name`, with a message that says where it was looked for.
+async fn service_named(client: &Client, namespace: &str, name: &str) -> Result<EcsService, String> {
+    Api::<EcsService>::namespaced(client.clone(), namespace)
+        .get_opt(name)
+        .await
+        .map_err(|e| format!("reading EcsService {namespace}/{name}: {e}"))?
+        .ok_or_else(|| format!("EcsService {namespace}/{name} not found"))
+}
+
+/// Where a service runs in ECS, from what the operator recorded in its status.
+struct Placement {
+    region: String,
+    cluster: String,
+    service: String,
+}
+
+impl Placement {
+    fn of(service: &EcsService, default_region: Option<&str>) -> Result<Placement, String> {
+        let status = service.status.clone().unwrap_or_default();
+        let arn = status.service_arn.as_deref().ok_or_else(|| {
+            format!(
+                "EcsService {} has no ECS service yet (see kubectl ecs status)",
+                kube::ResourceExt::name_any(service)
+            )
+        })?;
+        let region = crate::ecs::arn_region(arn)
+            .or(default_region)
+            .unwrap_or("us-east-1")
+            .to_string();
+        let cluster = status
+            .cluster_arn
+            .ok_or_else(|| "the status names no cluster".to_string())?;
+        let service = status
+            .service_name
+            .unwrap_or_else(|| kube::ResourceExt::name_any(service));
+        Ok(Placement {
+            region,
+            cluster,
+            service,
+        })
+    }
+}
+
+/// An age as kubectl prints it: 45s, 12m, 3h, 2d.
+fn age(elapsed: Duration) -> String {
+    let secs = elapsed.as_secs();
+    match secs {
+        0..120 => format!("{secs}s"),
+        120..7200 => format!("{}m", secs / 60),
+        7200..172_800 => format!("{}h", secs / 3600),
+        _ => format!("{}d", secs / 86_400),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ages_read_as_kubectl_prints_them() {
+        let ages: Vec<String> = [5, 130, 7300, 200_000]
+            .into_iter()
+            .map(|s| age(Duration::from_secs(s)))
+            .collect();
+        assert_eq!(ages, ["5s", "2m", "2h", "2d"]);
+    }
+}
