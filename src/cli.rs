@@ -34,6 +34,8 @@ pub enum Command {
     /// Print what the operator would do in ECS for these manifests (read-only); exit 1 when
     /// something would change, as `kubectl diff`.
     Diff(crate::diff::DiffArgs),
+    /// Write existing ECS clusters, their services and task definitions as manifests (read-only).
+    Import(crate::import::ImportArgs),
     /// Print the version.
     Version,
 }

@@ -33,8 +33,8 @@ use crate::runtime::metrics::Metrics;
 /// `ecs-operator diff` flags.
 #[derive(Clone, Debug, Args)]
 pub struct DiffArgs {
-    /// Manifests to compare (YAML or JSON, several documents each; `-` reads stdin). Repeat
-    /// for more files.
+    /// Manifests to compare: a file (YAML or JSON, several documents), a folder of them, or
+    /// `-` for stdin. Repeat for more.
     #[arg(short = 'f', long = "filename", required = true)]
     pub files: Vec<PathBuf>,
 
@@ -63,8 +63,10 @@ pub enum Outcome {
 /// Runs the diff and prints it; the exit code as `kubectl diff`.
 pub async fn run(args: DiffArgs) -> Result<u8, String> {
     let mut documents = Vec::new();
-    for file in &args.files {
-        documents.extend(read_documents(file)?);
+    for path in &args.files {
+        for file in files_of(path)? {
+            documents.extend(read_documents(&file)?);
+        }
     }
     let objects = Objects::parse(documents, &args.namespace)?;
     let aws = aws_config::load_defaults(aws_config::BehaviorVersion::latest()).await;
@@ -88,6 +90,24 @@ pub async fn run(args: DiffArgs) -> Result<u8, String> {
         code = code.max(outcome_code);
     }
     Ok(code)
+}
+
+/// `path` itself, or for a folder its `.yaml`, `.yml` and `.json` files in name order (as
+/// `kubectl apply -f DIR` reads them).
+fn files_of(path: &PathBuf) -> Result<Vec<PathBuf>, String> {
+    if !path.is_dir() {
+        return Ok(vec![path.clone()]);
+    }
+    let mut files: Vec<PathBuf> = std::fs::read_dir(path)
+        .map_err(|e| format!("{}: {e}", path.display()))?
+        .filter_map(|entry| entry.ok().map(|e| e.path()))
+        .filter(|p| {
+            p.extension()
+                .is_some_and(|e| e == "yaml" || e == "yml" || e == "json")
+        })
+        .collect();
+    files.sort();
+    Ok(files)
 }
 
 /// The YAML (or JSON) documents of a file, or of stdin for `-`; a `List` counts as its items.

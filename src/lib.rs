@@ -14,6 +14,7 @@ pub mod controller;
 pub mod diff;
 pub mod ecs;
 pub mod error;
+pub mod import;
 pub mod mapping;
 pub mod operator;
 pub mod plugin;

@@ -23,6 +23,7 @@ async fn main() -> ExitCode {
                 }
             };
         }
+        Command::Import(args) => ecs_operator::import::run(args).await,
         Command::Version => {
             println!("ecs-operator {}", env!("CARGO_PKG_VERSION"));
             Ok(())

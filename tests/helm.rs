@@ -1544,7 +1544,7 @@ async fn exercise_all_kinds(
         namespace,
         test_object::<EcsTaskDefinition>(
             "rbac",
-            json!({"containerDefinitions": [{"name": "app", "image": "public.ecr.aws/nginx/nginx:1.27"}]}),
+            json!({"containerDefinitions": [{"name": "app", "image": "public.ecr.aws/nginx/nginx:1.27", "memory": 256}]}),
         ),
         cluster_wide,
     )

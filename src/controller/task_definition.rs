@@ -189,6 +189,21 @@ async fn apply(
         plan::registration(newest, managed_before, wants_adoption(obj.as_ref()), &what)
             .map_err(Error::OwnershipConflict)?;
 
+    // A family taken over whose newest revision is what the spec describes (the spec was
+    // imported from it, or written to match) is adopted as it is: registering the same content
+    // again would roll every service on it for nothing.
+    let mut registration = registration;
+    if registration == Some(plan::Registration::Adopted)
+        && let Some(latest) = &latest
+        && let Some(arn) = latest.definition.task_definition_arn()
+        && describes(&ctx, &region, arn, &hash).await?
+    {
+        let note = format!("adopted the task definition family {family}: {arn} matches the spec");
+        ctx.event(obj.as_ref(), EventType::Normal, "Adopted", note)
+            .await;
+        registration = None;
+    }
+
     let current = match registration {
         None => {
             let latest = latest.expect("no registration only when the latest revision matches");
@@ -285,6 +300,14 @@ async fn announce_ignored_fields(ctx: &Context, obj: &EcsTaskDefinition) {
     );
     ctx.event(obj, EventType::Normal, "OutputFieldsIgnored", note)
         .await;
+}
+
+/// Whether revision `arn` is what a spec of hash `hash` registers: its DescribeTaskDefinition
+/// read back as a spec ([`crate::mapping::import::task_definition_spec`]) has that hash.
+async fn describes(ctx: &Context, region: &str, arn: &str, hash: &str) -> Result<bool> {
+    let described = ctx.ecs.describe_task_definition_json(region, arn).await?;
+    Ok(crate::mapping::import::task_definition_spec(&described)
+        .is_ok_and(|spec| mapping::spec_hash(&spec) == hash))
 }
 
 /// Whether `definition` (the family's newest, registered from this spec by this object) is newer

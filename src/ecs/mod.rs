@@ -5,6 +5,7 @@ mod batch;
 pub mod budget;
 mod errors;
 mod health;
+pub mod raw;
 mod revisions;
 
 use std::collections::HashMap;
@@ -192,6 +193,27 @@ impl Ecs {
     /// Records the revision this operator just registered for `family`.
     pub async fn record_revision(&self, region: &str, family: &str, arn: &str) {
         self.inner.revisions.record(region, family, Some(arn)).await;
+    }
+
+    /// DescribeTaskDefinition of `task_definition` (a family, `family:revision` or an ARN),
+    /// tags included, as ECS's JSON: `{"taskDefinition": {...}, "tags": [...]}`.
+    pub async fn describe_task_definition_json(
+        &self,
+        region: &str,
+        task_definition: &str,
+    ) -> Result<serde_json::Value> {
+        let raw = raw::RawJson::default();
+        let request = self
+            .client(region)
+            .describe_task_definition()
+            .task_definition(task_definition)
+            .include(aws_sdk_ecs::types::TaskDefinitionField::Tags)
+            .customize()
+            .config_override(aws_sdk_ecs::config::Builder::default().interceptor(raw.clone()))
+            .send();
+        self.call(region, "DescribeTaskDefinition", request).await?;
+        raw.json()
+            .ok_or_else(|| Error::empty_response("DescribeTaskDefinition"))
     }
 
     /// Forgets the cached answer for a cluster this operator just changed.

@@ -3,6 +3,7 @@
 
 pub mod cluster;
 pub mod conditions;
+pub mod import;
 pub mod service;
 pub mod tags;
 pub mod task_definition;

@@ -86,6 +86,28 @@ impl TestOperator {
         }
     }
 
+    /// Reconciles of `kind` so far (`ecs_operator_reconcile_total`).
+    pub fn reconciles(&self, kind: &str) -> u64 {
+        let prefix = format!(r#"ecs_operator_reconcile_total{{kind="{kind}"}} "#);
+        self.metrics
+            .render()
+            .lines()
+            .find_map(|l| l.strip_prefix(prefix.as_str()))
+            .and_then(|n| n.trim().parse().ok())
+            .unwrap_or(0)
+    }
+
+    /// Waits until every one of `objects` objects of `kind` was reconciled `resyncs` more times.
+    pub async fn resyncs(&self, kind: &str, objects: u64, resyncs: u64) {
+        let target = self.reconciles(kind) + objects * resyncs;
+        eventually(
+            &format!("{resyncs} resyncs of every {kind}"),
+            || async { self.reconciles(kind) },
+            |n| *n >= target,
+        )
+        .await;
+    }
+
     /// Stops it and waits until in-flight reconciles are done (a "restart" is stop + start).
     pub async fn stop(mut self) {
         let _ = self.stop.send(true);
