@@ -5,4 +5,5 @@ pub mod cluster;
 pub mod conditions;
 pub mod service;
 pub mod tags;
+pub mod task;
 pub mod task_definition;
