@@ -1178,6 +1178,7 @@ async fn default_values_pass_server_side_dry_run() {
         "customresourcedefinition.apiextensions.k8s.io/ecsclusters.ecs.operator.dev",
         "customresourcedefinition.apiextensions.k8s.io/ecstaskdefinitions.ecs.operator.dev",
         "customresourcedefinition.apiextensions.k8s.io/ecsservices.ecs.operator.dev",
+        "customresourcedefinition.apiextensions.k8s.io/ecstasks.ecs.operator.dev",
         "deployment.apps/",
         "serviceaccount/",
         "service/",

@@ -95,6 +95,16 @@ impl TestOperator {
     }
 }
 
+impl TestOperator {
+    /// Ends it at once, as a killed process would: in-flight reconciles are dropped wherever
+    /// they are (an ECS call sent but not answered, a status write not made).
+    pub fn crash(mut self) {
+        if let Some(task) = self.task.take() {
+            task.abort();
+        }
+    }
+}
+
 impl Drop for TestOperator {
     fn drop(&mut self) {
         let _ = self.stop.send(true);

@@ -78,11 +78,15 @@ No create, update or delete of the custom resources, no core Events, nothing els
 */}}
 {{- define "ecs-operator.rules" -}}
 - apiGroups: ["ecs.operator.dev"]
-  resources: ["ecsclusters", "ecstaskdefinitions", "ecsservices"]
+  resources: ["ecsclusters", "ecstaskdefinitions", "ecsservices", "ecstasks"]
   verbs: ["get", "list", "watch", "patch"]
 - apiGroups: ["ecs.operator.dev"]
-  resources: ["ecsclusters/status", "ecstaskdefinitions/status", "ecsservices/status"]
+  resources: ["ecsclusters/status", "ecstaskdefinitions/status", "ecsservices/status", "ecstasks/status"]
   verbs: ["patch"]
+{{- /* An EcsTask with ttlSecondsAfterFinished deletes itself once finished. */}}
+- apiGroups: ["ecs.operator.dev"]
+  resources: ["ecstasks"]
+  verbs: ["delete"]
 - apiGroups: ["events.k8s.io"]
   resources: ["events"]
   verbs: ["create", "patch"]
