@@ -410,3 +410,62 @@ async fn delete_stops_running_tasks_unless_retained() {
     assert_eq!(left.len(), 1);
     assert_eq!(left[0].desired_status(), Some("RUNNING"));
 }
+
+/// Admission: a run's spec cannot change once created, count is 1 to 10, and the references
+/// come in pairs, each with a message that says what to do.
+#[tokio::test]
+async fn admission_keeps_a_run_as_it_was_created() {
+    let (client, ns) = setup("task-adm").await;
+    let tasks: Api<EcsTask> = Api::namespaced(client.clone(), &ns);
+    let create = |name: &str, spec: serde_json::Value| {
+        let tasks = tasks.clone();
+        let task: EcsTask = manifest(json!({
+            "apiVersion": "ecs.operator.dev/v1alpha1", "kind": "EcsTask",
+            "metadata": {"name": name}, "spec": spec
+        }));
+        async move { tasks.create(&PostParams::default(), &task).await }
+    };
+    let refused = |result: Result<EcsTask, kube::Error>, fragment: &str| match result {
+        Err(kube::Error::Api(status)) if status.code == 422 => {
+            assert!(status.message.contains(fragment), "{}", status.message)
+        }
+        other => panic!("expected a 422 containing {fragment:?}, got {other:?}"),
+    };
+    refused(
+        create(
+            "c0",
+            json!({"cluster": "apps", "taskDefinition": "job", "count": 11}),
+        )
+        .await,
+        "count is between 1 and 10",
+    );
+    refused(
+        create("c1", json!({"taskDefinition": "job"})).await,
+        "set exactly one of spec.clusterRef",
+    );
+    refused(
+        create(
+            "c2",
+            json!({"cluster": "apps", "taskDefinition": "job", "startedBy": "a b"}),
+        )
+        .await,
+        "startedBy may contain up to 36 letters",
+    );
+    create(
+        "run",
+        json!({"cluster": "apps", "taskDefinition": "job", "count": 2}),
+    )
+    .await
+    .unwrap();
+    let patched = tasks
+        .patch(
+            "run",
+            &kube::api::PatchParams::default(),
+            &kube::api::Patch::Merge(json!({"spec": {"count": 3}})),
+        )
+        .await;
+    refused(
+        patched,
+        "the spec of an EcsTask is immutable: a run cannot change once started; create a new EcsTask instead",
+    );
+}
