@@ -97,6 +97,8 @@ impl Operator {
             );
             let (tasks, task_store) = controller::task::controller(
                 scoped::<EcsTask>(&client, &namespace),
+                scoped::<EcsTaskDefinition>(&client, &namespace),
+                scoped::<EcsCluster>(&client, &namespace),
                 config.clone(),
             );
             self.ctx.add_service_store(service_store.clone());

@@ -36,12 +36,26 @@ async fn fixture(prefix: &str) -> (Fixture, TestOperator) {
         .send()
         .await
         .unwrap();
-    let definitions: Api<EcsTaskDefinition> = Api::namespaced(client.clone(), &ns);
+    let definitions = define(&client, &ns, "job").await;
+    wait_for(&definitions, "job", "Ready", is_ready).await;
+    let tasks = Api::namespaced(client.clone(), &ns);
+    let fixture = Fixture {
+        client,
+        ns,
+        cluster,
+        tasks,
+    };
+    (fixture, operator)
+}
+
+/// Creates the Fargate EcsTaskDefinition `name` (container "app").
+async fn define(client: &Client, ns: &str, name: &str) -> Api<EcsTaskDefinition> {
+    let definitions: Api<EcsTaskDefinition> = Api::namespaced(client.clone(), ns);
     let definition: EcsTaskDefinition = manifest(json!({
         "apiVersion": "ecs.operator.dev/v1alpha1", "kind": "EcsTaskDefinition",
-        "metadata": {"name": "job"},
+        "metadata": {"name": name},
         "spec": {
-            "family": support::unique_name("job"),
+            "family": support::unique_name(name),
             "requiresCompatibilities": ["FARGATE"],
             "networkMode": "awsvpc",
             "cpu": "256",
@@ -53,15 +67,7 @@ async fn fixture(prefix: &str) -> (Fixture, TestOperator) {
         .create(&PostParams::default(), &definition)
         .await
         .unwrap();
-    wait_for(&definitions, "job", "Ready", is_ready).await;
-    let tasks = Api::namespaced(client.clone(), &ns);
-    let fixture = Fixture {
-        client,
-        ns,
-        cluster,
-        tasks,
-    };
-    (fixture, operator)
+    definitions
 }
 
 /// Container overrides that make container "app" exit with `code` after `seconds` (ECS
@@ -213,6 +219,33 @@ async fn a_run_of_ten_succeeds_and_says_so() {
             .count(),
         10,
         "one event per stopped task: {notes:?}"
+    );
+}
+
+#[tokio::test]
+async fn a_run_waits_for_its_task_definition_and_starts_once_it_is_registered() {
+    let (f, _operator) = fixture("task-dep").await;
+    f.run(
+        "later",
+        json!({"taskDefinitionRef": {"name": "later"}, "overrides": exits(Some(0), 1)}),
+    )
+    .await;
+    let waiting = wait_for(&f.tasks, "later", "DependencyNotReady", |t: &EcsTask| {
+        condition(t, "Ready").is_some_and(|c| c.reason == "DependencyNotReady")
+    })
+    .await;
+    assert_eq!(
+        condition(&waiting, "Ready").unwrap().message,
+        "EcsTaskDefinition later does not exist yet"
+    );
+    let since = std::time::Instant::now();
+    define(&f.client, &f.ns, "later").await;
+    f.finished("later", "Complete").await;
+    // Woken by the watch on the task definition, not by the 30 s retry of DependencyNotReady.
+    assert!(
+        since.elapsed() < Duration::from_secs(25),
+        "{:?}",
+        since.elapsed()
     );
 }
 

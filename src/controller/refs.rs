@@ -1,11 +1,16 @@
 //! What `clusterRef`/`cluster` and `taskDefinitionRef`/`taskDefinition` name, for every kind that
 //! runs tasks (EcsService, EcsTask): the ECS cluster, the task definition revision and the region.
 
-use k8s_openapi::apimachinery::pkg::apis::meta::v1::Condition;
-use kube::ResourceExt;
-use kube::api::Api;
+use std::hash::{DefaultHasher, Hash, Hasher};
 
-use super::Context;
+use k8s_openapi::apimachinery::pkg::apis::meta::v1::Condition;
+use kube::api::Api;
+use kube::runtime::controller::Controller;
+use kube::runtime::reflector::{ObjectRef, Store};
+use kube::runtime::{WatchStreamExt, watcher};
+use kube::{Resource, ResourceExt};
+
+use super::{Context, Managed};
 use crate::api::{EcsCluster, EcsTaskDefinition, LocalObjectReference};
 use crate::ecs::arn_region;
 use crate::mapping::conditions;
@@ -172,4 +177,94 @@ pub async fn resolve_task_definition(
 /// The namespace of an object (references resolve there).
 pub fn namespace_of<K: kube::Resource>(obj: &K) -> String {
     obj.namespace().unwrap_or_default()
+}
+
+/// The kinds an object that runs tasks depends on, watched for the changes that matter to it.
+pub struct Dependencies {
+    pub definitions: Api<EcsTaskDefinition>,
+    pub clusters: Api<EcsCluster>,
+    pub config: watcher::Config,
+}
+
+/// Adds the watch relations of a kind that runs tasks: an object is reconciled when the
+/// EcsTaskDefinition (`definition_ref`) or EcsCluster (`cluster_ref`) it names changes revision
+/// or readiness, not at the next resync or retry. A reference fn returning None opts the object
+/// out (an EcsTask that already started).
+pub fn follow_dependencies<K: Managed>(
+    controller: Controller<K>,
+    store: &Store<K>,
+    dependencies: Dependencies,
+    definition_ref: fn(&K) -> Option<&str>,
+    cluster_ref: fn(&K) -> Option<&str>,
+) -> Controller<K> {
+    let Dependencies {
+        definitions,
+        clusters,
+        config,
+    } = dependencies;
+    let definition_changes = watcher(definitions, config.clone())
+        .default_backoff()
+        .touched_objects()
+        .predicate_filter(
+            |td: &EcsTaskDefinition| {
+                // The generation too: a service stops reporting Ready the moment its task
+                // definition's spec changes, not only once the new revision is registered.
+                Some(fingerprint((
+                    td.current_arn(),
+                    td.metadata.generation,
+                    is_ready(td.status.as_ref().map(|s| &s.conditions[..])),
+                )))
+            },
+            Default::default(),
+        );
+    let cluster_changes = watcher(clusters, config)
+        .default_backoff()
+        .touched_objects()
+        .predicate_filter(
+            |c: &EcsCluster| {
+                let status = c.status.as_ref();
+                Some(fingerprint((
+                    status.and_then(|s| s.cluster_arn.as_deref()),
+                    status.and_then(|s| s.status.as_deref()),
+                    is_ready(status.map(|s| &s.conditions[..])),
+                )))
+            },
+            Default::default(),
+        );
+    let (definition_store, cluster_store) = (store.clone(), store.clone());
+    controller
+        .watches_stream(definition_changes, move |td: EcsTaskDefinition| {
+            referencing(&definition_store, &td, definition_ref)
+        })
+        .watches_stream(cluster_changes, move |cluster: EcsCluster| {
+            referencing(&cluster_store, &cluster, cluster_ref)
+        })
+}
+
+/// Objects in the same namespace whose reference names `target`.
+fn referencing<K: Managed, T: Resource>(
+    store: &Store<K>,
+    target: &T,
+    reference: fn(&K) -> Option<&str>,
+) -> Vec<ObjectRef<K>> {
+    let namespace = target.meta().namespace.as_deref();
+    let name = target.meta().name.as_deref();
+    store
+        .state()
+        .iter()
+        .filter(|s| s.namespace().as_deref() == namespace && reference(s) == name)
+        .map(|s| ObjectRef::from_obj(s.as_ref()))
+        .collect()
+}
+
+fn fingerprint(value: impl Hash) -> u64 {
+    let mut hasher = DefaultHasher::new();
+    value.hash(&mut hasher);
+    hasher.finish()
+}
+
+fn is_ready(conditions: Option<&[Condition]>) -> bool {
+    conditions
+        .and_then(|c| conditions::find(c, conditions::READY))
+        .is_some_and(|c| c.status == "True")
 }

@@ -3,17 +3,15 @@
 //! an omitted desiredCount to whoever scales the service, and mirrors ECS's service events.
 
 use std::collections::{BTreeMap, HashSet};
-use std::hash::{DefaultHasher, Hash, Hasher};
 use std::sync::Arc;
 use std::time::Duration;
 
 use aws_sdk_ecs::types::{SchedulingStrategy, Service};
-use k8s_openapi::apimachinery::pkg::apis::meta::v1::Condition;
 use kube::api::Api;
 use kube::runtime::controller::{Action, Controller};
 use kube::runtime::events::EventType;
-use kube::runtime::reflector::{ObjectRef, Store};
-use kube::runtime::{WatchStreamExt, watcher};
+use kube::runtime::reflector::Store;
+use kube::runtime::watcher;
 use kube::{Resource, ResourceExt};
 
 use super::refs::{self, Refs, ResolvedTaskDefinition};
@@ -104,78 +102,18 @@ pub fn controller(
     config: watcher::Config,
 ) -> (Controller<EcsService>, Store<EcsService>) {
     let (controller, reader) = super::watched(api, config.clone());
-    let store = reader.clone();
-    let definition_changes = watcher(definitions, config.clone())
-        .default_backoff()
-        .touched_objects()
-        .predicate_filter(
-            |td: &EcsTaskDefinition| {
-                // The generation too: a service stops reporting Ready the moment its task
-                // definition's spec changes, not only once the new revision is registered.
-                Some(fingerprint((
-                    td.current_arn(),
-                    td.metadata.generation,
-                    is_ready(td.status().map(|s| &s.conditions[..])),
-                )))
-            },
-            Default::default(),
-        );
-    let cluster_store = reader.clone();
-    let cluster_changes = watcher(clusters, config)
-        .default_backoff()
-        .touched_objects()
-        .predicate_filter(
-            |c: &EcsCluster| {
-                let status = c.status.as_ref();
-                Some(fingerprint((
-                    status.and_then(|s| s.cluster_arn.as_deref()),
-                    status.and_then(|s| s.status.as_deref()),
-                    is_ready(status.map(|s| &s.conditions[..])),
-                )))
-            },
-            Default::default(),
-        );
-
-    let controller = controller
-        .watches_stream(definition_changes, move |td: EcsTaskDefinition| {
-            referencing(&store, &td, |s| {
-                s.spec.task_definition_ref.as_ref().map(|r| r.name.as_str())
-            })
-        })
-        .watches_stream(cluster_changes, move |cluster: EcsCluster| {
-            referencing(&cluster_store, &cluster, |s| {
-                s.spec.cluster_ref.as_ref().map(|r| r.name.as_str())
-            })
-        });
+    let controller = refs::follow_dependencies(
+        controller,
+        &reader,
+        refs::Dependencies {
+            definitions,
+            clusters,
+            config,
+        },
+        |s: &EcsService| s.spec.task_definition_ref.as_ref().map(|r| r.name.as_str()),
+        |s: &EcsService| s.spec.cluster_ref.as_ref().map(|r| r.name.as_str()),
+    );
     (controller, reader)
-}
-
-/// Services in the same namespace whose reference names `target`.
-fn referencing<K: Resource>(
-    services: &Store<EcsService>,
-    target: &K,
-    reference: impl Fn(&EcsService) -> Option<&str>,
-) -> Vec<ObjectRef<EcsService>> {
-    let namespace = target.meta().namespace.as_deref();
-    let name = target.meta().name.as_deref();
-    services
-        .state()
-        .iter()
-        .filter(|s| s.namespace().as_deref() == namespace && reference(s) == name)
-        .map(|s| ObjectRef::from_obj(s.as_ref()))
-        .collect()
-}
-
-fn fingerprint(value: impl Hash) -> u64 {
-    let mut hasher = DefaultHasher::new();
-    value.hash(&mut hasher);
-    hasher.finish()
-}
-
-fn is_ready(conditions: Option<&[Condition]>) -> bool {
-    conditions
-        .and_then(|c| conditions::find(c, conditions::READY))
-        .is_some_and(|c| c.status == "True")
 }
 
 /// Task definition ARNs that services of this operator run or roll out: never pruned.

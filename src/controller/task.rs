@@ -19,7 +19,7 @@ use kube::{Resource, ResourceExt};
 use super::refs::{self, Refs};
 use super::{Applied, Cleanup, Context, Managed, drive};
 use crate::api::task::{PendingRun, TaskRecord};
-use crate::api::{DeletionPolicy, EcsTask, EcsTaskStatus};
+use crate::api::{DeletionPolicy, EcsCluster, EcsTask, EcsTaskDefinition, EcsTaskStatus};
 use crate::mapping::conditions::{self, Health};
 use crate::mapping::tags;
 use crate::mapping::task::{self as mapping, Outcome, Plan};
@@ -130,11 +130,40 @@ pub fn error_policy(obj: Arc<EcsTask>, error: &Error, ctx: Arc<Context>) -> Acti
     super::backoff_on_error(obj.as_ref(), error, &ctx, EcsTask::KIND)
 }
 
+/// The controller, with its watch relations: a run waiting for its cluster or task definition
+/// starts the moment they are ready, not at the next retry.
 pub fn controller(
     api: Api<EcsTask>,
+    definitions: Api<EcsTaskDefinition>,
+    clusters: Api<EcsCluster>,
     config: watcher::Config,
 ) -> (Controller<EcsTask>, Store<EcsTask>) {
-    super::watched(api, config)
+    let (controller, reader) = super::watched(api, config.clone());
+    let controller = refs::follow_dependencies(
+        controller,
+        &reader,
+        refs::Dependencies {
+            definitions,
+            clusters,
+            config,
+        },
+        |t: &EcsTask| {
+            waiting(t).then_some(())?;
+            t.spec.task_definition_ref.as_ref().map(|r| r.name.as_str())
+        },
+        |t: &EcsTask| {
+            waiting(t).then_some(())?;
+            t.spec.cluster_ref.as_ref().map(|r| r.name.as_str())
+        },
+    );
+    (controller, reader)
+}
+
+/// Whether the run has not resolved what it runs yet: once started, it is fixed.
+fn waiting(task: &EcsTask) -> bool {
+    task.status
+        .as_ref()
+        .is_none_or(|s| s.task_definition_arn.is_none())
 }
 
 /// Where the run happens, once resolved.
