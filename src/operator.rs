@@ -89,17 +89,18 @@ impl Operator {
                 scoped(&client, &namespace),
                 config.clone(),
             );
+            let dependencies = || controller::refs::Dependencies {
+                definitions: scoped::<EcsTaskDefinition>(&client, &namespace),
+                clusters: scoped::<EcsCluster>(&client, &namespace),
+                config: config.clone(),
+            };
             let (services, service_store) = controller::service::controller(
                 scoped::<EcsService>(&client, &namespace),
-                scoped::<EcsTaskDefinition>(&client, &namespace),
-                scoped::<EcsCluster>(&client, &namespace),
-                config.clone(),
+                dependencies(),
             );
             let (tasks, task_store) = controller::task::controller(
                 scoped::<EcsTask>(&client, &namespace),
-                scoped::<EcsTaskDefinition>(&client, &namespace),
-                scoped::<EcsCluster>(&client, &namespace),
-                config.clone(),
+                dependencies(),
             );
             self.ctx.add_service_store(service_store.clone());
             live.push(live_objects(cluster_store.clone()));

@@ -186,22 +186,22 @@ pub struct Dependencies {
     pub config: watcher::Config,
 }
 
-/// Adds the watch relations of a kind that runs tasks: an object is reconciled when the
-/// EcsTaskDefinition (`definition_ref`) or EcsCluster (`cluster_ref`) it names changes revision
-/// or readiness, not at the next resync or retry. A reference fn returning None opts the object
-/// out (an EcsTask that already started).
-pub fn follow_dependencies<K: Managed>(
-    controller: Controller<K>,
-    store: &Store<K>,
+/// The main watch of a kind that runs tasks, with its watch relations: an object is reconciled
+/// when the EcsTaskDefinition (`definition_ref`) or EcsCluster (`cluster_ref`) it names changes
+/// revision or readiness, not at the next resync or retry. A reference fn returning None opts the
+/// object out (an EcsTask that already started).
+pub fn watched<K: Managed>(
+    api: Api<K>,
     dependencies: Dependencies,
     definition_ref: fn(&K) -> Option<&str>,
     cluster_ref: fn(&K) -> Option<&str>,
-) -> Controller<K> {
+) -> (Controller<K>, Store<K>) {
     let Dependencies {
         definitions,
         clusters,
         config,
     } = dependencies;
+    let (controller, store) = super::watched(api, config.clone());
     let definition_changes = watcher(definitions, config.clone())
         .default_backoff()
         .touched_objects()
@@ -232,13 +232,14 @@ pub fn follow_dependencies<K: Managed>(
             Default::default(),
         );
     let (definition_store, cluster_store) = (store.clone(), store.clone());
-    controller
+    let controller = controller
         .watches_stream(definition_changes, move |td: EcsTaskDefinition| {
             referencing(&definition_store, &td, definition_ref)
         })
         .watches_stream(cluster_changes, move |cluster: EcsCluster| {
             referencing(&cluster_store, &cluster, cluster_ref)
-        })
+        });
+    (controller, store)
 }
 
 /// Objects in the same namespace whose reference names `target`.

@@ -11,14 +11,12 @@ use kube::api::Api;
 use kube::runtime::controller::{Action, Controller};
 use kube::runtime::events::EventType;
 use kube::runtime::reflector::Store;
-use kube::runtime::watcher;
 use kube::{Resource, ResourceExt};
 
 use super::refs::{self, Refs, ResolvedTaskDefinition};
 use super::{Applied, Cleanup, Context, Managed, drive};
 use crate::api::{
-    DeletionPolicy, EcsCluster, EcsService, EcsServiceStatus, EcsTaskDefinition,
-    RESTARTED_AT_ANNOTATION,
+    DeletionPolicy, EcsCluster, EcsService, EcsServiceStatus, RESTARTED_AT_ANNOTATION,
 };
 use crate::error::EcsErrorClass;
 use crate::mapping::conditions::{self, Health};
@@ -97,23 +95,14 @@ pub fn error_policy(obj: Arc<EcsService>, error: &Error, ctx: Arc<Context>) -> A
 /// or cluster it references changes revision or readiness — not at the next resync.
 pub fn controller(
     api: Api<EcsService>,
-    definitions: Api<EcsTaskDefinition>,
-    clusters: Api<EcsCluster>,
-    config: watcher::Config,
+    dependencies: refs::Dependencies,
 ) -> (Controller<EcsService>, Store<EcsService>) {
-    let (controller, reader) = super::watched(api, config.clone());
-    let controller = refs::follow_dependencies(
-        controller,
-        &reader,
-        refs::Dependencies {
-            definitions,
-            clusters,
-            config,
-        },
-        |s: &EcsService| s.spec.task_definition_ref.as_ref().map(|r| r.name.as_str()),
-        |s: &EcsService| s.spec.cluster_ref.as_ref().map(|r| r.name.as_str()),
-    );
-    (controller, reader)
+    refs::watched(
+        api,
+        dependencies,
+        |s| s.spec.task_definition_ref.as_ref().map(|r| r.name.as_str()),
+        |s| s.spec.cluster_ref.as_ref().map(|r| r.name.as_str()),
+    )
 }
 
 /// Task definition ARNs that services of this operator run or roll out: never pruned.

@@ -13,13 +13,12 @@ use kube::api::{Api, DeleteParams};
 use kube::runtime::controller::{Action, Controller};
 use kube::runtime::events::EventType;
 use kube::runtime::reflector::Store;
-use kube::runtime::watcher;
 use kube::{Resource, ResourceExt};
 
 use super::refs::{self, Refs};
 use super::{Applied, Cleanup, Context, Managed, drive};
 use crate::api::task::{PendingRun, TaskRecord};
-use crate::api::{DeletionPolicy, EcsCluster, EcsTask, EcsTaskDefinition, EcsTaskStatus};
+use crate::api::{DeletionPolicy, EcsTask, EcsTaskStatus};
 use crate::mapping::conditions::{self, Health};
 use crate::mapping::tags;
 use crate::mapping::task::{self as mapping, Outcome, Plan};
@@ -134,29 +133,20 @@ pub fn error_policy(obj: Arc<EcsTask>, error: &Error, ctx: Arc<Context>) -> Acti
 /// starts the moment they are ready, not at the next retry.
 pub fn controller(
     api: Api<EcsTask>,
-    definitions: Api<EcsTaskDefinition>,
-    clusters: Api<EcsCluster>,
-    config: watcher::Config,
+    dependencies: refs::Dependencies,
 ) -> (Controller<EcsTask>, Store<EcsTask>) {
-    let (controller, reader) = super::watched(api, config.clone());
-    let controller = refs::follow_dependencies(
-        controller,
-        &reader,
-        refs::Dependencies {
-            definitions,
-            clusters,
-            config,
+    refs::watched(
+        api,
+        dependencies,
+        |t| {
+            let name = t.spec.task_definition_ref.as_ref().map(|r| r.name.as_str());
+            name.filter(|_| waiting(t))
         },
-        |t: &EcsTask| {
-            waiting(t).then_some(())?;
-            t.spec.task_definition_ref.as_ref().map(|r| r.name.as_str())
+        |t| {
+            let name = t.spec.cluster_ref.as_ref().map(|r| r.name.as_str());
+            name.filter(|_| waiting(t))
         },
-        |t: &EcsTask| {
-            waiting(t).then_some(())?;
-            t.spec.cluster_ref.as_ref().map(|r| r.name.as_str())
-        },
-    );
-    (controller, reader)
+    )
 }
 
 /// Whether the run has not resolved what it runs yet: once started, it is fixed.
