@@ -178,15 +178,20 @@ async fn apply(obj: Arc<EcsTask>, ctx: Arc<Context>) -> Result<Applied<EcsTaskSt
     let place = resolve(&ctx, &obj, &mut status).await?;
 
     refresh(&ctx, &obj, &place, &mut status).await?;
+    // One RunTask per reconcile at most: a retry of tasks that failed to be placed waits for the
+    // next poll rather than hammering ECS.
+    let mut ran = false;
     if let Some(pending) = status.pending_run.clone() {
         run(&ctx, &obj, &place, &mut status, &pending).await?;
+        ran = true;
     }
     // Each step changes the status (tasks started, the failure or the completion recorded), so
-    // a few passes settle it; the bound guards against a RunTask that started nothing new.
-    for _ in 0..4 {
+    // a few passes settle it.
+    for _ in 0..3 {
         mapping::summarize(&obj.spec, &mut status);
         match mapping::plan(&obj.spec, &status, Timestamp::now()) {
-            Plan::Run(count) if status.failure_reason.is_none() => {
+            Plan::Run(count) if status.failure_reason.is_none() && !ran => {
+                ran = true;
                 let pending = PendingRun {
                     attempt: status.attempts,
                     count,
@@ -430,40 +435,34 @@ async fn refresh(
             .ecs
             .call(&place.region, "DescribeTasks", request)
             .await?;
-        for task in output.tasks() {
-            let Some(known) = status
-                .tasks
-                .iter_mut()
-                .find(|t| Some(t.task_arn.as_str()) == task.task_arn())
-            else {
-                continue;
-            };
-            let fresh = mapping::record(task, known.attempt);
-            let stopped_now = fresh.last_status.as_deref() == Some(mapping::STOPPED);
-            *known = fresh;
-            if stopped_now {
-                let essential = &status.essential_containers;
-                let known = status
-                    .tasks
-                    .iter()
-                    .find(|t| Some(t.task_arn.as_str()) == task.task_arn())
-                    .expect("just updated");
-                announce_stop(ctx, obj, known, essential).await;
-            }
-        }
-        // A task ECS no longer knows (stopped tasks are kept about an hour) ended unseen.
-        for failure in output.failures() {
-            if let Some(known) = status
-                .tasks
-                .iter_mut()
-                .find(|t| failure.arn().is_some_and(|a| a == t.task_arn))
-            {
+        let mut stopped = Vec::new();
+        for known in status.tasks.iter_mut() {
+            let fresh = output
+                .tasks()
+                .iter()
+                .find(|t| t.task_arn() == Some(known.task_arn.as_str()));
+            let gone = output
+                .failures()
+                .iter()
+                .find(|f| f.arn() == Some(known.task_arn.as_str()));
+            if let Some(task) = fresh {
+                *known = mapping::record(task, known.attempt);
+            } else if let Some(failure) = gone {
+                // Stopped tasks stay describable about an hour: this one ended unseen.
                 known.last_status = Some(mapping::STOPPED.into());
                 known.stopped_reason = Some(format!(
                     "ECS no longer reports the task ({})",
                     failure.reason().unwrap_or("MISSING")
                 ));
+            } else {
+                continue;
             }
+            if known.last_status.as_deref() == Some(mapping::STOPPED) {
+                stopped.push(known.clone());
+            }
+        }
+        for task in &stopped {
+            announce_stop(ctx, obj, task, &status.essential_containers).await;
         }
     }
     Ok(())
