@@ -158,6 +158,19 @@ impl Fixture {
     }
 }
 
+/// Runs kubectl with the admin kubeconfig in namespace `ns`.
+fn kubectl(ns: &str, args: &[&str]) -> tokio::task::JoinHandle<std::process::Output> {
+    let kubeconfig = support::env().kubeconfig.clone();
+    let kubectl = support::kubectl_bin();
+    let mut command = std::process::Command::new(kubectl);
+    command
+        .arg("--kubeconfig")
+        .arg(kubeconfig)
+        .args(["-n", ns])
+        .args(args);
+    tokio::task::spawn_blocking(move || command.output().expect("kubectl runs"))
+}
+
 #[tokio::test]
 async fn a_run_of_ten_succeeds_and_says_so() {
     let (f, _operator) = fixture("task-ok").await;
@@ -166,7 +179,31 @@ async fn a_run_of_ten_succeeds_and_says_so() {
         json!({"count": 10, "overrides": exits(Some(0), 5)}),
     )
     .await;
+    // `kubectl wait` as for a Job, from the moment the object exists.
+    let wait = kubectl(
+        &f.ns,
+        &[
+            "wait",
+            "--for=condition=Complete",
+            "ecst/batch",
+            "--timeout=120s",
+        ],
+    );
     let done = f.finished("batch", "Complete").await;
+    let waited = wait.await.unwrap();
+    assert!(
+        waited.status.success(),
+        "{}",
+        String::from_utf8_lossy(&waited.stderr)
+    );
+    let listed = kubectl(&f.ns, &["get", "ecst", "batch", "--no-headers"])
+        .await
+        .unwrap();
+    let columns: Vec<String> = String::from_utf8_lossy(&listed.stdout)
+        .split_whitespace()
+        .map(str::to_string)
+        .collect();
+    assert_eq!(columns[..3], ["batch", "Complete", "10/10"], "{columns:?}");
     let status = done.status.clone().unwrap();
     assert_eq!(
         (

@@ -353,3 +353,67 @@ pub struct ContainerRecord {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub reason: Option<String>,
 }
+
+#[cfg(test)]
+mod tests {
+    use kube::CustomResourceExt;
+
+    use super::*;
+
+    #[test]
+    fn crd_names_columns_and_the_immutable_spec() {
+        let crd = EcsTask::crd();
+        assert_eq!(
+            crd.metadata.name.as_deref(),
+            Some("ecstasks.ecs.operator.dev")
+        );
+        assert_eq!(crd.spec.names.short_names, Some(vec!["ecst".to_string()]));
+        assert_eq!(crd.spec.names.categories, Some(vec!["ecs".to_string()]));
+        let version = &crd.spec.versions[0];
+        assert!(version.subresources.as_ref().unwrap().status.is_some());
+        let columns: Vec<(&str, &str)> = version
+            .additional_printer_columns
+            .iter()
+            .flatten()
+            .map(|c| (c.name.as_str(), c.json_path.as_str()))
+            .collect();
+        assert_eq!(
+            columns,
+            [
+                ("Status", ".status.phase"),
+                ("Completions", ".status.completions"),
+                ("Duration", ".status.duration"),
+                ("Age", ".metadata.creationTimestamp")
+            ]
+        );
+        let schema = serde_json::to_value(&version.schema).unwrap();
+        let rules = schema["openAPIV3Schema"]["x-kubernetes-validations"].to_string();
+        assert!(rules.contains("self.spec == oldSelf.spec"), "{rules}");
+    }
+
+    #[test]
+    fn a_run_task_document_reads_as_a_spec() {
+        // The shape of `aws ecs run-task --cli-input-json`, with the operator's own fields.
+        let spec: EcsTaskSpec = serde_json::from_value(serde_json::json!({
+            "cluster": "apps",
+            "taskDefinition": "report:3",
+            "count": 10,
+            "launchType": "FARGATE",
+            "networkConfiguration": {"awsvpcConfiguration": {"subnets": ["subnet-1"], "assignPublicIp": "DISABLED"}},
+            "overrides": {"containerOverrides": [{"name": "report", "environment": [{"name": "BATCH_ID", "value": "7"}]}]},
+            "enableECSManagedTags": true,
+            "propagateTags": "TASK_DEFINITION",
+            "startedBy": "nightly",
+            "backoffLimit": 1
+        }))
+        .unwrap();
+        assert_eq!(spec.count, Some(10));
+        assert_eq!(spec.enable_ecs_managed_tags, Some(true));
+        let back = serde_json::to_value(&spec).unwrap();
+        assert_eq!(back["enableECSManagedTags"], true);
+        assert_eq!(
+            back["overrides"]["containerOverrides"][0]["environment"][0]["name"],
+            "BATCH_ID"
+        );
+    }
+}
