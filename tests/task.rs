@@ -216,6 +216,14 @@ async fn a_run_of_ten_succeeds_and_says_so() {
     );
     assert_eq!(status.phase.as_deref(), Some("Complete"));
     assert_eq!(status.completions.as_deref(), Some("10/10"));
+    assert!(
+        status
+            .cluster_arn
+            .as_deref()
+            .is_some_and(|a| a.starts_with("arn:aws:ecs:") && a.ends_with(&f.cluster)),
+        "a cluster named by its name is recorded by its ARN: {:?}",
+        status.cluster_arn
+    );
     assert!(status.duration.is_some() && status.start_time.is_some());
     assert!(
         is_ready(&done),

@@ -111,14 +111,6 @@ impl EcsTask {
             what: "the EcsTask",
         }
     }
-
-    fn owner(&self) -> String {
-        format!(
-            "{}/{}",
-            self.namespace().unwrap_or_default(),
-            self.name_any()
-        )
-    }
 }
 
 pub async fn reconcile(obj: Arc<EcsTask>, ctx: Arc<Context>) -> Result<Action> {
@@ -211,7 +203,10 @@ async fn apply(obj: Arc<EcsTask>, ctx: Arc<Context>) -> Result<Applied<EcsTaskSt
                 status.failure_reason = Some(reason.to_string());
                 status.failure_message = Some(message);
                 status.completion_time = Some(Time(Timestamp::now()));
-                let why = format!("{reason}: stopped by EcsTask {}", obj.owner());
+                let why = format!(
+                    "{reason}: stopped by EcsTask {}",
+                    ctx.identity(obj.as_ref()).owner
+                );
                 stop_tasks(&ctx, &place, &stop, &why).await?;
                 for task in status
                     .tasks
@@ -403,6 +398,10 @@ async fn run(
         EventType::Warning
     };
     ctx.event(obj, type_, "Started", note).await;
+    // A cluster named by its name is recorded by the ARN ECS answers with.
+    if let Some(arn) = output.tasks().iter().find_map(|t| t.cluster_arn()) {
+        status.cluster_arn = Some(arn.to_string());
+    }
     status.tasks.extend(started);
     status.tasks.extend(unplaced);
     status.attempts = pending.attempt + 1;
@@ -537,7 +536,7 @@ async fn cleanup(obj: Arc<EcsTask>, ctx: Arc<Context>) -> Result<Cleanup> {
     if status.pending_run.is_some() {
         running.extend(unrecorded(&ctx, &obj, &place).await?);
     }
-    let reason = format!("deleted with EcsTask {}", obj.owner());
+    let reason = format!("deleted with EcsTask {}", ctx.identity(obj.as_ref()).owner);
     stop_tasks(&ctx, &place, &running, &reason).await?;
     Ok(Cleanup::Done(if running.is_empty() {
         "no task was running".to_string()
