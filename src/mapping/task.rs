@@ -209,7 +209,9 @@ pub fn record(task: &ecs::Task, attempt: i32) -> TaskRecord {
 }
 
 /// A task RunTask could not place (its `failures`: "RESOURCE:MEMORY", "AGENT" ...), recorded as
-/// a task that failed to start, so that backoffLimit counts it like any other failure.
+/// a task that failed to start, so that backoffLimit counts it like any other failure (Step
+/// Functions' `ecs:runTask.sync` fails on a non-empty `failures` too: "Run Amazon ECS or Fargate
+/// tasks with Step Functions").
 pub fn unplaced(
     arn: Option<&str>,
     reason: Option<&str>,
@@ -240,14 +242,17 @@ pub enum Outcome {
     Failed,
 }
 
-/// Whether a task succeeded. ECS stops a task when an essential container exits ("If the
-/// essential parameter of a container is marked as true, and that container fails or stops for
-/// any reason, all other containers that are part of the task are stopped", task definition
-/// parameters, `essential`), with stop code EssentialContainerExited; it judges no success
-/// itself. As Step Functions' `ecs:runTask.sync` and Batch do with exit codes, a task succeeded
-/// when it stopped that way and every essential container (`essential`: the names, from the task
-/// definition; empty when unknown, then every container) exited 0. A task stopped by anyone else
-/// (UserInitiated, SpotInterruption, TaskFailedToStart ...) failed.
+/// Whether a task succeeded. ECS judges no success itself: it stops a task when an essential
+/// container exits ("If the essential parameter of a container is marked as true, and that
+/// container fails or stops for any reason, all other containers that are part of the task are
+/// stopped", task definition parameters, `essential`), with stop code EssentialContainerExited,
+/// and records each container's exit code (AWS re:Post, "Why is my Amazon ECS task stopped?":
+/// identify the exit code with DescribeTasks). So a task succeeded when it stopped that way and
+/// every essential container (`essential`: their names, from the task definition; empty when
+/// unknown, then every container) exited 0. A container without an exit code did not succeed: a
+/// task whose image could not be pulled has none (the trap of kayac/ecspresso#534, which read it
+/// as success). A task stopped by anyone else (UserInitiated, SpotInterruption,
+/// TaskFailedToStart ...) failed.
 pub fn outcome(task: &TaskRecord, essential: &[String]) -> Outcome {
     if task.last_status.as_deref() != Some(STOPPED) {
         return Outcome::Active;
