@@ -329,6 +329,27 @@ async fn a_failing_run_fails_with_its_exit_code() {
 }
 
 #[tokio::test]
+async fn a_run_ecs_refuses_fails_at_once_with_ecs_words() {
+    let (f, _operator) = fixture("task-refused").await;
+    // EC2 tasks need a container instance; the cluster has none. The spec cannot change, so no
+    // retry helps.
+    f.run("nowhere", json!({"launchType": "EC2"})).await;
+    let done = f.finished("nowhere", "Failed").await;
+    let failed = condition(&done, "Failed").unwrap();
+    assert_eq!(failed.reason, "InvalidParameterException");
+    assert!(
+        failed
+            .message
+            .contains("No Container Instances were found in your cluster."),
+        "{}",
+        failed.message
+    );
+    let status = done.status.unwrap();
+    assert!(status.tasks.is_empty() && status.pending_run.is_none());
+    assert!(harness::is_stalled(&f.tasks.get("nowhere").await.unwrap()));
+}
+
+#[tokio::test]
 async fn failed_tasks_are_run_again_up_to_the_backoff_limit() {
     let (f, _operator) = fixture("task-retry").await;
     f.run(

@@ -19,6 +19,7 @@ use super::refs::{self, Refs};
 use super::{Applied, Cleanup, Context, Managed, drive};
 use crate::api::task::{PendingRun, TaskRecord};
 use crate::api::{DeletionPolicy, EcsTask, EcsTaskStatus};
+use crate::error::EcsErrorClass;
 use crate::mapping::conditions::{self, Health};
 use crate::mapping::tags;
 use crate::mapping::task::{self as mapping, Outcome, Plan};
@@ -174,7 +175,7 @@ async fn apply(obj: Arc<EcsTask>, ctx: Arc<Context>) -> Result<Applied<EcsTaskSt
     // next poll rather than hammering ECS.
     let mut ran = false;
     if let Some(pending) = status.pending_run.clone() {
-        run(&ctx, &obj, &place, &mut status, &pending).await?;
+        run_or_fail(&ctx, &obj, &place, &mut status, &pending).await?;
         ran = true;
     }
     // Each step changes the status (tasks started, the failure or the completion recorded), so
@@ -193,7 +194,7 @@ async fn apply(obj: Arc<EcsTask>, ctx: Arc<Context>) -> Result<Applied<EcsTaskSt
                 // Written ahead: a crash from here on repeats this very RunTask (same token).
                 let old = obj.status.as_ref();
                 super::write_status(&api, obj.as_ref(), old, &status).await?;
-                run(&ctx, &obj, &place, &mut status, &pending).await?;
+                run_or_fail(&ctx, &obj, &place, &mut status, &pending).await?;
             }
             Plan::Fail {
                 reason,
@@ -345,6 +346,33 @@ async fn resolve(ctx: &Context, obj: &EcsTask, status: &mut EcsTaskStatus) -> Re
         .or(Some(resolved.arn));
     status.cluster_arn = Some(cluster.clone());
     Ok(Place { region, cluster })
+}
+
+/// [`run`], where ECS refusing the request (ClientException, InvalidParameterException ...: the
+/// spec cannot change, so no retry can help) fails the run at once, the AWS code as its reason.
+/// Throttling, 5xx, timeouts and access denied (IAM can be fixed) are retried as always.
+async fn run_or_fail(
+    ctx: &Context,
+    obj: &EcsTask,
+    place: &Place,
+    status: &mut EcsTaskStatus,
+    pending: &PendingRun,
+) -> Result<()> {
+    match run(ctx, obj, place, status, pending).await {
+        Err(
+            error @ Error::Ecs {
+                class: EcsErrorClass::Invalid,
+                ..
+            },
+        ) => {
+            status.failure_reason = Some(error.label());
+            status.failure_message = Some(error.to_string());
+            status.completion_time = Some(Time(Timestamp::now()));
+            status.pending_run = None;
+            Ok(())
+        }
+        other => other,
+    }
 }
 
 /// Sends the RunTask of `pending` (again, after a crash: the same clientToken gets ECS's first
