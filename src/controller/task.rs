@@ -175,7 +175,7 @@ async fn apply(obj: Arc<EcsTask>, ctx: Arc<Context>) -> Result<Applied<EcsTaskSt
     // next poll rather than hammering ECS.
     let mut ran = false;
     if let Some(pending) = status.pending_run.clone() {
-        run_or_fail(&ctx, &obj, &place, &mut status, &pending).await?;
+        run(&ctx, &obj, &place, &mut status, &pending).await?;
         ran = true;
     }
     // Each step changes the status (tasks started, the failure or the completion recorded), so
@@ -194,7 +194,7 @@ async fn apply(obj: Arc<EcsTask>, ctx: Arc<Context>) -> Result<Applied<EcsTaskSt
                 // Written ahead: a crash from here on repeats this very RunTask (same token).
                 let old = obj.status.as_ref();
                 super::write_status(&api, obj.as_ref(), old, &status).await?;
-                run_or_fail(&ctx, &obj, &place, &mut status, &pending).await?;
+                run(&ctx, &obj, &place, &mut status, &pending).await?;
             }
             Plan::Fail {
                 reason,
@@ -348,35 +348,11 @@ async fn resolve(ctx: &Context, obj: &EcsTask, status: &mut EcsTaskStatus) -> Re
     Ok(Place { region, cluster })
 }
 
-/// [`run`], where ECS refusing the request (ClientException, InvalidParameterException ...: the
-/// spec cannot change, so no retry can help) fails the run at once, the AWS code as its reason.
-/// Throttling, 5xx, timeouts and access denied (IAM can be fixed) are retried as always.
-async fn run_or_fail(
-    ctx: &Context,
-    obj: &EcsTask,
-    place: &Place,
-    status: &mut EcsTaskStatus,
-    pending: &PendingRun,
-) -> Result<()> {
-    match run(ctx, obj, place, status, pending).await {
-        Err(
-            error @ Error::Ecs {
-                class: EcsErrorClass::Invalid,
-                ..
-            },
-        ) => {
-            status.failure_reason = Some(error.label());
-            status.failure_message = Some(error.to_string());
-            status.completion_time = Some(Time(Timestamp::now()));
-            status.pending_run = None;
-            Ok(())
-        }
-        other => other,
-    }
-}
-
 /// Sends the RunTask of `pending` (again, after a crash: the same clientToken gets ECS's first
-/// answer) and records its tasks; the Started event names how many and the revision.
+/// answer) and records its tasks; the Started event names how many and the revision. ECS refusing
+/// the request (ClientException, InvalidParameterException ...) fails the run at once, the AWS
+/// code as its reason: the spec cannot change, so no retry can help. Throttling, 5xx, timeouts
+/// and access denied (IAM can be fixed) are retried as always.
 async fn run(
     ctx: &Context,
     obj: &EcsTask,
@@ -397,10 +373,26 @@ async fn run(
         &mapping::client_token(&uid, pending.attempt),
     )?;
     let client = ctx.ecs.client(&place.region);
-    let output = ctx
+    let output = match ctx
         .ecs
         .call(&place.region, "RunTask", input.send_with(&client))
-        .await?;
+        .await
+    {
+        Ok(output) => output,
+        Err(
+            error @ Error::Ecs {
+                class: EcsErrorClass::Invalid,
+                ..
+            },
+        ) => {
+            status.failure_reason = Some(error.label());
+            status.failure_message = Some(error.to_string());
+            status.completion_time = Some(Time(Timestamp::now()));
+            status.pending_run = None;
+            return Ok(());
+        }
+        Err(error) => return Err(error),
+    };
     let known: Vec<String> = status.tasks.iter().map(|t| t.task_arn.clone()).collect();
     let started: Vec<TaskRecord> = output
         .tasks()
