@@ -410,7 +410,10 @@ async fn a_finished_run_deletes_itself_after_its_ttl() {
 
 #[tokio::test]
 async fn a_crash_between_run_task_and_the_status_write_starts_nothing_twice() {
-    let (f, operator) = fixture("task-crash").await;
+    let (f, steady) = fixture("task-crash").await;
+    // The fixture's operator registered the task definition; one that can be killed takes over.
+    steady.stop().await;
+    let operator = TestOperator::start_crashable(&f.ns).await;
     let key = operator.access_key.clone();
     // RunTask is answered 4 s late: the operator is killed while it waits, after ECS took the
     // request (the emulator starts the tasks once the delay is over).
@@ -451,11 +454,17 @@ async fn a_crash_between_run_task_and_the_status_write_starts_nothing_twice() {
     )
     .await;
     support::emulator_admin("DELETE", &format!("faults?accessKey={key}"), None);
+    // Nobody recorded them: the crashed operator is gone.
+    tokio::time::sleep(Duration::from_secs(1)).await;
+    let unrecorded = f.tasks.get("once").await.unwrap().status.unwrap();
+    assert!(unrecorded.pending_run.is_some() && unrecorded.tasks.is_empty());
 
     let _restarted = TestOperator::start(&f.client, &f.ns).await;
     let done = f.finished("once", "Complete").await;
     let status = done.status.clone().unwrap();
     assert_eq!((status.succeeded, status.attempts), (3, 1));
+    // The restarted operator sent the RunTask again, and ECS answered with the first tasks.
+    assert_eq!(support::emulator_calls(&key).get("RunTask"), Some(&2));
     assert_eq!(f.ecs_tasks(&done).await.len(), 3, "no second run");
     let started = f
         .notes("once")
