@@ -565,6 +565,17 @@ async fn admission_keeps_a_run_as_it_was_created() {
     )
     .await
     .unwrap();
+    create(
+        "with-volume",
+        json!({"cluster": "apps", "taskDefinition": "job", "volumeConfigurations": [{
+            "name": "scratch",
+            "managedEBSVolume": {"roleArn": "arn:aws:iam::123456789012:role/ecsInfrastructureRole",
+                                 "sizeInGiB": 50, "filesystemType": "xfs",
+                                 "terminationPolicy": {"deleteOnTermination": true}}
+        }]}),
+    )
+    .await
+    .unwrap();
     let patched = tasks
         .patch(
             "run",

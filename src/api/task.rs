@@ -20,8 +20,6 @@ use super::task_definition::{EnvironmentFile, EphemeralStorage};
 ///
 /// The spec is immutable: a run, once started, is what it is (as a Job's pod template). Create a
 /// new EcsTask to run again.
-///
-/// Not supported yet: `volumeConfigurations` (EBS volumes configured at launch).
 #[derive(CustomResource, KubeSchema, Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 #[kube(
     group = "ecs.operator.dev",
@@ -105,6 +103,12 @@ pub struct EcsTaskSpec {
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     #[schemars(length(max = 5))]
     pub placement_strategy: Vec<PlacementStrategy>,
+
+    /// Amazon EBS volumes created for each task, for task definition volumes marked
+    /// `configuredAtLaunch` (RunTask `volumeConfigurations`; ECS takes one).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[schemars(length(max = 1))]
+    pub volume_configurations: Vec<TaskVolumeConfiguration>,
 
     /// Task group name (ECS default: `family:<family>`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -228,6 +232,87 @@ pub struct ContainerOverride {
     /// GPUs of the container.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub resource_requirements: Vec<OverrideResourceRequirement>,
+}
+
+/// A volume configured at launch, as in the ECS API (`TaskVolumeConfiguration`).
+#[derive(KubeSchema, Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct TaskVolumeConfiguration {
+    /// Name of the task definition volume (one with `configuredAtLaunch: true`).
+    pub name: String,
+    /// The EBS volume ECS creates and attaches to each task.
+    #[serde(rename = "managedEBSVolume")]
+    pub managed_ebs_volume: ManagedEbsVolume,
+}
+
+/// An EBS volume ECS creates for a task, as in the ECS API
+/// (`TaskManagedEBSVolumeConfiguration`). Sizes in GiB, IOPS and throughput (MiB/s) as EBS takes
+/// them for the volume type.
+#[derive(KubeSchema, Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ManagedEbsVolume {
+    /// Infrastructure role ECS manages the volume with (needs iam:PassRole for the operator).
+    pub role_arn: String,
+    /// gp2, gp3 (EBS's default), io1, io2, st1, sc1 or standard.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub volume_type: Option<String>,
+    /// Size in GiB; required unless snapshotId is given.
+    #[serde(default, rename = "sizeInGiB", skip_serializing_if = "Option::is_none")]
+    pub size_in_gib: Option<i32>,
+    /// Snapshot the volume is created from.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub snapshot_id: Option<String>,
+    /// MiB/s at which a snapshot's blocks are fetched when the volume is created.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub volume_initialization_rate: Option<i32>,
+    /// Provisioned IOPS (gp3, io1, io2).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub iops: Option<i32>,
+    /// Throughput in MiB/s (gp3).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub throughput: Option<i32>,
+    /// Encrypt the volume.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub encrypted: Option<bool>,
+    /// KMS key of an encrypted volume.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub kms_key_id: Option<String>,
+    /// ext3, ext4, xfs (Linux) or ntfs (Windows).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(extend("enum" = ["ext3", "ext4", "xfs", "ntfs"]))]
+    pub filesystem_type: Option<String>,
+    /// Whether the volume is deleted when the task stops (ECS's default: deleted).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub termination_policy: Option<EbsTerminationPolicy>,
+    /// Tags of the volume.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[schemars(length(max = 1))]
+    pub tag_specifications: Vec<EbsTagSpecification>,
+}
+
+/// What happens to a task's EBS volume when the task stops.
+#[derive(schemars::JsonSchema, Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct EbsTerminationPolicy {
+    pub delete_on_termination: bool,
+}
+
+/// Tags of an EBS volume ECS creates, as in the ECS API.
+#[derive(KubeSchema, Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct EbsTagSpecification {
+    /// Always `volume`.
+    #[schemars(extend("enum" = ["volume"]))]
+    pub resource_type: String,
+    /// The tags.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[schemars(length(max = 50))]
+    #[x_kube(merge_strategy = ListMerge::Map(vec!["key".into()]))]
+    pub tags: Vec<Tag>,
+    /// Copy the TASK_DEFINITION's (or SERVICE's) tags to the volume, or NONE.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(extend("enum" = ["TASK_DEFINITION", "SERVICE", "NONE"]))]
+    pub propagate_tags: Option<String>,
 }
 
 /// A GPU (or other device) requirement of a container override, as in the ECS API.

@@ -18,6 +18,7 @@ use super::service::{
 use super::task_definition::key_value_pair;
 use crate::api::task::{
     ContainerOverride, ContainerRecord, EcsTaskSpec, EcsTaskStatus, TaskOverride, TaskRecord,
+    TaskVolumeConfiguration,
 };
 use crate::{Error, Result};
 
@@ -122,7 +123,72 @@ pub fn run_task_input(
         .set_enable_execute_command(spec.enable_execute_command)
         .set_enable_ecs_managed_tags(spec.enable_ecs_managed_tags)
         .set_propagate_tags(spec.propagate_tags.as_deref().map(ecs::PropagateTags::from))
+        .set_volume_configurations(non_empty(
+            spec.volume_configurations
+                .iter()
+                .map(volume_configuration)
+                .collect::<Result<Vec<_>>>()?,
+        ))
         .set_tags(non_empty(tags)))
+}
+
+fn volume_configuration(v: &TaskVolumeConfiguration) -> Result<ecs::TaskVolumeConfiguration> {
+    let ebs = &v.managed_ebs_volume;
+    let tag_specifications = ebs
+        .tag_specifications
+        .iter()
+        .map(|t| {
+            ecs::EbsTagSpecification::builder()
+                .resource_type(t.resource_type.as_str().into())
+                .set_tags(non_empty(
+                    t.tags
+                        .iter()
+                        .map(|tag| ecs::Tag::builder().key(&tag.key).value(&tag.value).build())
+                        .collect(),
+                ))
+                .set_propagate_tags(t.propagate_tags.as_deref().map(ecs::PropagateTags::from))
+                .build()
+                .map_err(build_error(
+                    "volumeConfigurations.managedEBSVolume.tagSpecifications",
+                ))
+        })
+        .collect::<Result<Vec<_>>>()?;
+    let termination = ebs
+        .termination_policy
+        .as_ref()
+        .map(|p| {
+            ecs::TaskManagedEbsVolumeTerminationPolicy::builder()
+                .delete_on_termination(p.delete_on_termination)
+                .build()
+        })
+        .transpose()
+        .map_err(build_error(
+            "volumeConfigurations.managedEBSVolume.terminationPolicy",
+        ))?;
+    let managed = ecs::TaskManagedEbsVolumeConfiguration::builder()
+        .role_arn(&ebs.role_arn)
+        .set_volume_type(ebs.volume_type.clone())
+        .set_size_in_gib(ebs.size_in_gib)
+        .set_snapshot_id(ebs.snapshot_id.clone())
+        .set_volume_initialization_rate(ebs.volume_initialization_rate)
+        .set_iops(ebs.iops)
+        .set_throughput(ebs.throughput)
+        .set_encrypted(ebs.encrypted)
+        .set_kms_key_id(ebs.kms_key_id.clone())
+        .set_filesystem_type(
+            ebs.filesystem_type
+                .as_deref()
+                .map(ecs::TaskFilesystemType::from),
+        )
+        .set_termination_policy(termination)
+        .set_tag_specifications(non_empty(tag_specifications))
+        .build()
+        .map_err(build_error("volumeConfigurations.managedEBSVolume"))?;
+    ecs::TaskVolumeConfiguration::builder()
+        .name(&v.name)
+        .managed_ebs_volume(managed)
+        .build()
+        .map_err(build_error("volumeConfigurations"))
 }
 
 fn overrides(o: &TaskOverride) -> Result<ecs::TaskOverride> {

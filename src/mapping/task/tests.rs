@@ -299,3 +299,39 @@ fn validation_matches_the_crd_rules() {
         .is_err()
     );
 }
+
+#[test]
+fn volumes_configured_at_launch_map_to_ecs_shapes() {
+    let spec = spec(json!({
+        "volumeConfigurations": [{
+            "name": "scratch",
+            "managedEBSVolume": {
+                "roleArn": "arn:aws:iam::123456789012:role/ecsInfrastructureRole",
+                "volumeType": "gp3",
+                "sizeInGiB": 100,
+                "throughput": 250,
+                "filesystemType": "xfs",
+                "terminationPolicy": {"deleteOnTermination": false},
+                "tagSpecifications": [{"resourceType": "volume", "tags": [{"key": "team", "value": "data"}]}]
+            }
+        }]
+    }));
+    let input = run_task_input(&spec, "apps", "job:3", 1, "by", vec![], "t")
+        .unwrap()
+        .build()
+        .unwrap();
+    let volume = &input.volume_configurations()[0];
+    assert_eq!(volume.name(), "scratch");
+    let ebs = volume.managed_ebs_volume().unwrap();
+    assert_eq!(
+        ebs.role_arn(),
+        "arn:aws:iam::123456789012:role/ecsInfrastructureRole"
+    );
+    assert_eq!(
+        (ebs.size_in_gib(), ebs.throughput()),
+        (Some(100), Some(250))
+    );
+    assert_eq!(ebs.filesystem_type().map(|f| f.as_str()), Some("xfs"));
+    assert!(!ebs.termination_policy().unwrap().delete_on_termination());
+    assert_eq!(ebs.tag_specifications()[0].tags()[0].key(), Some("team"));
+}
