@@ -11,7 +11,7 @@ use kube::api::Api;
 use kube::runtime::watcher;
 use tokio::sync::watch;
 
-use crate::api::{EcsCluster, EcsService, EcsTaskDefinition};
+use crate::api::{EcsCluster, EcsService, EcsTask, EcsTaskDefinition};
 use crate::cli::RunArgs;
 use crate::controller::{self, Context};
 use crate::ecs::Ecs;
@@ -89,20 +89,29 @@ impl Operator {
                 scoped(&client, &namespace),
                 config.clone(),
             );
+            let dependencies = || controller::refs::Dependencies {
+                definitions: scoped::<EcsTaskDefinition>(&client, &namespace),
+                clusters: scoped::<EcsCluster>(&client, &namespace),
+                config: config.clone(),
+            };
             let (services, service_store) = controller::service::controller(
                 scoped::<EcsService>(&client, &namespace),
-                scoped::<EcsTaskDefinition>(&client, &namespace),
-                scoped::<EcsCluster>(&client, &namespace),
-                config.clone(),
+                dependencies(),
+            );
+            let (tasks, task_store) = controller::task::controller(
+                scoped::<EcsTask>(&client, &namespace),
+                dependencies(),
             );
             self.ctx.add_service_store(service_store.clone());
             live.push(live_objects(cluster_store.clone()));
             live.push(live_objects(definition_store.clone()));
             live.push(live_objects(service_store.clone()));
+            live.push(live_objects(task_store.clone()));
             stores_ready.push(async move {
                 synced(&cluster_store).await;
                 synced(&definition_store).await;
                 synced(&service_store).await;
+                synced(&task_store).await;
             });
             let concurrency = args.concurrency;
             runs.push(tokio::spawn(controller::run(
@@ -128,6 +137,14 @@ impl Operator {
                 signal(&shutdown),
                 controller::service::reconcile,
                 controller::service::error_policy,
+            )));
+            runs.push(tokio::spawn(controller::run(
+                self.ctx.clone(),
+                tasks,
+                concurrency,
+                signal(&shutdown),
+                controller::task::reconcile,
+                controller::task::error_policy,
             )));
         }
         let readiness = self.readiness.clone();

@@ -14,7 +14,7 @@ use k8s_openapi::api::core::v1::ConfigMap;
 use kube::api::{Api, PostParams};
 use serde_json::{Value, json};
 
-const KINDS: [&str; 3] = ["EcsCluster", "EcsTaskDefinition", "EcsService"];
+const KINDS: [&str; 4] = ["EcsCluster", "EcsTaskDefinition", "EcsService", "EcsTask"];
 
 /// The ConfigMap, as a user applies it.
 fn argocd_cm() -> Value {
@@ -22,7 +22,7 @@ fn argocd_cm() -> Value {
     serde_yaml::from_str(&std::fs::read_to_string(path).unwrap()).unwrap()
 }
 
-/// The script, as Argo CD reads it from argocd-cm: the same for the three kinds.
+/// The script, as Argo CD reads it from argocd-cm: the same for the four kinds.
 fn health_script() -> String {
     let config = argocd_cm();
     let scripts: Vec<&str> = KINDS
@@ -155,6 +155,56 @@ fn health_follows_the_conditions_for_the_current_generation() {
         (
             "Degraded".into(),
             "DeploymentFailed: ECS rolled back to web:7".into()
+        )
+    );
+}
+
+/// An EcsTask (a run) as the operator reports it: the kstatus triple with `reason`, plus the Job
+/// condition `job` (Complete or Failed) when it finished.
+fn run(reason: &str, statuses: [&str; 3], message: &str, job: Option<&str>) -> Value {
+    let mut obj = service(reason, statuses, [message, "", message]);
+    obj["kind"] = json!("EcsTask");
+    if let Some(job) = job {
+        let conditions = obj["status"]["conditions"].as_array_mut().unwrap();
+        conditions.push(json!({"type": job, "status": "True", "reason": reason, "message": message,
+                               "observedGeneration": 2, "lastTransitionTime": "2026-11-22T10:00:00Z"}));
+    }
+    obj
+}
+
+#[test]
+fn a_run_is_healthy_when_complete_degraded_when_failed_progressing_while_running() {
+    let running = run(
+        "Running",
+        ["False", "True", "False"],
+        "3 of 10 task(s) succeeded, 7 running, 0 failed",
+        None,
+    );
+    assert_eq!(
+        health(&running),
+        (
+            "Progressing".into(),
+            "Running: 3 of 10 task(s) succeeded, 7 running, 0 failed".into()
+        )
+    );
+    let complete = run(
+        "Ready",
+        ["True", "False", "False"],
+        "10 of 10 task(s) succeeded",
+        Some("Complete"),
+    );
+    assert_eq!(health(&complete).0, "Healthy");
+    let failed = run(
+        "BackoffLimitExceeded",
+        ["False", "False", "True"],
+        "1 task(s) failed, more than the backoffLimit of 0",
+        Some("Failed"),
+    );
+    assert_eq!(
+        health(&failed),
+        (
+            "Degraded".into(),
+            "BackoffLimitExceeded: 1 task(s) failed, more than the backoffLimit of 0".into()
         )
     );
 }

@@ -1,10 +1,11 @@
 //! The manifests in examples/ are what a new user starts from: applied together, the cluster and
-//! the task definitions become Ready and the service is created on them.
+//! the task definitions become Ready, the service is created on them and the batch run starts its
+//! tasks (which, without an exit marker, run in the emulator until the run is deleted).
 
 mod harness;
 mod support;
 
-use ecs_operator::api::{EcsCluster, EcsService, EcsTaskDefinition};
+use ecs_operator::api::{EcsCluster, EcsService, EcsTask, EcsTaskDefinition};
 use harness::{TestOperator, is_ready, setup, wait_for};
 use kube::api::{Api, PostParams};
 use serde::Deserialize;
@@ -58,7 +59,7 @@ async fn the_examples_converge() {
     // The examples name placeholder subnets; the emulator knows only its default VPC's.
     documents
         .iter_mut()
-        .filter(|d| d["kind"] == "EcsService")
+        .filter(|d| d["kind"] == "EcsService" || d["kind"] == "EcsTask")
         .for_each(harness::use_emulator_network);
     // ECS names are unique per run, so parallel and repeated runs share no ECS object.
     for doc in &mut documents {
@@ -66,6 +67,8 @@ async fn the_examples_converge() {
         let field = match doc["kind"].as_str() {
             Some("EcsCluster") => "clusterName",
             Some("EcsTaskDefinition") => "family",
+            // A run has no ECS name of its own.
+            Some("EcsTask") => continue,
             _ => "serviceName",
         };
         doc["spec"][field] = serde_json::json!(support::unique_name(&name));
@@ -77,13 +80,16 @@ async fn the_examples_converge() {
     let cluster_names = create_all(&clusters, &documents, "EcsCluster").await;
     let definition_names = create_all(&definitions, &documents, "EcsTaskDefinition").await;
     let service_names = create_all(&services, &documents, "EcsService").await;
+    let tasks: Api<EcsTask> = Api::namespaced(client.clone(), &ns);
+    let task_names = create_all(&tasks, &documents, "EcsTask").await;
     assert_eq!(
         (
             cluster_names.len(),
             definition_names.len(),
-            service_names.len()
+            service_names.len(),
+            task_names.len()
         ),
-        (1, 3, 1)
+        (1, 4, 1, 1)
     );
 
     for name in &cluster_names {
@@ -123,4 +129,19 @@ async fn the_examples_converge() {
         Some(1),
         "desiredCount left out starts at 1"
     );
+
+    // The batch run starts its 10 tasks with one RunTask; deleting it stops them.
+    let run = wait_for(
+        &tasks,
+        "report-2026-11",
+        "10 tasks started",
+        |t: &EcsTask| t.status.as_ref().is_some_and(|s| s.tasks.len() == 10),
+    )
+    .await;
+    assert_eq!(run.status.unwrap().attempts, 1);
+    tasks
+        .delete("report-2026-11", &Default::default())
+        .await
+        .unwrap();
+    harness::wait_gone(&tasks, "report-2026-11").await;
 }

@@ -21,7 +21,7 @@ use std::{
     sync::OnceLock,
 };
 
-use ecs_operator::api::{EcsCluster, EcsService, EcsTaskDefinition, FINALIZER};
+use ecs_operator::api::{EcsCluster, EcsService, EcsTask, EcsTaskDefinition, FINALIZER};
 use k8s_openapi::{
     NamespaceResourceScope,
     api::{
@@ -1178,6 +1178,7 @@ async fn default_values_pass_server_side_dry_run() {
         "customresourcedefinition.apiextensions.k8s.io/ecsclusters.ecs.operator.dev",
         "customresourcedefinition.apiextensions.k8s.io/ecstaskdefinitions.ecs.operator.dev",
         "customresourcedefinition.apiextensions.k8s.io/ecsservices.ecs.operator.dev",
+        "customresourcedefinition.apiextensions.k8s.io/ecstasks.ecs.operator.dev",
         "deployment.apps/",
         "serviceaccount/",
         "service/",
@@ -1378,6 +1379,7 @@ async fn exercise_kind<K>(
     namespace: &str,
     object: K,
     cluster_wide: bool,
+    self_deletes: bool,
 ) where
     K: Resource<DynamicType = (), Scope = NamespaceResourceScope>
         + Clone
@@ -1503,7 +1505,8 @@ async fn exercise_kind<K>(
         &format!("remove the finalizer from {kind}"),
     );
 
-    // The operator never creates, replaces or deletes its objects.
+    // The operator never creates or replaces its objects, and deletes only a finished EcsTask
+    // (ttlSecondsAfterFinished).
     let mut other = object.clone();
     other.meta_mut().name = Some(format!("{name}-other"));
     forbidden(
@@ -1515,15 +1518,18 @@ async fn exercise_kind<K>(
         api.replace(&name, &PostParams::default(), &current).await,
         &format!("update (PUT) {kind}"),
     );
-    forbidden(
-        api.delete(&name, &DeleteParams::default())
-            .await
-            .map(|_| ()),
-        &format!("delete {kind}"),
-    );
+    let deleted = api
+        .delete(&name, &DeleteParams::default())
+        .await
+        .map(|_| ());
+    if self_deletes {
+        allowed(deleted, &format!("delete {kind}"));
+    } else {
+        forbidden(deleted, &format!("delete {kind}"));
+    }
 }
 
-/// The three kinds, each exercised in `namespace`.
+/// The four kinds, each exercised in `namespace`.
 async fn exercise_all_kinds(
     admin: &Client,
     operator: &Client,
@@ -1536,6 +1542,7 @@ async fn exercise_all_kinds(
         namespace,
         test_object::<EcsCluster>("rbac", json!({})),
         cluster_wide,
+        false,
     )
     .await;
     exercise_kind(
@@ -1547,6 +1554,7 @@ async fn exercise_all_kinds(
             json!({"containerDefinitions": [{"name": "app", "image": "public.ecr.aws/nginx/nginx:1.27", "memory": 256}]}),
         ),
         cluster_wide,
+        false,
     )
     .await;
     exercise_kind(
@@ -1555,6 +1563,16 @@ async fn exercise_all_kinds(
         namespace,
         test_object::<EcsService>("rbac", json!({"cluster": "rbac", "taskDefinition": "rbac"})),
         cluster_wide,
+        false,
+    )
+    .await;
+    exercise_kind(
+        admin,
+        operator,
+        namespace,
+        test_object::<EcsTask>("rbac", json!({"cluster": "rbac", "taskDefinition": "rbac"})),
+        cluster_wide,
+        true,
     )
     .await;
 }

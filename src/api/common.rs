@@ -1,4 +1,4 @@
-//! Types shared by the three kinds.
+//! Types shared by the kinds.
 
 use kube::KubeSchema;
 use serde::{Deserialize, Serialize};

@@ -4,6 +4,7 @@
 pub mod cluster;
 pub mod common;
 pub mod service;
+pub mod task;
 pub mod task_definition;
 
 pub use cluster::{EcsCluster, EcsClusterSpec, EcsClusterStatus};
@@ -11,6 +12,7 @@ pub use common::{
     CapacityProviderStrategyItem, DeletionPolicy, KeyValuePair, LocalObjectReference, Tag,
 };
 pub use service::{EcsService, EcsServiceSpec, EcsServiceStatus, StoppedTasksStatus};
+pub use task::{EcsTask, EcsTaskSpec, EcsTaskStatus};
 pub use task_definition::{EcsTaskDefinition, EcsTaskDefinitionSpec, EcsTaskDefinitionStatus};
 
 /// API group of every kind here.
@@ -44,6 +46,7 @@ pub fn crds()
         EcsCluster::crd(),
         EcsTaskDefinition::crd(),
         EcsService::crd(),
+        EcsTask::crd(),
     ]
 }
 

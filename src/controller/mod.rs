@@ -2,7 +2,9 @@
 //! status plumbing, events, and backoff.
 
 pub mod cluster;
+pub mod refs;
 pub mod service;
+pub mod task;
 pub mod task_definition;
 
 use std::collections::{BTreeMap, HashMap};

@@ -3,25 +3,21 @@
 //! an omitted desiredCount to whoever scales the service, and mirrors ECS's service events.
 
 use std::collections::HashSet;
-use std::hash::{DefaultHasher, Hash, Hasher};
 use std::sync::Arc;
 use std::time::Duration;
 
 use aws_sdk_ecs::types::{SchedulingStrategy, Service};
-use k8s_openapi::apimachinery::pkg::apis::meta::v1::Condition;
 use kube::api::Api;
 use kube::runtime::controller::{Action, Controller};
 use kube::runtime::events::EventType;
-use kube::runtime::reflector::{ObjectRef, Store};
-use kube::runtime::{WatchStreamExt, watcher};
+use kube::runtime::reflector::Store;
 use kube::{Resource, ResourceExt};
 
+use super::refs::{self, Refs, ResolvedTaskDefinition};
 use super::{Applied, Cleanup, Context, Managed, drive};
 use crate::api::{
-    DeletionPolicy, EcsCluster, EcsService, EcsServiceStatus, EcsTaskDefinition,
-    LocalObjectReference, RESTARTED_AT_ANNOTATION,
+    DeletionPolicy, EcsCluster, EcsService, EcsServiceStatus, RESTARTED_AT_ANNOTATION,
 };
-use crate::ecs::arn_region;
 use crate::error::EcsErrorClass;
 use crate::mapping::conditions::{self, Health};
 use crate::mapping::service::{self as mapping, Rollout, plan, stopped_tasks};
@@ -54,7 +50,30 @@ impl Managed for EcsService {
     }
 }
 
+/// Where the service lives (see [`refs::region_of`]).
+fn region_of(ctx: &Context, obj: &EcsService, cluster: &str) -> Result<String> {
+    refs::region_of(
+        ctx,
+        &obj.refs(),
+        obj.spec.region.as_deref(),
+        obj.managed_arn(),
+        cluster,
+    )
+}
+
 impl EcsService {
+    /// What its references name.
+    fn refs(&self) -> Refs<'_> {
+        Refs {
+            namespace: refs::namespace_of(self),
+            cluster_ref: self.spec.cluster_ref.as_ref(),
+            cluster: self.spec.cluster.as_deref(),
+            task_definition_ref: self.spec.task_definition_ref.as_ref(),
+            task_definition: self.spec.task_definition.as_deref(),
+            what: "the service",
+        }
+    }
+
     /// The ECS service name: spec.serviceName, else metadata.name.
     pub fn ecs_name(&self) -> String {
         self.spec
@@ -76,99 +95,14 @@ pub fn error_policy(obj: Arc<EcsService>, error: &Error, ctx: Arc<Context>) -> A
 /// or cluster it references changes revision or readiness — not at the next resync.
 pub fn controller(
     api: Api<EcsService>,
-    definitions: Api<EcsTaskDefinition>,
-    clusters: Api<EcsCluster>,
-    config: watcher::Config,
+    dependencies: refs::Dependencies,
 ) -> (Controller<EcsService>, Store<EcsService>) {
-    let (controller, reader) = super::watched(api, config.clone());
-    let store = reader.clone();
-    let definition_changes = watcher(definitions, config.clone())
-        .default_backoff()
-        .touched_objects()
-        .predicate_filter(
-            |td: &EcsTaskDefinition| {
-                // The generation too: a service stops reporting Ready the moment its task
-                // definition's spec changes, not only once the new revision is registered.
-                Some(fingerprint((
-                    td.current_arn(),
-                    td.metadata.generation,
-                    is_ready(td.status().map(|s| &s.conditions[..])),
-                )))
-            },
-            Default::default(),
-        );
-    let cluster_store = reader.clone();
-    let cluster_changes = watcher(clusters, config)
-        .default_backoff()
-        .touched_objects()
-        .predicate_filter(
-            |c: &EcsCluster| {
-                let status = c.status.as_ref();
-                Some(fingerprint((
-                    status.and_then(|s| s.cluster_arn.as_deref()),
-                    status.and_then(|s| s.status.as_deref()),
-                    is_ready(status.map(|s| &s.conditions[..])),
-                )))
-            },
-            Default::default(),
-        );
-
-    let controller = controller
-        .watches_stream(definition_changes, move |td: EcsTaskDefinition| {
-            referencing(&store, &td, |s| {
-                s.spec.task_definition_ref.as_ref().map(|r| r.name.as_str())
-            })
-        })
-        .watches_stream(cluster_changes, move |cluster: EcsCluster| {
-            referencing(&cluster_store, &cluster, |s| {
-                s.spec.cluster_ref.as_ref().map(|r| r.name.as_str())
-            })
-        });
-    (controller, reader)
-}
-
-/// Services in the same namespace whose reference names `target`.
-fn referencing<K: Resource>(
-    services: &Store<EcsService>,
-    target: &K,
-    reference: impl Fn(&EcsService) -> Option<&str>,
-) -> Vec<ObjectRef<EcsService>> {
-    let namespace = target.meta().namespace.as_deref();
-    let name = target.meta().name.as_deref();
-    services
-        .state()
-        .iter()
-        .filter(|s| s.namespace().as_deref() == namespace && reference(s) == name)
-        .map(|s| ObjectRef::from_obj(s.as_ref()))
-        .collect()
-}
-
-fn fingerprint(value: impl Hash) -> u64 {
-    let mut hasher = DefaultHasher::new();
-    value.hash(&mut hasher);
-    hasher.finish()
-}
-
-fn is_ready(conditions: Option<&[Condition]>) -> bool {
-    conditions
-        .and_then(|c| conditions::find(c, conditions::READY))
-        .is_some_and(|c| c.status == "True")
-}
-
-/// " (Reason: message)" of a dependency's Ready condition when it is not True, for the message of
-/// DependencyNotReady.
-fn why_not_ready(conditions: Option<&[Condition]>) -> String {
-    conditions
-        .and_then(|c| conditions::find(c, conditions::READY))
-        .filter(|c| c.status != "True")
-        .map(|c| {
-            if c.message.is_empty() {
-                format!(" ({})", c.reason)
-            } else {
-                format!(" ({}: {})", c.reason, c.message)
-            }
-        })
-        .unwrap_or_default()
+    refs::watched(
+        api,
+        dependencies,
+        |s| s.spec.task_definition_ref.as_ref().map(|r| r.name.as_str()),
+        |s| s.spec.cluster_ref.as_ref().map(|r| r.name.as_str()),
+    )
 }
 
 /// Task definition ARNs that services of this operator run or roll out: never pruned.
@@ -186,140 +120,15 @@ pub fn task_definitions_in_use(ctx: &Context) -> HashSet<String> {
         .collect()
 }
 
-/// The ECS cluster (name or ARN) the service runs on: spec.cluster, or the ARN of the EcsCluster
-/// once ECS reports it ACTIVE. An EcsCluster that is only being updated (not Ready for its newest
-/// generation) still hosts its services: they do not flap to DependencyNotReady.
-async fn resolve_cluster(ctx: &Context, obj: &EcsService) -> Result<String> {
-    if let Some(cluster) = &obj.spec.cluster {
-        return Ok(cluster.clone());
-    }
-    let (name, cluster) = referenced::<EcsCluster>(ctx, obj, obj.spec.cluster_ref.as_ref()).await?;
-    let Some(cluster) = cluster else {
-        return Err(Error::DependencyNotReady(format!(
-            "EcsCluster {name} does not exist yet"
-        )));
-    };
-    let why = why_not_ready(cluster.status.as_ref().map(|s| &s.conditions[..]));
-    cluster
-        .status
-        .filter(|s| s.status.as_deref() == Some("ACTIVE"))
-        .and_then(|s| s.cluster_arn)
-        .ok_or_else(|| {
-            Error::DependencyNotReady(format!("EcsCluster {name} is not Ready yet{why}"))
-        })
-}
-
-/// Where the service lives: spec.region, else its cluster's region (when the cluster is given
-/// as an ARN, as a resolved clusterRef is), else as for every kind.
-fn region_of(ctx: &Context, obj: &EcsService, cluster: &str) -> Result<String> {
-    let cluster_region = arn_region(cluster);
-    if let (Some(region), Some(cluster_region)) = (obj.spec.region.as_deref(), cluster_region)
-        && region != cluster_region
-    {
-        return Err(Error::InvalidSpec(format!(
-            "spec.region is {region} but the cluster {cluster} is in {cluster_region}: a service runs \
-             in its cluster's region (omit spec.region to follow it)"
-        )));
-    }
-    Ok(ctx.ecs.region(
-        obj.spec.region.as_deref().or(cluster_region),
-        obj.managed_arn(),
-    ))
-}
-
-/// The object a `clusterRef`/`taskDefinitionRef` names in the service's namespace, with its name.
-async fn referenced<K>(
-    ctx: &Context,
-    obj: &EcsService,
-    reference: Option<&LocalObjectReference>,
-) -> Result<(String, Option<K>)>
-where
-    K: kube::Resource<Scope = k8s_openapi::NamespaceResourceScope, DynamicType = ()>
-        + Clone
-        + serde::de::DeserializeOwned
-        + std::fmt::Debug,
-{
-    let name = reference.map(|r| r.name.clone()).unwrap_or_default();
-    let api: Api<K> = Api::namespaced(ctx.client.clone(), &obj.namespace().unwrap_or_default());
-    let found = api.get_opt(&name).await?;
-    Ok((name, found))
-}
-
-/// The task definition the service should run.
-struct ResolvedTaskDefinition {
-    arn: String,
-    /// Why the referenced EcsTaskDefinition's current spec is not that revision yet (a change
-    /// waiting to be registered, or one ECS refused): the service cannot be Ready meanwhile.
-    pending: Option<String>,
-}
-
-/// The newest revision registered for the service's EcsTaskDefinition, or what spec.taskDefinition
-/// names (a bare family follows its latest).
-///
-/// A revision, once registered, is used even while the EcsTaskDefinition works on its next one
-/// (or cannot register it): the service keeps running it and moves when the next is registered,
-/// through the watch relation, instead of stopping on every change.
-async fn resolve_task_definition(
-    ctx: &Context,
-    obj: &EcsService,
-    region: &str,
-) -> Result<ResolvedTaskDefinition> {
-    if let Some(reference) = &obj.spec.task_definition {
-        if reference.starts_with("arn:") {
-            return Ok(ResolvedTaskDefinition {
-                arn: reference.clone(),
-                pending: None,
-            });
-        }
-        let client = ctx.ecs.client(region);
-        let output = ctx
-            .ecs
-            .call(
-                region,
-                "DescribeTaskDefinition",
-                client
-                    .describe_task_definition()
-                    .task_definition(reference)
-                    .send(),
-            )
-            .await?;
-        let arn = output
-            .task_definition
-            .and_then(|t| t.task_definition_arn)
-            .ok_or_else(|| Error::InvalidSpec(format!("task definition {reference} not found")))?;
-        return Ok(ResolvedTaskDefinition { arn, pending: None });
-    }
-    let (name, definition) =
-        referenced::<EcsTaskDefinition>(ctx, obj, obj.spec.task_definition_ref.as_ref()).await?;
-    let Some(definition) = definition else {
-        return Err(Error::DependencyNotReady(format!(
-            "EcsTaskDefinition {name} does not exist yet"
-        )));
-    };
-    let arn = definition
-        .current_arn()
-        .map(str::to_string)
-        .ok_or_else(|| {
-            Error::DependencyNotReady(format!(
-                "EcsTaskDefinition {name} has no registered revision yet"
-            ))
-        })?;
-    let pending = (!definition.registers_current_spec()).then(|| {
-        let why = why_not_ready(definition.status.as_ref().map(|s| &s.conditions[..]));
-        format!("EcsTaskDefinition {name} has a change not registered yet{why}; the service runs {arn} meanwhile")
-    });
-    Ok(ResolvedTaskDefinition { arn, pending })
-}
-
 async fn apply(obj: Arc<EcsService>, ctx: Arc<Context>) -> Result<Applied<EcsServiceStatus>> {
     mapping::validate(&obj.spec)?;
     let name = obj.ecs_name();
-    let cluster = resolve_cluster(&ctx, &obj).await?;
+    let cluster = refs::resolve_cluster(&ctx, &obj.refs()).await?;
     let region = region_of(&ctx, &obj, &cluster)?;
     let ResolvedTaskDefinition {
         arn: task_definition,
         pending,
-    } = resolve_task_definition(&ctx, &obj, &region).await?;
+    } = refs::resolve_task_definition(&ctx, &obj.refs(), &region).await?;
     let identity = ctx.identity(obj.as_ref());
     let desired_tags = tags::desired_tags(&obj.spec.tags, &identity);
     let client = ctx.ecs.client(&region);
@@ -655,7 +464,13 @@ async fn cleanup(obj: Arc<EcsService>, ctx: Arc<Context>) -> Result<Cleanup> {
         Some(cluster) => cluster,
         None => {
             // The EcsCluster may be going too; its ECS name is all that is needed.
-            match referenced::<EcsCluster>(&ctx, &obj, obj.spec.cluster_ref.as_ref()).await? {
+            match refs::referenced::<EcsCluster>(
+                &ctx,
+                &refs::namespace_of(obj.as_ref()),
+                obj.spec.cluster_ref.as_ref(),
+            )
+            .await?
+            {
                 (_, Some(cluster)) => cluster.ecs_name(),
                 (reference, None) => reference,
             }

@@ -6,4 +6,5 @@ pub mod conditions;
 pub mod import;
 pub mod service;
 pub mod tags;
+pub mod task;
 pub mod task_definition;

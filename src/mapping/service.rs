@@ -879,7 +879,7 @@ pub fn events_to_mirror<'a>(
 
 // --- spec to SDK types ---------------------------------------------------------------------------
 
-fn capacity_provider_strategy(
+pub(crate) fn capacity_provider_strategy(
     items: &[CapacityProviderStrategyItem],
 ) -> Result<Vec<ecs::CapacityProviderStrategyItem>> {
     items
@@ -895,7 +895,7 @@ fn capacity_provider_strategy(
         .collect()
 }
 
-fn network_configuration(n: &NetworkConfiguration) -> Result<ecs::NetworkConfiguration> {
+pub(crate) fn network_configuration(n: &NetworkConfiguration) -> Result<ecs::NetworkConfiguration> {
     let awsvpc = n
         .awsvpc_configuration
         .as_ref()
@@ -967,7 +967,9 @@ fn deployment_configuration(d: &DeploymentConfiguration) -> Result<ecs::Deployme
         .build())
 }
 
-fn placement_constraints(items: &[PlacementConstraint]) -> Vec<ecs::PlacementConstraint> {
+pub(crate) fn placement_constraints(
+    items: &[PlacementConstraint],
+) -> Vec<ecs::PlacementConstraint> {
     items
         .iter()
         .map(|c| {
@@ -979,7 +981,7 @@ fn placement_constraints(items: &[PlacementConstraint]) -> Vec<ecs::PlacementCon
         .collect()
 }
 
-fn placement_strategy(items: &[PlacementStrategy]) -> Vec<ecs::PlacementStrategy> {
+pub(crate) fn placement_strategy(items: &[PlacementStrategy]) -> Vec<ecs::PlacementStrategy> {
     items
         .iter()
         .map(|s| {
@@ -1232,11 +1234,11 @@ fn is_daemon(spec: &EcsServiceSpec) -> bool {
     spec.scheduling_strategy.as_deref() == Some(DAEMON)
 }
 
-fn non_empty<T>(items: Vec<T>) -> Option<Vec<T>> {
+pub(crate) fn non_empty<T>(items: Vec<T>) -> Option<Vec<T>> {
     (!items.is_empty()).then_some(items)
 }
 
-fn timestamp(t: &aws_smithy_types::DateTime) -> Option<Timestamp> {
+pub(crate) fn timestamp(t: &aws_smithy_types::DateTime) -> Option<Timestamp> {
     Timestamp::new(t.secs(), i32::try_from(t.subsec_nanos()).ok()?).ok()
 }
 
@@ -1244,7 +1246,7 @@ fn invalid<T>(message: &str) -> Result<T> {
     Err(Error::InvalidSpec(message.to_owned()))
 }
 
-fn build_error(what: &'static str) -> impl Fn(BuildError) -> Error {
+pub(crate) fn build_error(what: &'static str) -> impl Fn(BuildError) -> Error {
     move |e| Error::InvalidSpec(format!("{what}: {e}"))
 }
 

@@ -629,7 +629,7 @@ fn volume(volume: &Volume) -> Result<ecs::Volume, Error> {
         .build())
 }
 
-fn key_value_pair(pair: &KeyValuePair) -> ecs::KeyValuePair {
+pub(crate) fn key_value_pair(pair: &KeyValuePair) -> ecs::KeyValuePair {
     ecs::KeyValuePair::builder()
         .name(&pair.name)
         .set_value(pair.value.clone())

@@ -32,7 +32,7 @@ struct ObjectLabels {
 }
 
 /// The kinds, and the states an object can be in (from its conditions), for `ecs_operator_objects`.
-const KINDS: [&str; 3] = ["EcsCluster", "EcsTaskDefinition", "EcsService"];
+const KINDS: [&str; 4] = ["EcsCluster", "EcsTaskDefinition", "EcsService", "EcsTask"];
 pub const OBJECT_STATES: [&str; 4] = ["ready", "progressing", "retrying", "stalled"];
 
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]

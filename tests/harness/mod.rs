@@ -34,6 +34,8 @@ pub struct TestOperator {
     /// The access key it signs ECS calls with: the emulator counts its calls under it
     /// ([`support::emulator_calls`]).
     pub access_key: String,
+    /// The runtime of an operator started by [`TestOperator::start_crashable`].
+    runtime: Option<tokio::runtime::Runtime>,
 }
 
 impl TestOperator {
@@ -55,19 +57,7 @@ impl TestOperator {
         aws: aws_config::SdkConfig,
         access_key: String,
     ) -> TestOperator {
-        let args = RunArgs {
-            namespaces: vec![namespace.to_string()],
-            resync_period: TEST_RESYNC,
-            concurrency: 4,
-            region: None,
-            admin_address: "127.0.0.1:0".parse().unwrap(),
-            log_level: "info".into(),
-            log_format: LogFormat::Text,
-            leader_election: false,
-            lease_name: "ecs-operator".into(),
-            lease_namespace: namespace.to_string(),
-            lease_duration: Duration::from_secs(15),
-        };
+        let args = test_args(namespace);
         if std::env::var_os("RUST_LOG").is_some() {
             ecs_operator::runtime::telemetry::init("info", LogFormat::Text);
         }
@@ -83,6 +73,7 @@ impl TestOperator {
             readiness,
             metrics,
             access_key,
+            runtime: None,
         }
     }
 
@@ -108,6 +99,47 @@ impl TestOperator {
         .await;
     }
 
+    /// An operator on a runtime of its own, with its own Kubernetes and ECS clients, connections
+    /// and tasks, which [`TestOperator::crash`] ends at once as `kill -9` ends a process.
+    pub async fn start_crashable(namespace: &str) -> TestOperator {
+        let access_key = format!("op-{namespace}");
+        let runtime = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(2)
+            .enable_all()
+            .build()
+            .expect("a runtime for the operator");
+        let (started, ready) = tokio::sync::oneshot::channel();
+        let (stop, shutdown) = watch::channel(false);
+        let (namespace, key) = (namespace.to_string(), access_key.clone());
+        let task = runtime.spawn(async move {
+            let client = support::kube_client().await;
+            let aws = support::sdk_config_for(&support::env().region, &key).await;
+            let args = test_args(&namespace);
+            let operator = Operator::new(client, aws, &args)
+                .await
+                .expect("operator starts");
+            let _ = started.send((operator.readiness.clone(), operator.metrics.clone()));
+            operator.run_controllers(&args, shutdown).await
+        });
+        let (readiness, metrics) = ready.await.expect("the operator started");
+        TestOperator {
+            stop,
+            task: Some(task),
+            readiness,
+            metrics,
+            access_key,
+            runtime: Some(runtime),
+        }
+    }
+
+    /// Ends an operator started by [`TestOperator::start_crashable`] at once: its runtime goes,
+    /// and with it every reconcile wherever it is (an ECS call sent but not answered, a status
+    /// write not made) and every connection; nothing shuts down gracefully.
+    pub fn crash(mut self) {
+        let runtime = self.runtime.take().expect("started by start_crashable");
+        runtime.shutdown_background();
+    }
+
     /// Stops it and waits until in-flight reconciles are done (a "restart" is stop + start).
     pub async fn stop(mut self) {
         let _ = self.stop.send(true);
@@ -120,6 +152,27 @@ impl TestOperator {
 impl Drop for TestOperator {
     fn drop(&mut self) {
         let _ = self.stop.send(true);
+        // A runtime may not be dropped where blocking is not allowed (inside a test's runtime).
+        if let Some(runtime) = self.runtime.take() {
+            runtime.shutdown_background();
+        }
+    }
+}
+
+/// The arguments of an operator under test: it watches `namespace` only.
+fn test_args(namespace: &str) -> RunArgs {
+    RunArgs {
+        namespaces: vec![namespace.to_string()],
+        resync_period: TEST_RESYNC,
+        concurrency: 4,
+        region: None,
+        admin_address: "127.0.0.1:0".parse().unwrap(),
+        log_level: "info".into(),
+        log_format: LogFormat::Text,
+        leader_election: false,
+        lease_name: "ecs-operator".into(),
+        lease_namespace: namespace.to_string(),
+        lease_duration: Duration::from_secs(15),
     }
 }
 

@@ -69,20 +69,24 @@ app.kubernetes.io/instance: {{ .Release.Name }}
 
 {{/*
 What the operator does with its custom resources and events, in every namespace it watches:
-- watch/list/get its three kinds (the controllers' watches, reading a referenced object);
+- watch/list/get its four kinds (the controllers' watches, reading a referenced object);
 - patch them: the finalizer is added and removed with a JSON patch on the main resource
   (the operator never writes spec);
 - patch their /status (server-side apply under one field manager);
-- create and patch events.k8s.io Events (patch when an event repeats as a series).
-No create, update or delete of the custom resources, no core Events, nothing else.
+- create and patch events.k8s.io Events (patch when an event repeats as a series);
+- delete an EcsTask once ttlSecondsAfterFinished passed after its run finished.
+No create or update of the custom resources, no other delete, no core Events, nothing else.
 */}}
 {{- define "ecs-operator.rules" -}}
 - apiGroups: ["ecs.operator.dev"]
-  resources: ["ecsclusters", "ecstaskdefinitions", "ecsservices"]
+  resources: ["ecsclusters", "ecstaskdefinitions", "ecsservices", "ecstasks"]
   verbs: ["get", "list", "watch", "patch"]
 - apiGroups: ["ecs.operator.dev"]
-  resources: ["ecsclusters/status", "ecstaskdefinitions/status", "ecsservices/status"]
+  resources: ["ecsclusters/status", "ecstaskdefinitions/status", "ecsservices/status", "ecstasks/status"]
   verbs: ["patch"]
+- apiGroups: ["ecs.operator.dev"]
+  resources: ["ecstasks"]
+  verbs: ["delete"]
 - apiGroups: ["events.k8s.io"]
   resources: ["events"]
   verbs: ["create", "patch"]

@@ -17,6 +17,11 @@ ones do without a container runtime:
   in task exited", stop code `EssentialContainerExited`);
 - `ECS_EMULATOR_HEALTH=unhealthy` makes the task fail its health checks once running: the
   load balancer's when the service has one, else the container health check;
+- `ECS_EMULATOR_SIGTERM_EXIT_CODE=N` is the code the container exits with when ECS stops it
+  (StopTask, a scheduler's stop): StopTask is "the equivalent of docker stop", a SIGTERM, then
+  SIGKILL after the stop timeout (StopTask API reference). Default 0, a container that handles
+  SIGTERM and exits cleanly; 143 (128 + SIGTERM) is one that dies of the signal, 137 (128 +
+  SIGKILL) one that ignores it;
 - the admin API (`POST /_emulator/task-failures`) does the same for a whole family.
 """
 
@@ -79,6 +84,8 @@ class Script:
     run_seconds: float = 0.0
     #: Health checks fail once the task is running.
     unhealthy: bool = False
+    #: Exit code of containers ECS stops (see ECS_EMULATOR_SIGTERM_EXIT_CODE).
+    sigterm_exit: int = 0
 
 
 @dataclass(frozen=True)
@@ -124,6 +131,8 @@ def script_of(containers: list[dict[str, Any]], overrides: dict[str, Any], failu
                 exits=(container["name"], int(env["ECS_EMULATOR_EXIT_CODE"])),
                 run_seconds=float(env.get("ECS_EMULATOR_RUN_SECONDS", "0")),
             )
+        if "ECS_EMULATOR_SIGTERM_EXIT_CODE" in env:
+            script = replace(script, sigterm_exit=int(env["ECS_EMULATOR_SIGTERM_EXIT_CODE"]))
         if env.get("ECS_EMULATOR_HEALTH") == "unhealthy":
             # Only a health check or a load balancer can find it unhealthy (see EmulatedTask.checked).
             script = replace(script, unhealthy=True)
@@ -443,11 +452,11 @@ class EmulatedTask:
         for container in self.containers:
             if container["lastStatus"] != "STOPPED":
                 container["lastStatus"] = "STOPPED"
-                # Containers stopped by ECS get SIGTERM; a well-behaved one exits 0 (a container
-                # that ignores it is killed after the stop timeout: 137). One that never started
-                # has no exit code.
+                # Containers stopped by ECS get SIGTERM; a well-behaved one exits 0, one that dies
+                # of it 143, one killed after the stop timeout 137 (the script's sigterm_exit).
+                # One that never started has no exit code.
                 if self.started_at is not None:
-                    container.setdefault("exitCode", 0)
+                    container.setdefault("exitCode", self.script.sigterm_exit)
         if self.execution_stopped_at is None:
             self.execution_stopped_at = self._sim.now()
         if self.awsvpc:

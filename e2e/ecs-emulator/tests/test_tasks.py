@@ -76,6 +76,26 @@ def test_stop_task_is_user_initiated(ecs: Any, subnet: str) -> None:
     assert [t["stoppedReason"] for t in done] == ["Deleted by EcsTask demo/migrate", "Task stopped by user"]
 
 
+def test_stopped_containers_exit_as_their_sigterm_handling_says(ecs: Any, subnet: str) -> None:
+    """StopTask is "the equivalent of docker stop": SIGTERM, then SIGKILL after the timeout
+    (StopTask API reference). A container exits 0 when it handles SIGTERM (the default), or with
+    the code ECS_EMULATOR_SIGTERM_EXIT_CODE sets (143: it died of the signal)."""
+    cluster = unique("c")
+    ecs.create_cluster(clusterName=cluster)
+    definition = fargate_definition(ecs, unique("svc"))
+    dies = {"containerOverrides": [{"name": "web", "environment": [
+        {"name": "ECS_EMULATOR_SIGTERM_EXIT_CODE", "value": "143"}]}]}
+    (clean,) = run(ecs, cluster, definition, subnet)
+    (killed,) = run(ecs, cluster, definition, subnet, overrides=dies)
+    arns = [clean["taskArn"], killed["taskArn"]]
+    wait_until(lambda: all(t["lastStatus"] == "RUNNING" for t in ecs.describe_tasks(cluster=cluster, tasks=arns)["tasks"]))
+    for arn in arns:
+        ecs.stop_task(cluster=cluster, task=arn, reason="deleted with EcsTask demo/batch")
+    done = wait_until(lambda: stopped(ecs, cluster, arns))
+    assert [t["containers"][0]["exitCode"] for t in done] == [0, 143]
+    assert {t["stopCode"] for t in done} == {"UserInitiated"}
+
+
 def test_run_task_client_token_is_idempotent(ecs: Any, subnet: str) -> None:
     """Ensuring idempotency (API reference): the same token and parameters return the same
     tasks; different parameters with the same token are a ConflictException."""
