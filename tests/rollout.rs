@@ -508,6 +508,82 @@ async fn a_service_whose_tasks_stop_says_why_once() {
     assert!(fixed.status.unwrap().stopped_tasks.is_none());
 }
 
+/// Sets the image of EcsTaskDefinition "web" (a new revision) and the exit code of the
+/// service's pre-deploy run (the emulator's `ECS_EMULATOR_EXIT_CODE` in its override).
+async fn next_revision_with_pre_deploy_exit(f: &Fixture, image: &str, exit: &str) {
+    let patch = json!({"spec": {"preDeploy": {"overrides": {"containerOverrides": [{
+        "name": "web", "command": ["./migrate"],
+        "environment": [{"name": "ECS_EMULATOR_EXIT_CODE", "value": exit}]
+    }]}}}});
+    f.services
+        .patch("web", &PatchParams::default(), &Patch::Merge(&patch))
+        .await
+        .unwrap();
+    f.set_image(image).await;
+}
+
+#[tokio::test]
+async fn a_pre_deploy_task_runs_once_per_revision_and_a_failure_holds_the_rollout() {
+    let f = fixture(
+        "roll-migrate",
+        json!({"capacityProviders": ["FARGATE"]}),
+        "nginx:1.27",
+    )
+    .await;
+    f.create_service(json!({
+        "desiredCount": 1, "launchType": "FARGATE",
+        "preDeploy": {"overrides": {"containerOverrides": [{
+            "name": "web", "command": ["./migrate"],
+            "environment": [{"name": "ECS_EMULATOR_EXIT_CODE", "value": "0"}]
+        }]}}
+    }))
+    .await;
+    // The first revision's run succeeds before the service is created.
+    let ready = wait_for(&f.services, "web", "Ready", is_ready).await;
+    let recorded = ready.status.unwrap().pre_deploy.unwrap();
+    assert_eq!(recorded.state, "Succeeded");
+    assert!(recorded.task_definition.ends_with(":1"));
+    assert_eq!(f.calls().get("RunTask"), Some(&1));
+
+    // A new revision: its own run, then the rollout.
+    next_revision_with_pre_deploy_exit(&f, "nginx:1.28", "0").await;
+    wait_for(&f.services, "web", "Ready on revision 2", |s| {
+        is_ready(s) && s.status.as_ref().and_then(|st| st.task_definition_revision) == Some(2)
+    })
+    .await;
+    assert_eq!(f.calls().get("RunTask"), Some(&2), "once per revision");
+
+    // Its run fails: the service stays on revision 2, Stalled with the task's exit code.
+    next_revision_with_pre_deploy_exit(&f, "nginx:1.29", "3").await;
+    let stalled = wait_for(&f.services, "web", "Stalled", is_stalled).await;
+    let ready = condition(&stalled, "Ready").unwrap();
+    assert_eq!(ready.reason, "PreDeployFailed");
+    assert!(
+        ready.message.contains("the pre-deploy task of ")
+            && ready.message.contains("exited with 3"),
+        "{}",
+        ready.message
+    );
+    assert!(f.ecs().await.task_definition().unwrap().ends_with(":2"));
+    let warnings =
+        harness::event_notes::<EcsService>(&f.client, &f.ns, "web", "PreDeployFailed").await;
+    assert_eq!(warnings.len(), 1, "{warnings:?}");
+    let runs = f.calls().get("RunTask").copied();
+    f.resyncs("EcsService", 1, 2).await;
+    assert_eq!(
+        f.calls().get("RunTask").copied(),
+        runs,
+        "a failed run is not retried"
+    );
+
+    // The next revision, with a fixed migration, rolls out.
+    next_revision_with_pre_deploy_exit(&f, "nginx:1.30", "0").await;
+    wait_for(&f.services, "web", "Ready on revision 4", |s| {
+        is_ready(s) && s.status.as_ref().and_then(|st| st.task_definition_revision) == Some(4)
+    })
+    .await;
+}
+
 #[tokio::test]
 async fn ecs_service_events_are_mirrored_once_each_also_across_a_restart() {
     let mut f = fixture(

@@ -11,7 +11,10 @@ pub use cluster::{EcsCluster, EcsClusterSpec, EcsClusterStatus};
 pub use common::{
     CapacityProviderStrategyItem, DeletionPolicy, KeyValuePair, LocalObjectReference, Tag,
 };
-pub use service::{EcsService, EcsServiceSpec, EcsServiceStatus, StoppedTasksStatus};
+pub use service::{
+    EcsService, EcsServiceSpec, EcsServiceStatus, PreDeployStatus, PreDeployTask,
+    StoppedTasksStatus,
+};
 pub use task::{EcsTask, EcsTaskSpec, EcsTaskStatus};
 pub use task_definition::{EcsTaskDefinition, EcsTaskDefinitionSpec, EcsTaskDefinitionStatus};
 

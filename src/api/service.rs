@@ -7,6 +7,9 @@ use k8s_openapi::apimachinery::pkg::apis::meta::v1::{Condition, Time};
 use kube::{CustomResource, KubeSchema};
 use serde::{Deserialize, Serialize};
 
+mod pre_deploy;
+pub use pre_deploy::{PreDeployStatus, PreDeployTask};
+
 use super::common::{
     CapacityProviderStrategyItem, DeletionPolicy, LocalObjectReference, Tag, empty_as_none,
     null_as_default,
@@ -192,6 +195,13 @@ pub struct EcsServiceSpec {
     #[serde(deserialize_with = "empty_as_none")]
     #[schemars(extend("enum" = ["ENABLED", "DISABLED", ""], "type" = "string"))]
     pub availability_zone_rebalancing: Option<String>,
+
+    /// A task that must succeed before each new revision rolls out (a database migration): run
+    /// from that revision with these overrides, once per revision. Until it succeeds the service
+    /// stays on the revision it runs; a failure is Stalled with the task's reason and exit code
+    /// until the next revision or a new `ecs.operator.dev/restartedAt`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub pre_deploy: Option<PreDeployTask>,
 
     /// Tags of the ECS service. The operator adds its three ownership tags (`ecs.operator.dev/*`),
     /// which is why at most 47 of ECS's 50 are left.
@@ -527,6 +537,9 @@ pub struct EcsServiceStatus {
     /// it is.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub stopped_tasks: Option<StoppedTasksStatus>,
+    /// The pre-deploy run of the revision to roll out (`spec.preDeploy`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub pre_deploy: Option<PreDeployStatus>,
 }
 
 /// The recently stopped tasks of a service's current deployments (ListTasks and DescribeTasks).

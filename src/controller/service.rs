@@ -25,6 +25,7 @@ use crate::mapping::tags::{self, Ownership};
 use crate::{Error, Result};
 
 mod events;
+mod pre_deploy;
 
 /// How often a rollout in progress is looked at.
 const ROLLOUT_POLL: Duration = Duration::from_secs(10);
@@ -137,16 +138,6 @@ async fn apply(obj: Arc<EcsService>, ctx: Arc<Context>) -> Result<Applied<EcsSer
     let mut applied_generation = old_status.applied_generation;
     let mut last_restarted_at = old_status.last_restarted_at.clone();
     let uid = obj.meta().uid.clone().unwrap_or_default();
-    let desired = plan::Desired {
-        spec: &obj.spec,
-        name: &name,
-        cluster: &cluster,
-        task_definition: &task_definition,
-        generation: obj.meta().generation,
-        uid: &uid,
-        restarted_at: restarted_at.as_deref(),
-        tags: &desired_tags,
-    };
 
     let max_age = read_freshness(&ctx, &obj, &old_status);
     let existing = match ctx
@@ -166,6 +157,52 @@ async fn apply(obj: Arc<EcsService>, ctx: Arc<Context>) -> Result<Applied<EcsSer
         }
         Err(error) => return Err(error),
     };
+    // A new revision waits for its pre-deploy run: meanwhile the service keeps (or, new, waits
+    // without) the revision it runs, and a restart waits with it.
+    let running = existing
+        .as_ref()
+        .and_then(|s| s.task_definition())
+        .map(str::to_string);
+    let pre_deploy = pre_deploy::step(
+        &ctx,
+        &obj,
+        (&region, &cluster),
+        &task_definition,
+        running.as_deref(),
+        restarted_at.as_deref(),
+        old_status.pre_deploy.as_ref(),
+    )
+    .await?;
+    let held = pre_deploy.hold.is_some();
+    if held && existing.is_none() {
+        let (health, requeue) = pre_deploy.hold.expect("held");
+        let mut status = old_status;
+        status.pre_deploy = pre_deploy.record;
+        return Ok(Applied {
+            health,
+            status,
+            requeue,
+        });
+    }
+    let deploying = match (&running, held) {
+        (Some(running), true) => running.clone(),
+        _ => task_definition.clone(),
+    };
+    let desired = plan::Desired {
+        spec: &obj.spec,
+        name: &name,
+        cluster: &cluster,
+        task_definition: &deploying,
+        generation: obj.meta().generation,
+        uid: &uid,
+        restarted_at: if held {
+            old_status.last_restarted_at.as_deref()
+        } else {
+            restarted_at.as_deref()
+        },
+        tags: &desired_tags,
+    };
+
     let service = match existing {
         None => {
             let plan = plan::plan_create(&desired, old_status.created_at.as_deref())?;
@@ -274,6 +311,7 @@ async fn apply(obj: Arc<EcsService>, ctx: Arc<Context>) -> Result<Applied<EcsSer
             service
         }
     };
+    let task_definition = deploying;
 
     let mut status = mapping::status_facts(&service);
     status.created_at = status.created_at.or(old_status.created_at.clone());
@@ -282,6 +320,7 @@ async fn apply(obj: Arc<EcsService>, ctx: Arc<Context>) -> Result<Applied<EcsSer
     status.applied_generation = applied_generation;
     status.conditions = old_status.conditions.clone();
     status.observed_generation = old_status.observed_generation;
+    status.pre_deploy = pre_deploy.record;
     events::mirror_events(&ctx, &obj, &service, &old_status, &mut status).await;
 
     let rollout = mapping::remember_failure(
@@ -347,6 +386,7 @@ async fn apply(obj: Arc<EcsService>, ctx: Arc<Context>) -> Result<Applied<EcsSer
             Some(ROLLOUT_POLL),
         ),
     };
+    let (health, requeue) = pre_deploy.hold.unwrap_or((health, requeue));
     Ok(Applied {
         health,
         status,

@@ -470,6 +470,7 @@ pub(crate) fn build_error(what: &'static str) -> impl Fn(BuildError) -> Error {
 }
 
 pub mod plan;
+pub mod pre_deploy;
 pub mod stopped_tasks;
 
 #[cfg(test)]
