@@ -233,24 +233,35 @@ impl Differ<'_> {
             .await
         {
             Ok(current) => current,
-            Err(error) => return Outcome::Failed(error.to_string()),
+            Err(error) => return Outcome::Failed(failed(error)),
         };
         let Some(current) = current else {
             return Outcome::Changes(vec![format!("creates ECS cluster {name} in {region}")]);
         };
         let what = format!("the ECS cluster {name} in {region}");
-        if let Err(refused) = claim(obj, &tags::from_ecs(current.tags()), &what) {
-            return Outcome::Refused(refused);
-        }
+        let current_tags = tags::from_ecs(current.tags());
+        let adopted = match claim(obj, &current_tags, &what) {
+            Ok(adopted) => adopted,
+            Err(refused) => return Outcome::Refused(refused),
+        };
         let resolved = obj
             .status
             .as_ref()
             .and_then(|s| s.service_connect_namespace.as_ref());
         let drift = cluster_mapping::drift(&obj.spec, &current, resolved);
-        if drift.is_empty() {
+        let desired_tags =
+            tags::desired_tags(&obj.spec.tags, &identity_of(obj, Some(&current_tags)));
+        let mut changes: Vec<String> = tag_sentence(
+            &format!("ECS cluster {name}"),
+            adopted,
+            &current_tags,
+            &desired_tags,
+        )
+        .into_iter()
+        .collect();
+        if drift.is_empty() && changes.is_empty() {
             return Outcome::NoChange(format!("ECS cluster {name} matches the spec"));
         }
-        let mut changes = Vec::new();
         if !drift.update.is_empty() {
             changes.push(format!("UpdateCluster {name}: {}", drift.update.join(", ")));
         }
@@ -268,7 +279,7 @@ impl Differ<'_> {
         let region = self.region(obj.spec.region.as_deref());
         let newest = match self.newest_revision(&region, &family).await {
             Ok(newest) => newest,
-            Err(error) => return (Outcome::Failed(error), None),
+            Err(error) => return (Outcome::Failed(failed(error)), None),
         };
         let hash = task_definition_mapping::spec_hash(&obj.spec);
         let owner = owner(obj);
@@ -291,6 +302,27 @@ impl Differ<'_> {
                 .unwrap_or_default()
                 .to_string()
         });
+        // A family taken over whose newest revision is what the spec describes is only tagged,
+        // as the controller does it.
+        if registration == Some(revision_plan::Registration::Adopted)
+            && let (Some((definition, _)), Some(arn)) = (&newest, &newest_arn)
+        {
+            let described = match self.ecs.describe_task_definition_json(&region, arn).await {
+                Ok(described) => described,
+                Err(error) => return (Outcome::Failed(failed(error)), None),
+            };
+            if revision_plan::describes(&obj.spec, &family, &described) {
+                let short = format!("{family}:{}", definition.revision());
+                let outcome = Outcome::Changes(vec![format!(
+                    "adopts {short} as it is: tags it as this object's, registers nothing"
+                )]);
+                let revision = Revision {
+                    arn: arn.clone(),
+                    region,
+                };
+                return (outcome, Some(revision));
+            }
+        }
         match (registration, newest) {
             (None, Some((definition, _))) => {
                 let arn = newest_arn.unwrap_or_default();
@@ -345,7 +377,7 @@ impl Differ<'_> {
                     .send(),
             )
             .await
-            .map_err(|e| e.to_string())?;
+            .map_err(failed)?;
         let family_of = |arn: &str| {
             arn.rsplit_once(":task-definition/")
                 .and_then(|(_, rest)| rest.rsplit_once(':'))
@@ -370,7 +402,7 @@ impl Differ<'_> {
                     .send(),
             )
             .await
-            .map_err(|e| e.to_string())?;
+            .map_err(failed)?;
         let tags = tags::from_ecs(described.tags());
         Ok(described.task_definition.map(|d| (d, tags)))
     }
@@ -420,7 +452,7 @@ impl Differ<'_> {
                 class: crate::error::EcsErrorClass::NotFound,
                 ..
             }) => None,
-            Err(error) => return Err(error.to_string()),
+            Err(error) => return Err(failed(error)),
         };
         let current_tags = current.as_ref().map(|s| tags::from_ecs(s.tags()));
         let desired_tags =
@@ -449,9 +481,11 @@ impl Differ<'_> {
             });
         };
         let what = format!("the ECS service {name} in cluster {cluster}");
-        if let Err(refused) = claim(obj, &current_tags.unwrap_or_default(), &what) {
-            return Ok(Outcome::Refused(refused));
-        }
+        let current_tags = current_tags.unwrap_or_default();
+        let adopted = match claim(obj, &current_tags, &what) {
+            Ok(adopted) => adopted,
+            Err(refused) => return Ok(Outcome::Refused(refused)),
+        };
         let old = EcsServiceStatus {
             applied_generation: generation,
             ..obj.status.clone().unwrap_or_default()
@@ -460,18 +494,14 @@ impl Differ<'_> {
             Ok(plan) => plan,
             Err(error) => return Ok(Outcome::Refused(error.to_string())),
         };
-        let mut changes = Vec::new();
-        if !plan.tags.is_empty() {
-            let mut sentence = format!("tags of ECS service {name}:");
-            if !plan.tags.set.is_empty() {
-                let keys: Vec<&str> = plan.tags.set.keys().map(String::as_str).collect();
-                sentence.push_str(&format!(" set {}", keys.join(", ")));
-            }
-            if !plan.tags.remove.is_empty() {
-                sentence.push_str(&format!(" removed {}", plan.tags.remove.join(", ")));
-            }
-            changes.push(sentence);
-        }
+        let mut changes: Vec<String> = tag_sentence(
+            &format!("ECS service {name}"),
+            adopted,
+            &current_tags,
+            &desired_tags,
+        )
+        .into_iter()
+        .collect();
         if plan.update.is_some() {
             let fields: Vec<String> = plan
                 .drift
@@ -512,7 +542,7 @@ impl Differ<'_> {
                     .send(),
             )
             .await
-            .map_err(|e| e.to_string())?;
+            .map_err(failed)?;
         described
             .task_definition
             .and_then(|t| t.task_definition_arn)
@@ -615,13 +645,45 @@ fn ownership(tags: &BTreeMap<String, String>, owner: &str) -> Ownership {
     }
 }
 
-/// Refuses an ECS object the operator would leave alone (see [`tags::claim`]).
+/// Refuses an ECS object the operator would leave alone (see [`tags::claim`]); true when the
+/// operator would adopt it.
 fn claim<K: kube::Resource>(
     obj: &K,
     tags: &BTreeMap<String, String>,
     what: &str,
-) -> Result<(), String> {
-    tags::claim(ownership(tags, &owner(obj)), adopts(obj), what).map(|_| ())
+) -> Result<bool, String> {
+    tags::claim(ownership(tags, &owner(obj)), adopts(obj), what).map(|c| c == tags::Claim::Adopt)
+}
+
+/// What the tags of an ECS object become: an adoption tags it as the object's; otherwise the
+/// keys set and removed (None: nothing).
+fn tag_sentence(
+    what: &str,
+    adopted: bool,
+    current: &BTreeMap<String, String>,
+    desired: &BTreeMap<String, String>,
+) -> Option<String> {
+    if adopted {
+        return Some(format!("adopts {what}: tags it as this object's"));
+    }
+    let changes = tags::tag_changes(current, desired);
+    if changes.is_empty() {
+        return None;
+    }
+    let mut sentence = format!("tags of {what}:");
+    if !changes.set.is_empty() {
+        let keys: Vec<&str> = changes.set.keys().map(String::as_str).collect();
+        sentence.push_str(&format!(" set {}", keys.join(", ")));
+    }
+    if !changes.remove.is_empty() {
+        sentence.push_str(&format!(" removed {}", changes.remove.join(", ")));
+    }
+    Some(sentence)
+}
+
+/// An error of a one-shot command: what failed, without the operator's "retrying".
+fn failed(error: impl std::fmt::Display) -> String {
+    error.to_string().trim_end_matches("; retrying").to_string()
 }
 
 /// The ownership tags the operator would write: those the ECS object carries when it is this

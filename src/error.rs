@@ -53,6 +53,10 @@ pub enum Error {
     #[error("leader election: {0}")]
     LeaderElection(String),
 
+    /// The admin server (health, readiness, metrics) could not start.
+    #[error("admin server: {0}")]
+    Admin(String),
+
     #[error("finalizer error: {0}")]
     Finalizer(#[source] Box<kube::runtime::finalizer::Error<Error>>),
 
@@ -127,6 +131,7 @@ impl Error {
             Error::DependencyNotReady(_) => "DependencyNotReady".into(),
             Error::Serialization(_) => "SerializationError".into(),
             Error::LeaderElection(_) => "LeaderElection".into(),
+            Error::Admin(_) => "AdminServer".into(),
             Error::Deferred { .. } => "Deferred".into(),
             Error::Finalizer(inner) => match inner.as_ref() {
                 kube::runtime::finalizer::Error::ApplyFailed(e)

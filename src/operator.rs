@@ -236,9 +236,8 @@ pub async fn run(args: RunArgs) -> Result<()> {
 
     let admin_shutdown = signal(&shutdown);
     let router = admin::router(operator.metrics.clone(), operator.readiness.clone());
-    let admin_address = args.admin_address;
-    let admin =
-        tokio::spawn(async move { admin::serve(admin_address, router, admin_shutdown).await });
+    let listener = admin::bind(args.admin_address).await?;
+    let admin = tokio::spawn(async move { admin::serve(listener, router, admin_shutdown).await });
 
     tokio::spawn(async move {
         wait_for_termination().await;

@@ -178,10 +178,24 @@ async fn imported_manifests_are_adopted_as_they_are_and_then_cost_nothing() {
         "{out}"
     );
 
-    // Applied: everything adopted and Ready, with no new revision and no deployment.
-    let operator = TestOperator::start(&client, &ns).await;
+    // Before applying, diff says what adopting does: tags, nothing registered or updated.
     let file = std::env::temp_dir().join(format!("{}.yaml", support::unique_name("import")));
     std::fs::write(&file, &out).unwrap();
+    let (code, diffed, err) = operator_binary(
+        &key,
+        &["diff", "-f", &file.display().to_string(), "-n", &ns],
+    );
+    assert_eq!(code, 1, "{diffed}{err}");
+    let lines: Vec<&str> = diffed.lines().collect();
+    assert_eq!(lines.len(), 4, "{diffed}");
+    assert!(lines.iter().all(|l| l.contains(": adopts ")), "{diffed}");
+    assert!(
+        lines[1].ends_with(":1 as it is: tags it as this object's, registers nothing"),
+        "{diffed}"
+    );
+
+    // Applied: everything adopted and Ready, with no new revision and no deployment.
+    let operator = TestOperator::start(&client, &ns).await;
     let post = PostParams::default();
     for manifest in &manifests {
         match manifest["kind"].as_str().unwrap() {
@@ -228,6 +242,7 @@ async fn imported_manifests_are_adopted_as_they_are_and_then_cost_nothing() {
     );
     let calls = support::emulator_calls(&operator.access_key);
     assert_eq!(calls.get("RegisterTaskDefinition"), None, "{calls:?}");
+    assert_eq!(calls.get("UpdateService"), None, "{calls:?}");
     for service in &services {
         let described = support::ecs_client()
             .describe_services()

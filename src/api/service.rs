@@ -734,6 +734,7 @@ mod tests {
             "propagateTags",
             "serviceConnectConfiguration",
             "availabilityZoneRebalancing",
+            "preDeploy",
             "tags",
             "deletionPolicy",
             "region",
@@ -744,7 +745,7 @@ mod tests {
                 "spec.{name} has no description"
             );
         }
-        assert_eq!(props.as_object().unwrap().len(), 26);
+        assert_eq!(props.as_object().unwrap().len(), 27);
     }
 
     #[test]

@@ -196,21 +196,22 @@ pub fn relevant_change<K: Resource>() -> impl Predicate<K> + Clone {
 }
 
 /// Lets `obj` manage an existing ECS object (`what`, tagged `tags`) per the ownership rules, with an
-/// Adopted event when it takes the object over; OwnershipConflict otherwise.
+/// Adopted event when it takes the object over (true then); OwnershipConflict otherwise.
 pub async fn claim_existing<K: Managed>(
     ctx: &Context,
     obj: &K,
     tags: &BTreeMap<String, String>,
     what: &str,
-) -> Result<()> {
+) -> Result<bool> {
     let ownership = ctx.identity(obj).judge(tags);
-    if tags::claim(ownership, wants_adoption(obj), what).map_err(Error::OwnershipConflict)?
-        == Claim::Adopt
-    {
+    let adopted = tags::claim(ownership, wants_adoption(obj), what)
+        .map_err(Error::OwnershipConflict)?
+        == Claim::Adopt;
+    if adopted {
         ctx.event(obj, EventType::Normal, "Adopted", format!("adopted {what}"))
             .await;
     }
-    Ok(())
+    Ok(adopted)
 }
 
 /// An ECS object tagged as this object's that status never recorded: this object created it and

@@ -247,8 +247,9 @@ async fn apply(obj: Arc<EcsService>, ctx: Arc<Context>) -> Result<Applied<EcsSer
         }
         Some(current) => {
             let what = format!("the ECS service {name} in cluster {cluster}");
-            super::claim_existing(&ctx, obj.as_ref(), &tags::from_ecs(current.tags()), &what)
-                .await?;
+            let adopted =
+                super::claim_existing(&ctx, obj.as_ref(), &tags::from_ecs(current.tags()), &what)
+                    .await?;
             let recovered = super::announce_recovered_creation(
                 &ctx,
                 obj.as_ref(),
@@ -259,8 +260,9 @@ async fn apply(obj: Arc<EcsService>, ctx: Arc<Context>) -> Result<Applied<EcsSer
                 ),
             )
             .await;
-            if recovered {
-                // CreateService carried the spec of its day; drift shows anything since.
+            if recovered || adopted {
+                // CreateService carried the spec of its day (or the service ran as it was before
+                // it was adopted): drift shows what differs, and only that is sent.
                 old_status.applied_generation = obj.meta().generation;
                 applied_generation = obj.meta().generation;
             }

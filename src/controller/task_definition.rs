@@ -193,22 +193,24 @@ async fn apply(
     // imported from it, or written to match) is adopted as it is: registering the same content
     // again would roll every service on it for nothing.
     let mut registration = registration;
+    let mut adopted_as_is = false;
     if registration == Some(plan::Registration::Adopted)
         && let Some(latest) = &latest
         && let Some(arn) = latest.definition.task_definition_arn()
-        && describes(&ctx, &region, arn, &hash).await?
+        && describes(&ctx, &region, arn, &obj).await?
     {
         let note = format!("adopted the task definition family {family}: {arn} matches the spec");
         ctx.event(obj.as_ref(), EventType::Normal, "Adopted", note)
             .await;
         registration = None;
+        adopted_as_is = true;
     }
 
     let current = match registration {
         None => {
             let latest = latest.expect("no registration only when the latest revision matches");
             let arn = latest.definition.task_definition_arn().unwrap_or_default();
-            if unrecorded(&ctx, obj.as_ref(), &latest.definition).await {
+            if !adopted_as_is && unrecorded(&ctx, obj.as_ref(), &latest.definition).await {
                 // Registered by this object, which stopped before recording it (a crash, a
                 // restart): announced now, once, as the status write that follows records it.
                 let note = format!("registered {arn} (recorded after a restart)");
@@ -302,12 +304,15 @@ async fn announce_ignored_fields(ctx: &Context, obj: &EcsTaskDefinition) {
         .await;
 }
 
-/// Whether revision `arn` is what a spec of hash `hash` registers: its DescribeTaskDefinition
-/// read back as a spec ([`crate::mapping::import::task_definition_spec`]) has that hash.
-async fn describes(ctx: &Context, region: &str, arn: &str, hash: &str) -> Result<bool> {
+/// Whether revision `arn` is what `obj`'s spec registers ([`plan::describes`]).
+async fn describes(
+    ctx: &Context,
+    region: &str,
+    arn: &str,
+    obj: &EcsTaskDefinition,
+) -> Result<bool> {
     let described = ctx.ecs.describe_task_definition_json(region, arn).await?;
-    Ok(crate::mapping::import::task_definition_spec(&described)
-        .is_ok_and(|spec| mapping::spec_hash(&spec) == hash))
+    Ok(plan::describes(&obj.spec, &obj.ecs_family(), &described))
 }
 
 /// Whether `definition` (the family's newest, registered from this spec by this object) is newer

@@ -268,8 +268,8 @@ pub fn arn_region(arn: &str) -> Option<&str> {
     }
 }
 
-/// The one sentence a failed AWS call reads as (see [`Error::Ecs`]), for callers outside the
-/// access layer (the kubectl plugin): "ECS ListTasks failed: ...; retrying" and the like.
+/// The one sentence a failed AWS call reads as (see [`Error::Ecs`]), for one-shot commands (the
+/// kubectl plugin, import): "ECS ListTasks failed: HTTP 503 Service Unavailable" and the like.
 pub fn sentence<E>(
     operation: &'static str,
     error: SdkError<E, aws_sdk_ecs::config::http::HttpResponse>,
@@ -277,7 +277,9 @@ pub fn sentence<E>(
 where
     E: ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
 {
-    errors::to_error(operation, error).to_string()
+    let sentence = errors::to_error(operation, error).to_string();
+    // A one-shot command does not retry.
+    sentence.trim_end_matches("; retrying").to_string()
 }
 
 #[cfg(test)]

@@ -67,6 +67,7 @@ pub async fn logs(
         return Err(format!("{} has no tasks", args.target));
     }
     let mut sources = BTreeSet::new();
+    let mut skipped_any = false;
     let mut definitions: BTreeMap<String, TaskDefinition> = BTreeMap::new();
     let ecs = ecs_client(aws, &region);
     for task in &tasks {
@@ -85,6 +86,7 @@ pub async fn logs(
         }
         let (found, skipped) =
             sources_of(task, &definitions[&arn], &region, args.container.as_deref());
+        skipped_any |= !skipped.is_empty();
         for container in skipped {
             eprintln!(
                 "note: container {container} of task {} sets no awslogs-stream-prefix; its stream cannot be found",
@@ -94,16 +96,40 @@ pub async fn logs(
         sources.extend(found);
     }
     if sources.is_empty() {
-        return Err(format!(
-            "no container of {} logs to CloudWatch Logs with the awslogs driver",
-            args.target
-        ));
+        return Err(no_sources(&args, definitions.values(), skipped_any));
     }
     let prefixed = sources.len() > 1;
     let since = args
         .since
         .map(|since| Timestamp::now().as_millisecond() - since.as_millis() as i64);
     print_events(aws, &sources, since, prefixed, args.follow).await
+}
+
+/// Why there is nothing to read: the container named with `-c` is not in the task definition,
+/// its containers set no stream prefix, or none logs with awslogs.
+fn no_sources<'a>(
+    args: &LogsArgs,
+    definitions: impl Iterator<Item = &'a TaskDefinition> + Clone,
+    skipped_any: bool,
+) -> String {
+    let target = &args.target;
+    if let Some(container) = &args.container {
+        let known = definitions.clone().any(|d| {
+            d.container_definitions()
+                .iter()
+                .any(|c| c.name() == Some(container.as_str()))
+        });
+        if !known {
+            return format!("the task definition of {target} has no container {container}");
+        }
+    }
+    if skipped_any {
+        format!(
+            "no container of {target} sets an awslogs-stream-prefix, so its log streams cannot be found"
+        )
+    } else {
+        format!("no container of {target} logs to CloudWatch Logs with the awslogs driver")
+    }
 }
 
 /// The task `target` (an ID or ARN), looked for in the clusters of the namespace's services.

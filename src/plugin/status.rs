@@ -41,7 +41,10 @@ pub async fn status(client: &Client, namespace: Option<&str>) -> Result<(), Stri
             .map(|s| row(s, s.status.as_ref().map(service_state))),
     );
     if rows.is_empty() {
-        println!("No ECS objects found.");
+        match namespace {
+            Some(ns) => println!("No ECS objects found in namespace {ns}."),
+            None => println!("No ECS objects found."),
+        }
         return Ok(());
     }
     let mut header = vec!["KIND", "NAME", "READY", "REASON", "ECS", "MESSAGE"];
@@ -155,7 +158,10 @@ pub async fn events(client: &Client, namespace: &str, name: Option<&str>) -> Res
         .collect();
     events.sort_by_key(last_seen);
     if events.is_empty() {
-        println!("No events found.");
+        match name {
+            Some(name) => println!("No events found for {name} in namespace {namespace}."),
+            None => println!("No events found in namespace {namespace}."),
+        }
         return Ok(());
     }
     let now = Timestamp::now();

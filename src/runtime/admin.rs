@@ -63,15 +63,22 @@ async fn metrics_handler(State(state): State<AdminState>) -> impl IntoResponse {
 }
 
 pub async fn serve(
-    address: SocketAddr,
+    listener: tokio::net::TcpListener,
     router: Router,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
-    let listener = tokio::net::TcpListener::bind(address).await?;
     tracing::info!(address = %listener.local_addr()?, "admin server listening");
     axum::serve(listener, router)
         .with_graceful_shutdown(shutdown)
         .await
+}
+
+/// The admin server's socket. Taken before anything starts, so that an address already in use
+/// stops the operator with a message instead of leaving it without health and metrics.
+pub async fn bind(address: SocketAddr) -> crate::Result<tokio::net::TcpListener> {
+    tokio::net::TcpListener::bind(address)
+        .await
+        .map_err(|e| crate::Error::Admin(format!("cannot listen on {address}: {e}")))
 }
 
 #[cfg(test)]

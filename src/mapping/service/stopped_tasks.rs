@@ -75,7 +75,7 @@ pub fn summarize(
 ) -> StoppedTasksStatus {
     let mut stopped: Vec<&Task> = tasks
         .iter()
-        .filter(|t| t.last_status() == Some("STOPPED"))
+        .filter(|t| t.last_status() == Some("STOPPED") && !scaled_in(t))
         .filter(|t| {
             t.task_definition_arn()
                 .is_some_and(|arn| super::same_task_definition(arn, task_definition))
@@ -108,6 +108,15 @@ pub fn summarize(
     }
 }
 
+/// A task the service scheduler stopped because it had more than it wanted (a scale-in, the old
+/// revision's tasks during a rollout): "Scaling activity initiated by (deployment ecs-svc/...)",
+/// stop code ServiceSchedulerInitiated (ECS developer guide, "Amazon ECS stopped task error
+/// messages"). Not a reason tasks fail.
+fn scaled_in(task: &Task) -> bool {
+    task.stopped_reason()
+        .is_some_and(|r| r.starts_with("Scaling activity initiated by"))
+}
+
 /// One task's reason as a person reads it: ECS's stoppedReason, then the first container that
 /// failed, with its exit code and its own reason where it adds to the task's:
 /// "Essential container in task exited (container web, exit 1)",
@@ -117,8 +126,7 @@ pub fn reason(task: &Task) -> String {
     let failed = task
         .containers()
         .iter()
-        .find(|c| c.exit_code.is_some_and(|code| code != 0) || c.reason().is_some())
-        .or_else(|| task.containers().iter().find(|c| c.exit_code.is_some()));
+        .find(|c| c.exit_code.is_some_and(|code| code != 0) || c.reason().is_some());
     let Some(container) = failed else {
         return stopped.to_string();
     };
@@ -344,5 +352,29 @@ mod tests {
             sentence(&first, false).as_deref(),
             Some("tasks stopped: Essential container in task exited (container web, exit 1)")
         );
+    }
+
+    #[test]
+    fn a_scale_in_is_not_a_reason_tasks_stop() {
+        let tasks = [
+            task(
+                "a",
+                REVISION_2,
+                100,
+                "Scaling activity initiated by (deployment ecs-svc/1)",
+                Some(0),
+            ),
+            task(
+                "b",
+                REVISION_2,
+                50,
+                "Essential container in task exited",
+                Some(0),
+            ),
+        ];
+        let status = summarize(&service(1), REVISION_2, &tasks, None, now());
+        let reasons: Vec<&str> = status.reasons.iter().map(|r| r.reason.as_str()).collect();
+        // An exit 0 names no container.
+        assert_eq!(reasons, ["Essential container in task exited"]);
     }
 }

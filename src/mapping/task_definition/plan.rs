@@ -96,6 +96,32 @@ pub fn registration(
     })
 }
 
+/// Whether a revision ECS describes (`described`: DescribeTaskDefinition's JSON) is what `spec`
+/// registers as family `family`: both read the way `ecs-operator import` reads ECS's answer, so
+/// that the values ECS fills in (a container's `cpu: 0`, `essential: true`, derived host ports,
+/// ...) and the fields only ECS sets count the same whether a spec leaves them out (written by
+/// hand, or imported) or carries them (pasted from describe output). Adopting a family whose
+/// newest revision is what the spec describes then registers nothing.
+pub fn describes(
+    spec: &EcsTaskDefinitionSpec,
+    family: &str,
+    described: &serde_json::Value,
+) -> bool {
+    let read = |definition: serde_json::Value| {
+        crate::mapping::import::task_definition_spec(&serde_json::json!({
+            "taskDefinition": definition
+        }))
+        .map(|spec| super::spec_hash(&spec))
+        .ok()
+    };
+    let Ok(mut wanted) = serde_json::to_value(spec) else {
+        return false;
+    };
+    wanted["family"] = family.into();
+    let (want, have) = (read(wanted), read(described["taskDefinition"].clone()));
+    want.is_some() && want == have
+}
+
 /// What a new revision changes against `current` (the family's newest), as a reviewer reads
 /// it: "cpu 256 → 512", "containerDefinitions[web].image nginx:1.27 → nginx:1.28",
 /// "containerDefinitions[worker] added". Only what the spec sets is compared (ECS fills in
@@ -338,5 +364,32 @@ mod tests {
                 "containerDefinitions[sidecar] removed",
             ]
         );
+    }
+
+    #[test]
+    fn a_revision_is_described_by_a_spec_with_or_without_what_ecs_fills_in() {
+        let described = serde_json::json!({"taskDefinition": {
+            "taskDefinitionArn": "arn:aws:ecs:us-east-1:123456789012:task-definition/web:1",
+            "family": "web", "revision": 1, "status": "ACTIVE", "networkMode": "awsvpc",
+            "containerDefinitions": [{
+                "name": "web", "image": "nginx:1.27", "cpu": 0, "essential": true, "memory": 512,
+                "portMappings": [{"containerPort": 80, "hostPort": 80, "protocol": "tcp"}],
+                "environment": [], "mountPoints": [], "volumesFrom": [], "systemControls": []
+            }]
+        }});
+        let by_hand: EcsTaskDefinitionSpec = serde_json::from_value(serde_json::json!({
+            "networkMode": "awsvpc",
+            "containerDefinitions": [{"name": "web", "image": "nginx:1.27", "memory": 512,
+                                      "portMappings": [{"containerPort": 80}]}]
+        }))
+        .unwrap();
+        assert!(describes(&by_hand, "web", &described));
+        let pasted: EcsTaskDefinitionSpec =
+            serde_json::from_value(described["taskDefinition"].clone()).unwrap();
+        assert!(describes(&pasted, "web", &described));
+        let mut other = by_hand.clone();
+        other.container_definitions[0].image = "nginx:1.28".into();
+        assert!(!describes(&other, "web", &described));
+        assert!(!describes(&by_hand, "api", &described));
     }
 }
