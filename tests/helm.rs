@@ -1179,6 +1179,7 @@ async fn default_values_pass_server_side_dry_run() {
         "customresourcedefinition.apiextensions.k8s.io/ecstaskdefinitions.ecs.operator.dev",
         "customresourcedefinition.apiextensions.k8s.io/ecsservices.ecs.operator.dev",
         "customresourcedefinition.apiextensions.k8s.io/ecstasks.ecs.operator.dev",
+        "customresourcedefinition.apiextensions.k8s.io/ecsscheduledtasks.ecs.operator.dev",
         "deployment.apps/",
         "serviceaccount/",
         "service/",
