@@ -2,7 +2,7 @@
 //! as the spec says (expression, time zone, the ECS RunTask target with the task definition
 //! revision), updated, suspended, following a new revision of its EcsTaskDefinition, a change
 //! behind the operator's back set back, deleted (or kept, with Retain), a schedule of someone
-//! else's left alone, and admission refusing an expression the Scheduler would not take.
+//! else's left alone until the adopt annotation asks for it, and admission refusing an expression the Scheduler would not take.
 
 mod harness;
 mod support;
@@ -286,7 +286,7 @@ async fn a_schedule_follows_its_spec_its_task_definition_and_is_set_back() {
 }
 
 #[tokio::test(flavor = "multi_thread")]
-async fn retain_keeps_the_schedule_and_a_foreign_one_is_left_alone() {
+async fn retain_keeps_the_schedule_and_a_foreign_one_is_left_alone_unless_adopted() {
     let (client, ns, cluster, operator) = fixture("sched-retain").await;
     let api: Api<EcsScheduledTask> = Api::namespaced(client.clone(), &ns);
 
@@ -351,13 +351,30 @@ async fn retain_keeps_the_schedule_and_a_foreign_one_is_left_alone() {
         untouched.schedule_expression.as_deref(),
         Some("rate(1 day)")
     );
+    // Asked to adopt it, the object takes it over and writes its spec (and ownership) into it.
+    let adopt = json!({"metadata": {"annotations": {"ecs.operator.dev/adopt": "true"}}});
+    api.patch("nightly", &PatchParams::default(), &Patch::Merge(&adopt))
+        .await
+        .unwrap();
+    wait_for(&api, "nightly", "Ready", is_ready).await;
+    let adopted = schedule(&foreign).await.unwrap();
+    assert_eq!(
+        adopted.schedule_expression.as_deref(),
+        Some("cron(0 2 * * ? *)")
+    );
+    let description = adopted.description.unwrap_or_default();
+    assert!(
+        description.contains(&format!("ecs.operator.dev/owner={ns}/nightly")),
+        "{description}"
+    );
+    wait_for_event::<EcsScheduledTask>(&client, &ns, "nightly", "Adopted", |_| true).await;
     api.delete("nightly", &DeleteParams::default())
         .await
         .unwrap();
     wait_gone(&api, "nightly").await;
     assert!(
-        schedule(&foreign).await.is_some(),
-        "delete leaves a foreign schedule alone"
+        schedule(&foreign).await.is_none(),
+        "an adopted schedule is deleted with its object"
     );
     operator.stop().await;
 }
