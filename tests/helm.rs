@@ -21,7 +21,9 @@ use std::{
     sync::OnceLock,
 };
 
-use ecs_operator::api::{EcsCluster, EcsService, EcsTask, EcsTaskDefinition, FINALIZER};
+use ecs_operator::api::{
+    EcsCluster, EcsScheduledTask, EcsService, EcsTask, EcsTaskDefinition, FINALIZER,
+};
 use k8s_openapi::{
     NamespaceResourceScope,
     api::{
@@ -1530,7 +1532,7 @@ async fn exercise_kind<K>(
     }
 }
 
-/// The four kinds, each exercised in `namespace`.
+/// The five kinds, each exercised in `namespace`.
 async fn exercise_all_kinds(
     admin: &Client,
     operator: &Client,
@@ -1574,6 +1576,19 @@ async fn exercise_all_kinds(
         test_object::<EcsTask>("rbac", json!({"cluster": "rbac", "taskDefinition": "rbac"})),
         cluster_wide,
         true,
+    )
+    .await;
+    exercise_kind(
+        admin,
+        operator,
+        namespace,
+        test_object::<EcsScheduledTask>(
+            "rbac",
+            json!({"cluster": "rbac", "taskDefinition": "rbac", "scheduleExpression": "rate(1 day)",
+                   "roleArn": "arn:aws:iam::123456789012:role/scheduler-run-task"}),
+        ),
+        cluster_wide,
+        false,
     )
     .await;
 }

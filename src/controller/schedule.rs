@@ -56,7 +56,7 @@ impl EcsScheduledTask {
         }
     }
 
-    /// `group/name` of the schedule, and the words for it in messages.
+    /// The schedule's group and name.
     fn address(&self) -> (&str, &str) {
         (
             mapping::group_name(&self.spec),
@@ -146,14 +146,11 @@ async fn apply(
         obj.managed_arn(),
         &cluster,
     )?;
-    let resolved = Resolved {
-        cluster_arn: cluster_arn(&ctx, &obj, &region, &cluster).await?,
-        task_definition_arn: String::new(),
-    };
+    let cluster_arn = cluster_arn(&ctx, &obj, &region, &cluster).await?;
     let definition = refs::resolve_task_definition(&ctx, &refs, &region).await?;
     let resolved = Resolved {
+        cluster_arn,
         task_definition_arn: definition.arn,
-        ..resolved
     };
     let identity = ctx.identity(obj.as_ref());
     let desired = mapping::desired(&obj.spec, &resolved, &identity)?;
