@@ -172,3 +172,29 @@ fn names_and_tokens() {
     assert_eq!(token, identity().uid);
     assert!(token.len() <= 64);
 }
+
+#[test]
+fn dates_and_capacity_providers_round_trip() {
+    let mut spec = spec();
+    spec.launch_type = None;
+    spec.start_date = Some(Time("2026-12-01T00:00:00Z".parse().unwrap()));
+    spec.end_date = Some(Time("2027-01-01T00:00:00Z".parse().unwrap()));
+    spec.capacity_provider_strategy = vec![crate::api::CapacityProviderStrategyItem {
+        capacity_provider: "FARGATE_SPOT".into(),
+        weight: Some(1),
+        base: None,
+    }];
+    let shape = desired(&spec, &resolved(), &identity()).unwrap();
+    assert_eq!(shape.start_date, Some(1_796_083_200));
+    let mut output = as_written(&shape);
+    output.start_date = date(shape.start_date);
+    output.end_date = date(shape.end_date);
+    // The Scheduler reports the base it defaulted (0): not drift.
+    assert_eq!(
+        observed(&output).target.capacity_provider_strategy,
+        [("FARGATE_SPOT".to_string(), Some(1), Some(0))]
+    );
+    assert!(drift(&shape, &observed(&output)).is_empty());
+    output.end_date = None;
+    assert_eq!(drift(&shape, &observed(&output)), ["endDate"]);
+}
