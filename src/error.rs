@@ -74,10 +74,21 @@ pub type Result<T, E = Error> = std::result::Result<T, E>;
 /// The code of an ECS call the SDK could not even build: nothing reached ECS.
 pub(crate) const CONSTRUCTION_FAILURE: &str = "ConstructionFailure";
 
+/// The AWS service an operation of the access layer belongs to, as messages name it: EventBridge
+/// Scheduler for the schedule operations (EcsScheduledTask), ECS for all others.
+pub fn service_of(operation: &str) -> &'static str {
+    if operation.ends_with("Schedule") {
+        "EventBridge Scheduler"
+    } else {
+        "ECS"
+    }
+}
+
 /// The one sentence an ECS error reads as. Retried failures name no code (the condition's reason
 /// carries it) and say that they are retried; refusals keep ECS's code and message, which say what
 /// to change.
 fn ecs_sentence(operation: &str, code: &str, message: &str, class: EcsErrorClass) -> String {
+    let service = service_of(operation);
     let coded = if message.is_empty() {
         code.to_string()
     } else {
@@ -87,17 +98,17 @@ fn ecs_sentence(operation: &str, code: &str, message: &str, class: EcsErrorClass
         EcsErrorClass::Throttled | EcsErrorClass::Transient => {
             let detail = if message.is_empty() { code } else { message };
             format!(
-                "ECS {operation} failed: {}; retrying",
+                "{service} {operation} failed: {}; retrying",
                 detail.trim_end_matches('.')
             )
         }
         _ if code == CONSTRUCTION_FAILURE => {
-            format!("could not build the ECS {operation} request: {message}")
+            format!("could not build the {service} {operation} request: {message}")
         }
         EcsErrorClass::Invalid | EcsErrorClass::AccessDenied => {
-            format!("ECS {operation} refused the request: {coded}")
+            format!("{service} {operation} refused the request: {coded}")
         }
-        EcsErrorClass::NotFound => format!("ECS {operation} failed: {coded}"),
+        EcsErrorClass::NotFound => format!("{service} {operation} failed: {coded}"),
     }
 }
 

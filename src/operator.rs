@@ -11,7 +11,7 @@ use kube::api::Api;
 use kube::runtime::watcher;
 use tokio::sync::watch;
 
-use crate::api::{EcsCluster, EcsService, EcsTask, EcsTaskDefinition};
+use crate::api::{EcsCluster, EcsScheduledTask, EcsService, EcsTask, EcsTaskDefinition};
 use crate::cli::RunArgs;
 use crate::controller::{self, Context};
 use crate::ecs::Ecs;
@@ -102,16 +102,22 @@ impl Operator {
                 scoped::<EcsTask>(&client, &namespace),
                 dependencies(),
             );
+            let (schedules, schedule_store) = controller::schedule::controller(
+                scoped::<EcsScheduledTask>(&client, &namespace),
+                dependencies(),
+            );
             self.ctx.add_service_store(service_store.clone());
             live.push(live_objects(cluster_store.clone()));
             live.push(live_objects(definition_store.clone()));
             live.push(live_objects(service_store.clone()));
             live.push(live_objects(task_store.clone()));
+            live.push(live_objects(schedule_store.clone()));
             stores_ready.push(async move {
                 synced(&cluster_store).await;
                 synced(&definition_store).await;
                 synced(&service_store).await;
                 synced(&task_store).await;
+                synced(&schedule_store).await;
             });
             let concurrency = args.concurrency;
             runs.push(tokio::spawn(controller::run(
@@ -145,6 +151,14 @@ impl Operator {
                 signal(&shutdown),
                 controller::task::reconcile,
                 controller::task::error_policy,
+            )));
+            runs.push(tokio::spawn(controller::run(
+                self.ctx.clone(),
+                schedules,
+                concurrency,
+                signal(&shutdown),
+                controller::schedule::reconcile,
+                controller::schedule::error_policy,
             )));
         }
         let readiness = self.readiness.clone();

@@ -14,7 +14,13 @@ use k8s_openapi::api::core::v1::ConfigMap;
 use kube::api::{Api, PostParams};
 use serde_json::{Value, json};
 
-const KINDS: [&str; 4] = ["EcsCluster", "EcsTaskDefinition", "EcsService", "EcsTask"];
+const KINDS: [&str; 5] = [
+    "EcsCluster",
+    "EcsTaskDefinition",
+    "EcsService",
+    "EcsTask",
+    "EcsScheduledTask",
+];
 
 /// The ConfigMap, as a user applies it.
 fn argocd_cm() -> Value {
@@ -22,7 +28,7 @@ fn argocd_cm() -> Value {
     serde_yaml::from_str(&std::fs::read_to_string(path).unwrap()).unwrap()
 }
 
-/// The script, as Argo CD reads it from argocd-cm: the same for the four kinds.
+/// The script, as Argo CD reads it from argocd-cm: the same for the five kinds.
 fn health_script() -> String {
     let config = argocd_cm();
     let scripts: Vec<&str> = KINDS

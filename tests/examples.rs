@@ -5,7 +5,7 @@
 mod harness;
 mod support;
 
-use ecs_operator::api::{EcsCluster, EcsService, EcsTask, EcsTaskDefinition};
+use ecs_operator::api::{EcsCluster, EcsScheduledTask, EcsService, EcsTask, EcsTaskDefinition};
 use harness::{TestOperator, is_ready, setup, wait_for};
 use kube::api::{Api, PostParams};
 use serde::Deserialize;
@@ -69,6 +69,7 @@ async fn the_examples_converge() {
             Some("EcsTaskDefinition") => "family",
             // A run has no ECS name of its own.
             Some("EcsTask") => continue,
+            Some("EcsScheduledTask") => "scheduleName",
             _ => "serviceName",
         };
         doc["spec"][field] = serde_json::json!(support::unique_name(&name));
@@ -82,18 +83,26 @@ async fn the_examples_converge() {
     let service_names = create_all(&services, &documents, "EcsService").await;
     let tasks: Api<EcsTask> = Api::namespaced(client.clone(), &ns);
     let task_names = create_all(&tasks, &documents, "EcsTask").await;
+    let schedules: Api<EcsScheduledTask> = Api::namespaced(client.clone(), &ns);
+    let schedule_names = create_all(&schedules, &documents, "EcsScheduledTask").await;
     assert_eq!(
         (
             cluster_names.len(),
             definition_names.len(),
             service_names.len(),
-            task_names.len()
+            task_names.len(),
+            schedule_names.len()
         ),
-        (1, 4, 1, 1)
+        (1, 4, 1, 1, 1)
     );
 
     for name in &cluster_names {
         wait_for(&clusters, name, "Ready", is_ready).await;
+    }
+    // The nightly schedule is in the Scheduler once its cluster and task definition are Ready.
+    for name in &schedule_names {
+        let obj = wait_for(&schedules, name, "Ready", is_ready).await;
+        assert_eq!(obj.status.unwrap().state.as_deref(), Some("ENABLED"));
     }
     for name in &definition_names {
         let obj = wait_for(&definitions, name, "Ready", is_ready).await;

@@ -21,7 +21,9 @@ use std::{
     sync::OnceLock,
 };
 
-use ecs_operator::api::{EcsCluster, EcsService, EcsTask, EcsTaskDefinition, FINALIZER};
+use ecs_operator::api::{
+    EcsCluster, EcsScheduledTask, EcsService, EcsTask, EcsTaskDefinition, FINALIZER,
+};
 use k8s_openapi::{
     NamespaceResourceScope,
     api::{
@@ -1179,6 +1181,7 @@ async fn default_values_pass_server_side_dry_run() {
         "customresourcedefinition.apiextensions.k8s.io/ecstaskdefinitions.ecs.operator.dev",
         "customresourcedefinition.apiextensions.k8s.io/ecsservices.ecs.operator.dev",
         "customresourcedefinition.apiextensions.k8s.io/ecstasks.ecs.operator.dev",
+        "customresourcedefinition.apiextensions.k8s.io/ecsscheduledtasks.ecs.operator.dev",
         "deployment.apps/",
         "serviceaccount/",
         "service/",
@@ -1529,7 +1532,7 @@ async fn exercise_kind<K>(
     }
 }
 
-/// The four kinds, each exercised in `namespace`.
+/// The five kinds, each exercised in `namespace`.
 async fn exercise_all_kinds(
     admin: &Client,
     operator: &Client,
@@ -1573,6 +1576,19 @@ async fn exercise_all_kinds(
         test_object::<EcsTask>("rbac", json!({"cluster": "rbac", "taskDefinition": "rbac"})),
         cluster_wide,
         true,
+    )
+    .await;
+    exercise_kind(
+        admin,
+        operator,
+        namespace,
+        test_object::<EcsScheduledTask>(
+            "rbac",
+            json!({"cluster": "rbac", "taskDefinition": "rbac", "scheduleExpression": "rate(1 day)",
+                   "roleArn": "arn:aws:iam::123456789012:role/scheduler-run-task"}),
+        ),
+        cluster_wide,
+        false,
     )
     .await;
 }

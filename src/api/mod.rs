@@ -3,6 +3,7 @@
 
 pub mod cluster;
 pub mod common;
+pub mod schedule;
 pub mod service;
 pub mod task;
 pub mod task_definition;
@@ -11,6 +12,7 @@ pub use cluster::{EcsCluster, EcsClusterSpec, EcsClusterStatus};
 pub use common::{
     CapacityProviderStrategyItem, DeletionPolicy, KeyValuePair, LocalObjectReference, Tag,
 };
+pub use schedule::{EcsScheduledTask, EcsScheduledTaskSpec, EcsScheduledTaskStatus};
 pub use service::{
     EcsService, EcsServiceSpec, EcsServiceStatus, PreDeployStatus, PreDeployTask,
     StoppedTasksStatus,
@@ -50,6 +52,7 @@ pub fn crds()
         EcsTaskDefinition::crd(),
         EcsService::crd(),
         EcsTask::crd(),
+        EcsScheduledTask::crd(),
     ]
 }
 

@@ -3,6 +3,7 @@
 
 pub mod cluster;
 pub mod refs;
+pub mod schedule;
 pub mod service;
 pub mod task;
 pub mod task_definition;

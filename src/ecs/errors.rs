@@ -83,21 +83,22 @@ pub(super) fn to_error<E>(operation: &'static str, error: SdkError<E, HttpRespon
 where
     E: ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
 {
+    let service = crate::error::service_of(operation);
     let (code, message, class) = match &error {
         SdkError::ServiceError(context) => {
-            service_error(context.err(), context.raw().status().as_u16())
+            service_error(service, context.err(), context.raw().status().as_u16())
         }
         SdkError::ResponseError(context) => http_error(context.raw().status().as_u16()),
         SdkError::TimeoutError(_) => (
             "Timeout".into(),
-            "no answer from ECS within the timeout".into(),
+            format!("no answer from {service} within the timeout"),
             EcsErrorClass::Transient,
         ),
         SdkError::DispatchFailure(failure) => {
             let problem = failure.as_connector_error().and_then(connection_problem);
             let message = match problem {
-                Some(problem) => format!("could not reach the ECS endpoint ({problem})"),
-                None => "could not reach the ECS endpoint".into(),
+                Some(problem) => format!("could not reach the {service} endpoint ({problem})"),
+                None => format!("could not reach the {service} endpoint"),
             };
             ("DispatchFailure".into(), message, EcsErrorClass::Transient)
         }
@@ -124,6 +125,7 @@ where
 
 /// An error ECS answered: its code and message say what to fix, and are stable.
 fn service_error(
+    service: &str,
     error: &impl ProvideErrorMetadata,
     status: u16,
 ) -> (String, String, EcsErrorClass) {
@@ -135,10 +137,10 @@ fn service_error(
     let class = classify(code, &message, Some(status));
     let message = if THROTTLING.contains(&code) {
         if message.is_empty() {
-            "ECS throttled the request".into()
+            format!("{service} throttled the request")
         } else {
             format!(
-                "ECS throttled the request ({})",
+                "{service} throttled the request ({})",
                 message.trim_end_matches('.')
             )
         }
@@ -589,6 +591,25 @@ mod tests {
         );
         assert_eq!(refused.0.label(), "DispatchFailure");
         assert!(!refused.0.is_stalled());
+    }
+
+    #[test]
+    fn scheduler_calls_name_eventbridge_scheduler() {
+        let refused = to_error(
+            "CreateSchedule",
+            sdk::client_exception("Invalid Schedule Expression", 1),
+        );
+        assert_eq!(
+            refused.to_string(),
+            "EventBridge Scheduler CreateSchedule refused the request: ClientException: \
+             Invalid Schedule Expression"
+        );
+        let timeout = to_error("GetSchedule", sdk::timeout());
+        assert_eq!(
+            timeout.to_string(),
+            "EventBridge Scheduler GetSchedule failed: no answer from EventBridge Scheduler \
+             within the timeout; retrying"
+        );
     }
 
     #[test]

@@ -35,6 +35,8 @@ pub struct Ecs {
 struct Inner {
     base: SdkConfig,
     clients: Mutex<HashMap<String, Client>>,
+    /// EventBridge Scheduler clients (EcsScheduledTask), by region.
+    schedulers: Mutex<HashMap<String, aws_sdk_scheduler::Client>>,
     budget: Budget,
     health: RegionHealth,
     metrics: Arc<Metrics>,
@@ -51,6 +53,7 @@ impl Ecs {
             inner: Arc::new(Inner {
                 base,
                 clients: Mutex::default(),
+                schedulers: Mutex::default(),
                 budget: Budget::default(),
                 health: RegionHealth::default(),
                 metrics,
@@ -85,6 +88,23 @@ impl Ecs {
                     })
                     .build();
                 Client::from_conf(config)
+            })
+            .clone()
+    }
+
+    /// The EventBridge Scheduler client of a region (endpoint from `AWS_ENDPOINT_URL_SCHEDULER`
+    /// or `AWS_ENDPOINT_URL`, as for ECS). Its calls go through [`Ecs::call`] too: counted,
+    /// classified, and failing fast while the region does not answer; the Scheduler's operations
+    /// are not in ECS's token buckets, so they are not paced.
+    pub fn scheduler(&self, region: &str) -> aws_sdk_scheduler::Client {
+        let mut clients = self.inner.schedulers.lock().expect("client cache poisoned");
+        clients
+            .entry(region.to_string())
+            .or_insert_with(|| {
+                let config = aws_sdk_scheduler::config::Builder::from(&self.inner.base)
+                    .region(aws_config::Region::new(region.to_string()))
+                    .build();
+                aws_sdk_scheduler::Client::from_conf(config)
             })
             .clone()
     }

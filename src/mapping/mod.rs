@@ -4,6 +4,7 @@
 pub mod cluster;
 pub mod conditions;
 pub mod import;
+pub mod schedule;
 pub mod service;
 pub mod tags;
 pub mod task;

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from moto.ecs import models
 
-from . import responses, state
+from . import responses, scheduler, state
 from .backend import EmulatedEcsBackend
 
 
@@ -15,5 +15,6 @@ def install(speed: float) -> state.Emulator:
         # moto builds one backend per account and region from this class, lazily.
         models.ecs_backends.backend = EmulatedEcsBackend
         responses.install()
+        scheduler.install()
         state.EMULATOR.sim.start()
     return state.EMULATOR
