@@ -10,6 +10,43 @@ use clap::{Args, Parser, Subcommand};
 use crate::runtime::leadership::MIN_LEASE_DURATION;
 use crate::runtime::telemetry::LogFormat;
 
+/// Writes a line of a command's output. A reader that went away (`| head`) ends the command
+/// quietly, as it ends other command-line tools, instead of a panic.
+pub fn output(line: impl std::fmt::Display) {
+    use std::io::Write;
+    let mut out = std::io::stdout().lock();
+    if let Err(error) = writeln!(out, "{line}") {
+        if error.kind() == std::io::ErrorKind::BrokenPipe {
+            std::process::exit(0);
+        }
+        eprintln!("error: writing the output: {error}");
+        std::process::exit(1);
+    }
+}
+
+/// `println!` for a command's output, through [`output`].
+#[macro_export]
+macro_rules! outln {
+    ($($arg:tt)*) => {
+        $crate::cli::output(format_args!($($arg)*))
+    };
+}
+
+/// An error of a one-shot command (diff, import, the kubectl plugin): the operator's own words
+/// without "retrying", which only the operator does; a Kubernetes API refusal as its message.
+pub fn one_shot(error: impl std::fmt::Display) -> String {
+    error.to_string().trim_end_matches("; retrying").to_string()
+}
+
+/// A Kubernetes API error as a sentence: the API server's message (a 403's "... is forbidden:
+/// ..."), not a debug dump of its Status.
+pub fn kube_message(error: &kube::Error) -> String {
+    match error {
+        kube::Error::Api(status) => status.message.clone(),
+        other => other.to_string(),
+    }
+}
+
 #[derive(Debug, Parser)]
 #[command(
     name = "ecs-operator",

@@ -48,7 +48,7 @@ pub struct DiffArgs {
 }
 
 /// What the operator would do for one object.
-#[derive(Debug, PartialEq)]
+#[derive(Clone, Debug, PartialEq)]
 pub enum Outcome {
     /// Nothing: ECS matches the spec.
     NoChange(String),
@@ -56,8 +56,11 @@ pub enum Outcome {
     Changes(Vec<String>),
     /// The operator would refuse (an ownership conflict, an invalid spec): it writes nothing.
     Refused(String),
-    /// Could not compare (ECS unreachable, a reference not found).
+    /// Could not compare (ECS unreachable, a reference not found, a kind this operator has
+    /// not).
     Failed(String),
+    /// Not planned by diff (an EcsTask runs once, when created; schedules are not compared yet).
+    Skipped(String),
 }
 
 /// Runs the diff and prints it; the exit code as `kubectl diff`.
@@ -69,7 +72,7 @@ pub async fn run(args: DiffArgs) -> Result<u8, String> {
         }
     }
     let objects = Objects::parse(documents, &args.namespace)?;
-    let aws = aws_config::load_defaults(aws_config::BehaviorVersion::latest()).await;
+    let aws = crate::operator::aws_config(None).await;
     let ecs = Ecs::new(aws, Arc::new(Metrics::default()), Duration::from_secs(600));
     let kube = kube::Client::try_default().await.ok();
     let differ = Differ {
@@ -79,14 +82,16 @@ pub async fn run(args: DiffArgs) -> Result<u8, String> {
         default_region: args.region.clone(),
     };
     let mut code = 0;
-    for (label, outcome) in differ.all().await {
+    let skipped = objects.skipped.iter().cloned();
+    for (label, outcome) in differ.all().await.into_iter().chain(skipped) {
         let (text, outcome_code) = match outcome {
             Outcome::NoChange(why) => (format!("no change ({why})"), 0),
             Outcome::Changes(lines) => (lines.join("\n    "), 1),
             Outcome::Refused(why) => (format!("refused: {why}"), 1),
             Outcome::Failed(why) => (format!("could not compare: {why}"), 2),
+            Outcome::Skipped(why) => (format!("skipped ({why})"), 0),
         };
-        println!("{label}: {text}");
+        crate::outln!("{label}: {text}");
         code = code.max(outcome_code);
     }
     Ok(code)
@@ -143,6 +148,8 @@ struct Objects {
     clusters: Vec<EcsCluster>,
     definitions: Vec<EcsTaskDefinition>,
     services: Vec<EcsService>,
+    /// Objects of this operator's group diff does not plan, with why.
+    skipped: Vec<(String, Outcome)>,
 }
 
 impl Objects {
@@ -154,7 +161,23 @@ impl Objects {
                 .as_str()
                 .unwrap_or("?")
                 .to_string();
-            if document["apiVersion"] != "ecs.operator.dev/v1alpha1" {
+            let api_version = document["apiVersion"]
+                .as_str()
+                .unwrap_or_default()
+                .to_string();
+            if !api_version.starts_with("ecs.operator.dev/") {
+                continue;
+            }
+            let label = format!(
+                "{kind} {}/{name}",
+                document["metadata"]["namespace"]
+                    .as_str()
+                    .unwrap_or(namespace)
+            );
+            if api_version != "ecs.operator.dev/v1alpha1" {
+                let why =
+                    format!("{api_version} is not a version of this operator's API (v1alpha1)");
+                objects.skipped.push((label, Outcome::Failed(why)));
                 continue;
             }
             if document["metadata"]["namespace"].is_null() {
@@ -171,7 +194,21 @@ impl Objects {
                 "EcsService" => objects
                     .services
                     .push(serde_json::from_value(document).map_err(invalid)?),
-                _ => {}
+                "EcsTask" => objects.skipped.push((
+                    label,
+                    Outcome::Skipped(
+                        "an EcsTask runs its tasks once, when it is created; diff does not plan runs"
+                            .into(),
+                    ),
+                )),
+                "EcsScheduledTask" => objects.skipped.push((
+                    label,
+                    Outcome::Skipped("diff does not compare schedules yet".into()),
+                )),
+                other => objects.skipped.push((
+                    label,
+                    Outcome::Failed(format!("{other:?} is not a kind of this operator")),
+                )),
             }
         }
         Ok(objects)
@@ -233,7 +270,7 @@ impl Differ<'_> {
             .await
         {
             Ok(current) => current,
-            Err(error) => return Outcome::Failed(failed(error)),
+            Err(error) => return Outcome::Failed(crate::cli::one_shot(error)),
         };
         let Some(current) = current else {
             return Outcome::Changes(vec![format!("creates ECS cluster {name} in {region}")]);
@@ -279,7 +316,7 @@ impl Differ<'_> {
         let region = self.region(obj.spec.region.as_deref());
         let newest = match self.newest_revision(&region, &family).await {
             Ok(newest) => newest,
-            Err(error) => return (Outcome::Failed(failed(error)), None),
+            Err(error) => return (Outcome::Failed(crate::cli::one_shot(error)), None),
         };
         let hash = task_definition_mapping::spec_hash(&obj.spec);
         let owner = owner(obj);
@@ -309,7 +346,7 @@ impl Differ<'_> {
         {
             let described = match self.ecs.describe_task_definition_json(&region, arn).await {
                 Ok(described) => described,
-                Err(error) => return (Outcome::Failed(failed(error)), None),
+                Err(error) => return (Outcome::Failed(crate::cli::one_shot(error)), None),
             };
             if revision_plan::describes(&obj.spec, &family, &described) {
                 let short = format!("{family}:{}", definition.revision());
@@ -331,7 +368,14 @@ impl Differ<'_> {
                 (outcome, Some(Revision { arn, region }))
             }
             (registration, newest) => {
-                let next = newest.as_ref().map_or(1, |(d, _)| d.revision() + 1);
+                let next = match &newest {
+                    Some((definition, _)) => definition.revision() + 1,
+                    // Revision numbers are never reused: after deregistered ones comes the next.
+                    None => match self.newest_inactive(&region, &family).await {
+                        Ok(inactive) => inactive.unwrap_or(0) + 1,
+                        Err(error) => return (Outcome::Failed(error), None),
+                    },
+                };
                 let mut sentence = format!("registers {family}:{next}");
                 if let Some(registration) = registration {
                     sentence.push_str(&format!(": {}", registration.describe()));
@@ -353,6 +397,32 @@ impl Differ<'_> {
                 (Outcome::Changes(changes), Some(revision))
             }
         }
+    }
+
+    /// The number of the family's newest INACTIVE (deregistered) revision.
+    async fn newest_inactive(&self, region: &str, family: &str) -> Result<Option<i32>, String> {
+        let client = self.ecs.client(region);
+        let listed = self
+            .ecs
+            .call(
+                region,
+                "ListTaskDefinitions",
+                client
+                    .list_task_definitions()
+                    .family_prefix(family)
+                    .status(TaskDefinitionStatus::Inactive)
+                    .sort(aws_sdk_ecs::types::SortOrder::Desc)
+                    .send(),
+            )
+            .await
+            .map_err(crate::cli::one_shot)?;
+        Ok(listed
+            .task_definition_arns()
+            .iter()
+            .filter_map(|arn| arn.rsplit_once(':'))
+            .filter(|(name, _)| name.rsplit('/').next() == Some(family))
+            .filter_map(|(_, revision)| revision.parse().ok())
+            .max())
     }
 
     /// The family's newest ACTIVE revision with its tags (ListTaskDefinitions, newest first,
@@ -377,7 +447,7 @@ impl Differ<'_> {
                     .send(),
             )
             .await
-            .map_err(failed)?;
+            .map_err(crate::cli::one_shot)?;
         let family_of = |arn: &str| {
             arn.rsplit_once(":task-definition/")
                 .and_then(|(_, rest)| rest.rsplit_once(':'))
@@ -402,7 +472,7 @@ impl Differ<'_> {
                     .send(),
             )
             .await
-            .map_err(failed)?;
+            .map_err(crate::cli::one_shot)?;
         let tags = tags::from_ecs(described.tags());
         Ok(described.task_definition.map(|d| (d, tags)))
     }
@@ -447,12 +517,28 @@ impl Differ<'_> {
             .await;
         let current = match current {
             Ok(current) => current.filter(|s| s.status() != Some("INACTIVE")),
-            // The cluster does not exist (yet): neither does the service.
+            // The cluster does not exist: neither does the service. The operator creates it
+            // only once the cluster is there, which it is now only when the files create it.
             Err(crate::Error::Ecs {
                 class: crate::error::EcsErrorClass::NotFound,
                 ..
-            }) => None,
-            Err(error) => return Err(failed(error)),
+            }) if self
+                .objects
+                .clusters
+                .iter()
+                .any(|c| c.ecs_name() == cluster) =>
+            {
+                None
+            }
+            Err(crate::Error::Ecs {
+                class: crate::error::EcsErrorClass::NotFound,
+                ..
+            }) => {
+                return Ok(Outcome::NoChange(format!(
+                    "waits for ECS cluster {cluster}, which does not exist in {region}"
+                )));
+            }
+            Err(error) => return Err(crate::cli::one_shot(error)),
         };
         let current_tags = current.as_ref().map(|s| tags::from_ecs(s.tags()));
         let desired_tags =
@@ -542,7 +628,7 @@ impl Differ<'_> {
                     .send(),
             )
             .await
-            .map_err(failed)?;
+            .map_err(crate::cli::one_shot)?;
         described
             .task_definition
             .and_then(|t| t.task_definition_arn)
@@ -679,11 +765,6 @@ fn tag_sentence(
         sentence.push_str(&format!(" removed {}", changes.remove.join(", ")));
     }
     Some(sentence)
-}
-
-/// An error of a one-shot command: what failed, without the operator's "retrying".
-fn failed(error: impl std::fmt::Display) -> String {
-    error.to_string().trim_end_matches("; retrying").to_string()
 }
 
 /// The ownership tags the operator would write: those the ECS object carries when it is this

@@ -3,7 +3,7 @@
 //! Read-only: ListClusters, DescribeClusters, ListServices, DescribeServices and
 //! DescribeTaskDefinition.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeMap;
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
@@ -15,7 +15,7 @@ use serde_json::Value;
 use crate::api::{EcsCluster, EcsService, EcsTaskDefinition};
 use crate::ecs::Ecs;
 use crate::ecs::raw::RawJson;
-use crate::mapping::import::{self, Target};
+use crate::mapping::import::{self, Names, Target};
 use crate::runtime::metrics::Metrics;
 
 /// `ecs-operator import` flags.
@@ -40,11 +40,12 @@ pub struct ImportArgs {
 
 /// Imports and writes the manifests; notes (what was left as is, and why) go to stderr.
 pub async fn run(args: ImportArgs) -> Result<(), String> {
-    let aws = aws_config::load_defaults(aws_config::BehaviorVersion::latest()).await;
+    let aws = crate::operator::aws_config(None).await;
     let ecs = Ecs::new(aws, Arc::new(Metrics::default()), Duration::from_secs(600));
     let region = ecs.region(args.region.as_deref(), None);
     let target = Target {
         namespace: &args.namespace,
+        region: Some(&region),
     };
     let manifests = Importer {
         ecs: &ecs,
@@ -55,7 +56,7 @@ pub async fn run(args: ImportArgs) -> Result<(), String> {
     match &args.output_dir {
         None => {
             for manifest in &manifests {
-                print!("---\n{}", yaml(manifest)?);
+                crate::outln!("---\n{}", yaml(manifest)?.trim_end());
             }
         }
         Some(dir) => {
@@ -76,7 +77,7 @@ pub async fn run(args: ImportArgs) -> Result<(), String> {
 }
 
 fn yaml(manifest: &Value) -> Result<String, String> {
-    serde_yaml::to_string(manifest).map_err(|e| e.to_string())
+    serde_yaml::to_string(manifest).map_err(crate::cli::one_shot)
 }
 
 struct Importer<'a> {
@@ -93,14 +94,18 @@ impl Importer<'_> {
         // family -> (revision, object name) of the revision its manifest comes from.
         let mut families: BTreeMap<String, (i64, String)> = BTreeMap::new();
         let mut described: BTreeMap<String, Value> = BTreeMap::new();
-        let mut service_names = BTreeSet::new();
+        let (mut cluster_names, mut family_names, mut service_names) =
+            (Names::default(), Names::default(), Names::default());
+        if clusters.is_empty() {
+            eprintln!("note: ECS has no ACTIVE clusters in {}", self.region);
+        }
         for cluster in &clusters {
             let cluster_name = cluster["clusterName"].as_str().unwrap_or_default();
-            let cluster_object = import::object_name(cluster_name);
-            let spec = import::cluster_spec(cluster).map_err(|e| e.to_string())?;
+            let cluster_object = cluster_names.claim(cluster_name);
+            let spec = import::cluster_spec(cluster).map_err(crate::cli::one_shot)?;
             cluster_manifests.push(
                 import::manifest::<EcsCluster>(&cluster_object, target, spec)
-                    .map_err(|e| e.to_string())?,
+                    .map_err(crate::cli::one_shot)?,
             );
             for service in self.services(cluster_name).await? {
                 let arn = service["taskDefinition"].as_str().unwrap_or_default();
@@ -109,7 +114,7 @@ impl Importer<'_> {
                         .ecs
                         .describe_task_definition_json(self.region, arn)
                         .await
-                        .map_err(|e| e.to_string())?;
+                        .map_err(crate::cli::one_shot)?;
                     described.insert(arn.to_string(), definition);
                 }
                 let definition = &described[arn];
@@ -120,30 +125,37 @@ impl Importer<'_> {
                 let revision = definition["taskDefinition"]["revision"]
                     .as_i64()
                     .unwrap_or(0);
-                let object = import::object_name(&family);
                 // Several services on one family: its manifest follows the newest revision
                 // they run; the others roll to it once applied.
+                let object = match families.get(&family) {
+                    Some((_, object)) => object.clone(),
+                    None => family_names.claim(&family),
+                };
                 if families.get(&family).is_none_or(|(r, _)| *r < revision) {
                     families.insert(family.clone(), (revision, object.clone()));
                 }
                 let service_name = service["serviceName"].as_str().unwrap_or_default();
-                let mut name = import::object_name(service_name);
-                if !service_names.insert(name.clone()) {
-                    name = import::object_name(&format!("{cluster_name}-{service_name}"));
-                    service_names.insert(name.clone());
+                if definition["taskDefinition"]["status"] == "INACTIVE" {
+                    eprintln!(
+                        "note: service {service_name} of cluster {cluster_name} runs {family}:{revision}, which is \
+                         deregistered; once applied, a new revision is registered from it and the \
+                         service rolls to it"
+                    );
                 }
+                let name = service_names.claim(service_name);
                 let spec = import::service_spec(
                     &service,
                     &cluster["defaultCapacityProviderStrategy"],
                     &cluster_object,
                     &object,
                 )
-                .map_err(|e| e.to_string())?;
+                .map_err(crate::cli::one_shot)?;
                 service_manifests.push((
                     import::manifest::<EcsService>(&name, target, spec)
-                        .map_err(|e| e.to_string())?,
+                        .map_err(crate::cli::one_shot)?,
                     family,
                     revision,
+                    cluster_name.to_string(),
                 ));
             }
         }
@@ -155,20 +167,20 @@ impl Importer<'_> {
                         && d["taskDefinition"]["revision"] == *revision
                 })
                 .expect("every family comes from a described revision");
-            let spec = import::task_definition_spec(definition).map_err(|e| e.to_string())?;
+            let spec = import::task_definition_spec(definition).map_err(crate::cli::one_shot)?;
             definition_manifests.push(
                 import::manifest::<EcsTaskDefinition>(object, target, spec)
-                    .map_err(|e| e.to_string())?,
+                    .map_err(crate::cli::one_shot)?,
             );
         }
         let services = service_manifests
             .into_iter()
-            .map(|(manifest, family, revision)| {
+            .map(|(manifest, family, revision, cluster)| {
                 let newest = families[&family].0;
                 if revision != newest {
                     eprintln!(
-                        "note: service {} runs {family}:{revision}; its task definition's manifest is \
-                         {family}:{newest}, which it rolls out once applied",
+                        "note: service {} of cluster {cluster} runs {family}:{revision}; its task \
+                         definition's manifest is {family}:{newest}, which it rolls out once applied",
                         manifest["spec"]["serviceName"].as_str().unwrap_or_default()
                     );
                 }
@@ -209,7 +221,7 @@ impl Importer<'_> {
             self.ecs
                 .call(self.region, "DescribeClusters", request)
                 .await
-                .map_err(|e| e.to_string())?;
+                .map_err(crate::cli::one_shot)?;
             let answer = raw.json().unwrap_or_default();
             clusters.extend(
                 answer["clusters"]
@@ -220,9 +232,11 @@ impl Importer<'_> {
                     .cloned(),
             );
             if let Some(failure) = answer["failures"].as_array().and_then(|f| f.first()) {
+                let arn = failure["arn"].as_str().unwrap_or_default();
                 return Err(format!(
-                    "ECS does not know cluster {}: {}",
-                    failure["arn"].as_str().unwrap_or_default(),
+                    "ECS has no cluster {} in {} ({})",
+                    arn.rsplit('/').next().unwrap_or(arn),
+                    self.region,
                     failure["reason"].as_str().unwrap_or_default()
                 ));
             }
@@ -256,7 +270,7 @@ impl Importer<'_> {
             self.ecs
                 .call(self.region, "DescribeServices", request)
                 .await
-                .map_err(|e| e.to_string())?;
+                .map_err(crate::cli::one_shot)?;
             let answer = raw.json().unwrap_or_default();
             services.extend(
                 answer["services"]

@@ -34,7 +34,7 @@ pub async fn aws_config(region: Option<String>) -> SdkConfig {
         loader = loader.region(aws_config::Region::new(region));
     }
     // Without these the SDK only bounds connecting: a half-open connection would hang a
-    // reconcile (and a whole DescribeServices batch) forever. ECS answers in well under a second;
+    // reconcile (and a whole DescribeServices batch), or a one-shot command, forever. ECS answers in well under a second;
     // a call unanswered for 5 s makes the region suspect anyway (`ecs::health`).
     let timeouts = aws_config::timeout::TimeoutConfig::builder()
         .connect_timeout(std::time::Duration::from_secs(3))

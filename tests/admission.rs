@@ -10,7 +10,7 @@ mod support;
 use std::fmt::Debug;
 
 use ecs_operator::api::task_definition::OUTPUT_ONLY_FIELDS;
-use ecs_operator::api::{EcsCluster, EcsService, EcsTask, EcsTaskDefinition};
+use ecs_operator::api::{EcsCluster, EcsScheduledTask, EcsService, EcsTask, EcsTaskDefinition};
 use k8s_openapi::{NamespaceResourceScope, api::core::v1::Namespace};
 use kube::{
     Api, Client, Resource,
@@ -1297,6 +1297,7 @@ async fn examples_are_accepted() {
                 "EcsTaskDefinition" => typed_resource::<EcsTaskDefinition>(&value),
                 "EcsService" => typed_resource::<EcsService>(&value),
                 "EcsTask" => typed_resource::<EcsTask>(&value),
+                "EcsScheduledTask" => typed_resource::<EcsScheduledTask>(&value),
                 other => panic!("{what}: unexpected kind {other:?}"),
             };
             let resource = match resource {
@@ -1322,7 +1323,13 @@ async fn examples_are_accepted() {
     report("examples", total, failures);
     assert_eq!(
         kinds.into_iter().collect::<Vec<_>>(),
-        ["EcsCluster", "EcsService", "EcsTask", "EcsTaskDefinition"],
+        [
+            "EcsCluster",
+            "EcsScheduledTask",
+            "EcsService",
+            "EcsTask",
+            "EcsTaskDefinition"
+        ],
         "the examples show every kind"
     );
     cleanup(&client, &ns).await;

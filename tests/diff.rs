@@ -119,7 +119,9 @@ async fn a_diff_shows_what_would_change_before_and_nothing_after_applying() {
             "EcsCluster {ns}/apps: creates ECS cluster {cluster} in {}",
             support::env().region
         ),
-        format!("EcsTaskDefinition {ns}/web: registers {family}:1: a new family"),
+        format!(
+            "EcsTaskDefinition {ns}/web: registers {family}:1: the family has no ACTIVE revision"
+        ),
         format!(
             "EcsService {ns}/web: creates ECS service {service} in cluster {cluster} running \
              {family}:1 with 2 task(s)"
@@ -210,5 +212,50 @@ async fn a_reference_found_nowhere_cannot_be_compared() {
             "EcsService {ns}/web: could not compare: EcsCluster {ns}/elsewhere is neither in the \
              files nor readable in the Kubernetes cluster"
         )
+    );
+}
+
+#[tokio::test]
+async fn other_kinds_are_told_and_a_missing_cluster_is_waited_for() {
+    let (_client, ns) = setup("diff-kinds").await;
+    let names = Names {
+        ns: ns.clone(),
+        cluster: support::unique_name("apps"),
+        family: support::unique_name("web"),
+        service: support::unique_name("web"),
+    };
+    let mut service = documents(&names, "nginx:1.27", 1)[2].clone();
+    service["spec"]
+        .as_object_mut()
+        .unwrap()
+        .remove("clusterRef");
+    service["spec"]["cluster"] = json!("nowhere");
+    service["spec"]
+        .as_object_mut()
+        .unwrap()
+        .remove("taskDefinitionRef");
+    service["spec"]["taskDefinition"] =
+        json!("arn:aws:ecs:us-east-1:123456789012:task-definition/x:1");
+    let run = json!({"apiVersion": "ecs.operator.dev/v1alpha1", "kind": "EcsTask",
+                     "metadata": {"name": "once"}, "spec": {}});
+    let typo = json!({"apiVersion": "ecs.operator.dev/v1alpha1", "kind": "EcsServce",
+                      "metadata": {"name": "typo"}, "spec": {}});
+    let (code, out) = diff(&names, &file_text(&[service, run, typo]), false);
+    assert_eq!(code, 2, "{out}");
+    assert_eq!(
+        out.lines().collect::<Vec<_>>(),
+        [
+            format!(
+                "EcsService {ns}/web: no change (waits for ECS cluster nowhere, which does not exist in {})",
+                support::env().region
+            ),
+            format!(
+                "EcsTask {ns}/once: skipped (an EcsTask runs its tasks once, when it is created; \
+                 diff does not plan runs)"
+            ),
+            format!(
+                "EcsServce {ns}/typo: could not compare: \"EcsServce\" is not a kind of this operator"
+            ),
+        ]
     );
 }

@@ -13,9 +13,35 @@ use crate::api::task_definition::OUTPUT_ONLY_FIELDS;
 use crate::api::{ADOPT_ANNOTATION, EcsClusterSpec, EcsServiceSpec, EcsTaskDefinitionSpec};
 use crate::{Error, Result};
 
-/// Where imported objects go and what they are called.
+/// Where imported objects go: their namespace, and the region they were imported from (written
+/// into every spec, so that applying them acts there whatever the operator's own region).
 pub struct Target<'a> {
     pub namespace: &'a str,
+    pub region: Option<&'a str>,
+}
+
+/// Object names of one kind, kept unique: ECS names that map to a name already taken ("web_api"
+/// and "web-api" both read "web-api") get "-2", "-3", ... so that no object replaces another.
+#[derive(Default)]
+pub struct Names {
+    taken: std::collections::BTreeSet<String>,
+}
+
+impl Names {
+    /// The object name for `ecs_name`, not taken before.
+    pub fn claim(&mut self, ecs_name: &str) -> String {
+        let base = object_name(ecs_name);
+        let mut name = base.clone();
+        let mut n = 2;
+        while !self.taken.insert(name.clone()) {
+            let suffix = format!("-{n}");
+            let mut stem = base.clone();
+            stem.truncate(63 - suffix.len());
+            name = format!("{}{suffix}", stem.trim_end_matches('-'));
+            n += 1;
+        }
+        name
+    }
 }
 
 /// A Kubernetes object name for an ECS name: lower case, `-` for what a DNS label does not
@@ -219,6 +245,9 @@ where
 {
     let mut spec = serde_json::to_value(spec).map_err(Error::Serialization)?;
     object(&mut spec).insert("deletionPolicy".into(), json!("Retain"));
+    if let Some(region) = target.region {
+        object(&mut spec).insert("region".into(), json!(region));
+    }
     let mut manifest = json!({
         "apiVersion": K::api_version(&()),
         "kind": K::kind(&()),

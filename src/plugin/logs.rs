@@ -142,7 +142,7 @@ async fn find_task(
     let services = Api::<EcsService>::namespaced(client.clone(), namespace)
         .list(&Default::default())
         .await
-        .map_err(|e| format!("listing EcsServices: {e}"))?;
+        .map_err(|e| format!("listing EcsServices: {}", crate::cli::kube_message(&e)))?;
     let default_region = aws.region().map(|r| r.as_ref().to_string());
     let mut looked = BTreeSet::new();
     for service in &services.items {
@@ -271,7 +271,7 @@ async fn print_events(
         }
         events.sort_by_key(|(at, _)| *at);
         for (_, line) in &events {
-            println!("{line}");
+            crate::outln!("{line}");
         }
         if !follow {
             return Ok(());

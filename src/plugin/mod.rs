@@ -84,7 +84,7 @@ pub async fn run(cli: Cli) -> Result<(), String> {
 }
 
 async fn aws() -> aws_config::SdkConfig {
-    aws_config::load_defaults(aws_config::BehaviorVersion::latest()).await
+    crate::operator::aws_config(None).await
 }
 
 /// The EcsService `name`, with a message that says where it was looked for.
@@ -92,7 +92,12 @@ async fn service_named(client: &Client, namespace: &str, name: &str) -> Result<E
     Api::<EcsService>::namespaced(client.clone(), namespace)
         .get_opt(name)
         .await
-        .map_err(|e| format!("reading EcsService {namespace}/{name}: {e}"))?
+        .map_err(|e| {
+            format!(
+                "reading EcsService {namespace}/{name}: {}",
+                crate::cli::kube_message(&e)
+            )
+        })?
         .ok_or_else(|| format!("EcsService {namespace}/{name} not found"))
 }
 

@@ -42,8 +42,8 @@ pub async fn status(client: &Client, namespace: Option<&str>) -> Result<(), Stri
     );
     if rows.is_empty() {
         match namespace {
-            Some(ns) => println!("No ECS objects found in namespace {ns}."),
-            None => println!("No ECS objects found."),
+            Some(ns) => crate::outln!("No ECS objects found in namespace {ns}."),
+            None => crate::outln!("No ECS objects found."),
         }
         return Ok(());
     }
@@ -55,7 +55,7 @@ pub async fn status(client: &Client, namespace: Option<&str>) -> Result<(), Stri
             row.remove(0);
         });
     }
-    println!("{}", table::render(&header, &rows));
+    crate::outln!("{}", table::render(&header, &rows));
     Ok(())
 }
 
@@ -73,7 +73,7 @@ where
     api.list(&ListParams::default())
         .await
         .map(|list| list.items)
-        .map_err(|e| format!("listing {}: {e}", K::kind(&())))
+        .map_err(|e| format!("listing {}: {}", K::kind(&()), crate::cli::kube_message(&e)))
 }
 
 /// NAMESPACE, KIND, NAME, READY, REASON, ECS, MESSAGE of one object.
@@ -146,7 +146,7 @@ pub async fn events(client: &Client, namespace: &str, name: Option<&str>) -> Res
     let mut events: Vec<Event> = api
         .list(&ListParams::default())
         .await
-        .map_err(|e| format!("listing events: {e}"))?
+        .map_err(|e| format!("listing events: {}", crate::cli::kube_message(&e)))?
         .items
         .into_iter()
         .filter(|e| {
@@ -159,8 +159,8 @@ pub async fn events(client: &Client, namespace: &str, name: Option<&str>) -> Res
     events.sort_by_key(last_seen);
     if events.is_empty() {
         match name {
-            Some(name) => println!("No events found for {name} in namespace {namespace}."),
-            None => println!("No events found in namespace {namespace}."),
+            Some(name) => crate::outln!("No events found for {name} in namespace {namespace}."),
+            None => crate::outln!("No events found in namespace {namespace}."),
         }
         return Ok(());
     }
@@ -187,7 +187,7 @@ pub async fn events(client: &Client, namespace: &str, name: Option<&str>) -> Res
             ]
         })
         .collect();
-    println!(
+    crate::outln!(
         "{}",
         table::render(&["LAST SEEN", "TYPE", "REASON", "OBJECT", "MESSAGE"], &rows)
     );
@@ -216,9 +216,12 @@ pub async fn restart(client: &Client, namespace: &str, name: &str) -> Result<(),
             kube::Error::Api(status) if status.code == 404 => {
                 format!("EcsService {namespace}/{name} not found")
             }
-            other => format!("restarting EcsService {namespace}/{name}: {other}"),
+            other => format!(
+                "restarting EcsService {namespace}/{name}: {}",
+                crate::cli::kube_message(&other)
+            ),
         })?;
-    println!("ecsservice.ecs.operator.dev/{name} restarted ({RESTARTED_AT_ANNOTATION}={now})");
+    crate::outln!("ecsservice.ecs.operator.dev/{name} restarted ({RESTARTED_AT_ANNOTATION}={now})");
     Ok(())
 }
 

@@ -15,12 +15,12 @@ pub async fn tasks(service: &EcsService, aws: &SdkConfig) -> Result<(), String> 
     let placement = Placement::of(service, aws.region().map(|r| r.as_ref()))?;
     let tasks = service_tasks(aws, &placement).await?;
     if tasks.is_empty() {
-        println!("No tasks found.");
+        crate::outln!("No tasks found.");
         return Ok(());
     }
     let now = Timestamp::now();
     let rows: Vec<Vec<String>> = tasks.iter().map(|t| row(t, now)).collect();
-    println!(
+    crate::outln!(
         "{}",
         table::render(
             &["TASK", "STATUS", "REVISION", "STARTED", "STOPPED", "REASON"],

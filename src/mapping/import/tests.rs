@@ -160,7 +160,10 @@ fn a_cluster_reads_without_ecs_defaults() {
 #[test]
 fn a_manifest_adopts_retains_and_leaves_out_what_is_empty() {
     let spec = task_definition_spec(&described_task_definition()).unwrap();
-    let target = Target { namespace: "shop" };
+    let target = Target {
+        namespace: "shop",
+        region: Some("eu-west-1"),
+    };
     let manifest =
         manifest::<crate::api::EcsTaskDefinition>(&object_name("web"), &target, &spec).unwrap();
     assert_eq!(manifest["apiVersion"], "ecs.operator.dev/v1alpha1");
@@ -171,6 +174,20 @@ fn a_manifest_adopts_retains_and_leaves_out_what_is_empty() {
                "annotations": {"ecs.operator.dev/adopt": "true"}})
     );
     assert_eq!(manifest["spec"]["deletionPolicy"], "Retain");
+    assert_eq!(manifest["spec"]["region"], "eu-west-1");
+}
+
+#[test]
+fn ecs_names_that_read_alike_get_names_of_their_own() {
+    let mut names = Names::default();
+    let claimed: Vec<String> = ["dup_x", "dup-x", "DUP.X", "web"]
+        .iter()
+        .map(|n| names.claim(n))
+        .collect();
+    assert_eq!(claimed, ["dup-x", "dup-x-2", "dup-x-3", "web"]);
+    let long = "a".repeat(70);
+    assert_eq!(names.claim(&long).len(), 63);
+    assert_eq!(names.claim(&long), format!("{}-2", "a".repeat(61)));
 }
 
 #[test]

@@ -39,7 +39,7 @@ impl Registration {
     /// Why, as `ecs-operator diff` says it.
     pub fn describe(self) -> &'static str {
         match self {
-            Registration::Created => "a new family",
+            Registration::Created => "the family has no ACTIVE revision",
             Registration::Updated => "the spec changed",
             Registration::DriftCorrected => "the newest revision is not the spec's",
             Registration::Adopted => "adopts the family",
