@@ -235,6 +235,6 @@ async fn kubectl_ecs_shows_status_tasks_logs_and_events_and_restarts() {
     assert_eq!(code, 1);
     assert_eq!(
         err.trim(),
-        format!("error: EcsService {ns}/nothing not found")
+        format!("error: no EcsService or EcsTask nothing in namespace {ns}")
     );
 }

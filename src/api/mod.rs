@@ -57,9 +57,44 @@ pub fn crds()
 }
 
 /// Writes the CRDs as YAML: one file per kind into `dir`, or one multi-document stream to stdout.
+/// `yaml` with the plain scalars YAML 1.1 reads as booleans (`OFF`, `on`, `yes`, `N`, ...)
+/// quoted. serde_yaml writes YAML 1.2, where they are strings, but kubectl and the API server
+/// read YAML 1.1: an unquoted `- OFF` in an enum became `false` there.
+pub fn yaml_1_1_safe(yaml: &str) -> String {
+    const BOOLEANS: [&str; 22] = [
+        "y", "Y", "yes", "Yes", "YES", "n", "N", "no", "No", "NO", "true", "True", "TRUE", "false",
+        "False", "FALSE", "on", "On", "ON", "off", "Off", "OFF",
+    ];
+    let mut out = String::with_capacity(yaml.len());
+    for line in yaml.lines() {
+        let value_at = line
+            .trim_start()
+            .strip_prefix("- ")
+            .map(|rest| line.len() - rest.len())
+            .or_else(|| line.find(": ").map(|i| i + 2));
+        match value_at {
+            // serde_yaml writes real booleans as true/false: only those in an enum's list or a
+            // default of a string field can be these words, and they are strings.
+            Some(at)
+                if BOOLEANS.contains(&&line[at..]) && !matches!(&line[at..], "true" | "false") =>
+            {
+                out.push_str(&line[..at]);
+                out.push_str(&format!("'{}'", &line[at..]));
+            }
+            _ => out.push_str(line),
+        }
+        out.push('\n');
+    }
+    out
+}
+
 pub fn write_crds(dir: Option<&std::path::Path>) -> std::io::Result<()> {
     use std::io::Write;
-    let to_yaml = |crd| serde_yaml::to_string(&crd).map_err(std::io::Error::other);
+    let to_yaml = |crd| {
+        serde_yaml::to_string(&crd)
+            .map(|yaml| yaml_1_1_safe(&yaml))
+            .map_err(std::io::Error::other)
+    };
     match dir {
         Some(dir) => {
             std::fs::create_dir_all(dir)?;
@@ -79,4 +114,18 @@ pub fn write_crds(dir: Option<&std::path::Path>) -> std::io::Result<()> {
         }
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn words_yaml_1_1_reads_as_booleans_are_quoted() {
+        let yaml = "enum:\n- OFF\n- FLEXIBLE\nserved: true\nmode: on\nname: offline\n";
+        assert_eq!(
+            yaml_1_1_safe(yaml),
+            "enum:\n- 'OFF'\n- FLEXIBLE\nserved: true\nmode: 'on'\nname: offline\n"
+        );
+    }
 }

@@ -533,8 +533,9 @@ pub struct EcsServiceStatus {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[schemars(extend("format" = "date-time"))]
     pub created_at: Option<String>,
-    /// Why the service's tasks stopped lately: read while the service is not Ready, cleared once
-    /// it is.
+    /// Why the service's tasks of the revision it should run stopped lately: read while the
+    /// service is not Ready, kept (so each reason is told once, also when a crash-looping service
+    /// is Ready now and then) until the service should run another revision.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub stopped_tasks: Option<StoppedTasksStatus>,
     /// The pre-deploy run of the revision to roll out (`spec.preDeploy`).
@@ -546,6 +547,9 @@ pub struct EcsServiceStatus {
 #[derive(schemars::JsonSchema, Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct StoppedTasksStatus {
+    /// The revision (ARN) whose tasks these are: the one the service should run.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub task_definition: Option<String>,
     /// When the operator last read them (RFC 3339).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[schemars(extend("format" = "date-time"))]

@@ -170,7 +170,7 @@ async fn apply(
             get(&ctx, &region, address).await?
         }
         Some(existing) => {
-            let owner = mapping::owner_tags(existing.description.as_deref());
+            let owner = owner(&ctx, &obj, &existing);
             super::claim_existing(&ctx, obj.as_ref(), &owner, &what).await?;
             let fields = mapping::drift(&desired, &mapping::observed(&existing));
             if fields.is_empty() {
@@ -252,6 +252,21 @@ async fn update(
 }
 
 /// DeleteSchedule, unless Retain, or the schedule is gone or not this object's.
+/// Whose the schedule is, as ownership tags: its description's marker. UpdateSchedule replaces
+/// the description too, so a hand edit can wipe the marker: the schedule this object's status
+/// recorded (same ARN and creation date) is still its own then, and the marker is written back.
+fn owner(
+    ctx: &Context,
+    obj: &EcsScheduledTask,
+    existing: &aws_sdk_scheduler::operation::get_schedule::GetScheduleOutput,
+) -> std::collections::BTreeMap<String, String> {
+    let owner = mapping::owner_tags(existing.description.as_deref());
+    if owner.is_empty() && mapping::is_recorded(existing, obj.status.as_ref()) {
+        return crate::mapping::tags::desired_tags(&[], &ctx.identity(obj));
+    }
+    owner
+}
+
 async fn cleanup(obj: Arc<EcsScheduledTask>, ctx: Arc<Context>) -> Result<Cleanup> {
     let (group, name) = obj.address();
     if obj.spec.deletion_policy == DeletionPolicy::Retain {
@@ -265,7 +280,7 @@ async fn cleanup(obj: Arc<EcsScheduledTask>, ctx: Arc<Context>) -> Result<Cleanu
             "the schedule {group}/{name} is gone"
         )));
     };
-    let owner = mapping::owner_tags(existing.description.as_deref());
+    let owner = owner(&ctx, &obj, &existing);
     if ctx.identity(obj.as_ref()).judge(&owner) != Ownership::Ours {
         return Ok(Cleanup::Done(format!(
             "left the schedule {group}/{name} alone: it is not this object's"

@@ -470,6 +470,20 @@ pub fn date(seconds: Option<i64>) -> Option<DateTime> {
     seconds.map(DateTime::from_secs)
 }
 
+/// Whether `output` is the very schedule `recorded` (this object's status) describes: the same
+/// ARN, created at the same second. A schedule deleted and made again under the name has the
+/// same ARN but another creation date.
+pub fn is_recorded(output: &GetScheduleOutput, recorded: Option<&EcsScheduledTaskStatus>) -> bool {
+    let Some(recorded) = recorded else {
+        return false;
+    };
+    let created = output.creation_date.as_ref().map(|d| d.secs());
+    recorded.schedule_arn.is_some()
+        && recorded.schedule_arn == output.arn
+        && created.is_some()
+        && recorded.creation_date.as_ref().map(|t| t.0.as_second()) == created
+}
+
 /// Status from the schedule GetSchedule (or the write) reported.
 pub fn status(output: &GetScheduleOutput, resolved: &Resolved) -> EcsScheduledTaskStatus {
     let time = |d: Option<&DateTime>| {

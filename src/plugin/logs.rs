@@ -1,5 +1,5 @@
-//! `kubectl ecs logs SERVICE|TASK`: the CloudWatch Logs of a service's tasks (running, and
-//! stopped within the hour ECS keeps them), or of one task, found through the awslogs options of
+//! `kubectl ecs logs NAME|TASK`: the CloudWatch Logs of a service's or an EcsTask's tasks
+//! (running, and stopped within the hour ECS keeps them), or of one task, found through the awslogs options of
 //! each container's task definition. ECS names an awslogs stream
 //! `<awslogs-stream-prefix>/<container name>/<task ID>` ("Using the awslogs log driver", ECS
 //! developer guide); a container without a prefix logs to a stream named after its Docker
@@ -14,13 +14,14 @@ use clap::Args;
 use k8s_openapi::jiff::Timestamp;
 use kube::{Api, Client};
 
-use super::tasks::{ecs_client, service_tasks, task_id};
-use super::{Placement, service_named};
+use super::tasks::{ecs_client, task_id, tasks_of};
+use super::{Placement, workload_named};
 use crate::api::EcsService;
 
 #[derive(Clone, Debug, Args)]
 pub struct LogsArgs {
-    /// An EcsService, or a task's ID or ARN (a task of one of the namespace's services).
+    /// An EcsService or EcsTask, or a task's ID or ARN (a task of one of the namespace's
+    /// services).
     pub target: String,
 
     /// Only this container's logs.
@@ -55,12 +56,8 @@ pub async fn logs(
     args: LogsArgs,
     aws: &SdkConfig,
 ) -> Result<(), String> {
-    let default_region = aws.region().map(|r| r.as_ref().to_string());
-    let (tasks, region) = match service_named(client, namespace, &args.target).await {
-        Ok(service) => {
-            let placement = Placement::of(&service, default_region.as_deref())?;
-            (service_tasks(aws, &placement).await?, placement.region)
-        }
+    let (tasks, region) = match workload_named(client, namespace, &args.target).await {
+        Ok(workload) => tasks_of(&workload, aws).await?,
         Err(_) => find_task(client, namespace, &args.target, aws).await?,
     };
     if tasks.is_empty() {

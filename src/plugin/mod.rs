@@ -14,7 +14,7 @@ use std::time::Duration;
 use clap::{Parser, Subcommand};
 use kube::{Api, Client};
 
-use crate::api::EcsService;
+use crate::api::{EcsService, EcsTask};
 
 #[derive(Debug, Parser)]
 #[command(
@@ -39,10 +39,11 @@ pub enum Command {
         #[arg(short = 'A', long)]
         all_namespaces: bool,
     },
-    /// A service's running and recently stopped tasks, with stop reasons and exit codes.
+    /// A service's (or an EcsTask's) running and recently stopped tasks, with stop reasons and
+    /// exit codes.
     Tasks {
-        /// The EcsService.
-        service: String,
+        /// The EcsService or EcsTask.
+        name: String,
     },
     /// Logs of a service's tasks (or of one task) from CloudWatch Logs, through the awslogs
     /// options of its task definition.
@@ -74,9 +75,9 @@ pub async fn run(cli: Cli) -> Result<(), String> {
             status::status(&client, scope).await
         }
         Command::Events { name } => status::events(&client, &namespace, name.as_deref()).await,
-        Command::Tasks { service } => {
-            let service = service_named(&client, &namespace, &service).await?;
-            tasks::tasks(&service, &aws().await).await
+        Command::Tasks { name } => {
+            let workload = workload_named(&client, &namespace, &name).await?;
+            tasks::tasks(&workload, &aws().await).await
         }
         Command::Logs(args) => logs::logs(&client, &namespace, args, &aws().await).await,
         Command::Restart { service } => status::restart(&client, &namespace, &service).await,
@@ -85,6 +86,30 @@ pub async fn run(cli: Cli) -> Result<(), String> {
 
 async fn aws() -> aws_config::SdkConfig {
     crate::operator::aws_config(None).await
+}
+
+/// What runs tasks: a service, or a run.
+pub enum Workload {
+    Service(Box<EcsService>),
+    Run(Box<EcsTask>),
+}
+
+/// The EcsService `name`, else the EcsTask `name`.
+async fn workload_named(client: &Client, namespace: &str, name: &str) -> Result<Workload, String> {
+    if let Ok(service) = service_named(client, namespace, name).await {
+        return Ok(Workload::Service(Box::new(service)));
+    }
+    Api::<EcsTask>::namespaced(client.clone(), namespace)
+        .get_opt(name)
+        .await
+        .map_err(|e| {
+            format!(
+                "reading EcsTask {namespace}/{name}: {}",
+                crate::cli::kube_message(&e)
+            )
+        })?
+        .map(|run| Workload::Run(Box::new(run)))
+        .ok_or_else(|| format!("no EcsService or EcsTask {name} in namespace {namespace}"))
 }
 
 /// The EcsService `name`, with a message that says where it was looked for.
@@ -132,6 +157,38 @@ impl Placement {
             cluster,
             service,
         })
+    }
+}
+
+impl Placement {
+    /// Where an EcsTask's tasks run, and their ARNs, from its status.
+    fn of_run(
+        run: &EcsTask,
+        default_region: Option<&str>,
+    ) -> Result<(Placement, Vec<String>), String> {
+        let status = run.status.clone().unwrap_or_default();
+        let cluster = status.cluster_arn.clone().ok_or_else(|| {
+            format!(
+                "EcsTask {} has started no task yet (see kubectl ecs status)",
+                kube::ResourceExt::name_any(run)
+            )
+        })?;
+        let region = crate::ecs::arn_region(&cluster)
+            .or(default_region)
+            .unwrap_or("us-east-1")
+            .to_string();
+        let arns = status
+            .tasks
+            .iter()
+            .map(|t| t.task_arn.clone())
+            .filter(|arn| !arn.is_empty())
+            .collect();
+        let placement = Placement {
+            region,
+            cluster,
+            service: String::new(),
+        };
+        Ok((placement, arns))
     }
 }
 

@@ -12,18 +12,27 @@ use serde::de::DeserializeOwned;
 
 use super::{age, table};
 use crate::api::{
-    EcsCluster, EcsClusterStatus, EcsService, EcsServiceStatus, EcsTaskDefinition,
-    EcsTaskDefinitionStatus, RESTARTED_AT_ANNOTATION,
+    EcsCluster, EcsClusterStatus, EcsScheduledTask, EcsScheduledTaskStatus, EcsService,
+    EcsServiceStatus, EcsTask, EcsTaskDefinition, EcsTaskDefinitionStatus, EcsTaskStatus,
+    RESTARTED_AT_ANNOTATION,
 };
 use crate::mapping::conditions::READY;
 
-const KINDS: [&str; 3] = ["EcsCluster", "EcsTaskDefinition", "EcsService"];
+const KINDS: [&str; 5] = [
+    "EcsCluster",
+    "EcsTaskDefinition",
+    "EcsService",
+    "EcsTask",
+    "EcsScheduledTask",
+];
 
 /// Every ECS object of `namespace` (None: all namespaces), one line each.
 pub async fn status(client: &Client, namespace: Option<&str>) -> Result<(), String> {
     let clusters: Vec<EcsCluster> = list(client, namespace).await?;
     let definitions: Vec<EcsTaskDefinition> = list(client, namespace).await?;
     let services: Vec<EcsService> = list(client, namespace).await?;
+    let runs: Vec<EcsTask> = list(client, namespace).await?;
+    let schedules: Vec<EcsScheduledTask> = list(client, namespace).await?;
     let mut rows = Vec::new();
     rows.extend(
         clusters
@@ -39,6 +48,15 @@ pub async fn status(client: &Client, namespace: Option<&str>) -> Result<(), Stri
         services
             .iter()
             .map(|s| row(s, s.status.as_ref().map(service_state))),
+    );
+    rows.extend(
+        runs.iter()
+            .map(|t| row(t, t.status.as_ref().map(run_state))),
+    );
+    rows.extend(
+        schedules
+            .iter()
+            .map(|s| row(s, s.status.as_ref().map(schedule_state))),
     );
     if rows.is_empty() {
         match namespace {
@@ -136,6 +154,28 @@ fn service_state(status: &EcsServiceStatus) -> (String, &[Condition]) {
         .filter(|s| *s != "COMPLETED")
     {
         ecs.push_str(&format!(" ({state})"));
+    }
+    (ecs, &status.conditions)
+}
+
+/// "Complete 10/10, report:3".
+fn run_state(status: &EcsTaskStatus) -> (String, &[Condition]) {
+    let parts: Vec<&str> = [status.phase.as_deref(), status.completions.as_deref()]
+        .into_iter()
+        .flatten()
+        .collect();
+    let mut ecs = parts.join(" ");
+    if let Some(arn) = &status.task_definition_arn {
+        ecs.push_str(&format!(", {}", arn.rsplit('/').next().unwrap_or(arn)));
+    }
+    (ecs, &status.conditions)
+}
+
+/// "ENABLED, report:3".
+fn schedule_state(status: &EcsScheduledTaskStatus) -> (String, &[Condition]) {
+    let mut ecs = status.state.clone().unwrap_or_default();
+    if let Some(arn) = &status.task_definition_arn {
+        ecs.push_str(&format!(", {}", arn.rsplit('/').next().unwrap_or(arn)));
     }
     (ecs, &status.conditions)
 }

@@ -1,5 +1,6 @@
-//! `kubectl ecs tasks SERVICE`: a service's running and recently stopped tasks (ECS keeps a
-//! stopped task at least an hour), with ECS's stop reason and the failed container's exit code.
+//! `kubectl ecs tasks NAME`: a service's running and recently stopped tasks (ECS keeps a stopped
+//! task at least an hour), or an EcsTask's, with ECS's stop reason and the failed container's
+//! exit code.
 
 use std::time::Duration;
 
@@ -7,13 +8,11 @@ use aws_config::SdkConfig;
 use aws_sdk_ecs::types::{DesiredStatus, Task};
 use k8s_openapi::jiff::Timestamp;
 
-use super::{Placement, age, table};
-use crate::api::EcsService;
+use super::{Placement, Workload, age, table};
 use crate::mapping::service::stopped_tasks;
 
-pub async fn tasks(service: &EcsService, aws: &SdkConfig) -> Result<(), String> {
-    let placement = Placement::of(service, aws.region().map(|r| r.as_ref()))?;
-    let tasks = service_tasks(aws, &placement).await?;
+pub async fn tasks(workload: &Workload, aws: &SdkConfig) -> Result<(), String> {
+    let (tasks, _) = tasks_of(workload, aws).await?;
     if tasks.is_empty() {
         crate::outln!("No tasks found.");
         return Ok(());
@@ -30,47 +29,65 @@ pub async fn tasks(service: &EcsService, aws: &SdkConfig) -> Result<(), String> 
     Ok(())
 }
 
-/// The service's running tasks, newest first, then its stopped ones, most recently stopped
-/// first (ListTasks for each desired status, then DescribeTasks, 100 per call).
-pub(super) async fn service_tasks(
+/// The tasks of a service (running, and stopped within the hour ECS keeps them: ListTasks for
+/// each desired status) or of an EcsTask (those its status records), described (DescribeTasks,
+/// 100 per call) and in [`order`]; and the region they run in.
+pub(super) async fn tasks_of(
+    workload: &Workload,
     aws: &SdkConfig,
-    placement: &Placement,
-) -> Result<Vec<Task>, String> {
+) -> Result<(Vec<Task>, String), String> {
+    let default_region = aws.region().map(|r| r.as_ref());
+    let (placement, arns) = match workload {
+        Workload::Service(service) => {
+            let placement = Placement::of(service, default_region)?;
+            let client = ecs_client(aws, &placement.region);
+            let mut arns = Vec::new();
+            for desired in [DesiredStatus::Running, DesiredStatus::Stopped] {
+                let listed: Vec<String> = client
+                    .list_tasks()
+                    .cluster(&placement.cluster)
+                    .service_name(&placement.service)
+                    .desired_status(desired)
+                    .into_paginator()
+                    .items()
+                    .send()
+                    .collect::<Result<Vec<_>, _>>()
+                    .await
+                    .map_err(|e| crate::ecs::sentence("ListTasks", e))?;
+                arns.extend(listed);
+            }
+            (placement, arns)
+        }
+        Workload::Run(run) => Placement::of_run(run, default_region)?,
+    };
     let client = ecs_client(aws, &placement.region);
     let mut tasks = Vec::new();
-    for desired in [DesiredStatus::Running, DesiredStatus::Stopped] {
-        let arns: Vec<String> = client
-            .list_tasks()
+    for chunk in arns.chunks(100) {
+        let described = client
+            .describe_tasks()
             .cluster(&placement.cluster)
-            .service_name(&placement.service)
-            .desired_status(desired)
-            .into_paginator()
-            .items()
+            .set_tasks(Some(chunk.to_vec()))
             .send()
-            .collect::<Result<Vec<_>, _>>()
             .await
-            .map_err(|e| crate::ecs::sentence("ListTasks", e))?;
-        for chunk in arns.chunks(100) {
-            let described = client
-                .describe_tasks()
-                .cluster(&placement.cluster)
-                .set_tasks(Some(chunk.to_vec()))
-                .send()
-                .await
-                .map_err(|e| crate::ecs::sentence("DescribeTasks", e))?;
-            let mut batch = described.tasks.unwrap_or_default();
-            batch.sort_by_key(|t| {
-                std::cmp::Reverse(
-                    t.stopped_at()
-                        .or(t.started_at())
-                        .or(t.created_at())
-                        .map(|at| at.as_nanos()),
-                )
-            });
-            tasks.extend(batch);
-        }
+            .map_err(|e| crate::ecs::sentence("DescribeTasks", e))?;
+        tasks.extend(described.tasks.unwrap_or_default());
     }
-    Ok(tasks)
+    order(&mut tasks);
+    Ok((tasks, placement.region))
+}
+
+/// Tasks not stopped yet first, newest first; then the stopped ones, most recently stopped
+/// first.
+pub(super) fn order(tasks: &mut [Task]) {
+    tasks.sort_by_key(|t| {
+        let stopped = t.last_status() == Some("STOPPED");
+        let at = if stopped {
+            t.stopped_at()
+        } else {
+            t.started_at().or(t.created_at())
+        };
+        (stopped, std::cmp::Reverse(at.map(|at| at.as_nanos())))
+    });
 }
 
 pub(super) fn ecs_client(aws: &SdkConfig, region: &str) -> aws_sdk_ecs::Client {
@@ -115,6 +132,31 @@ mod tests {
     use aws_smithy_types::DateTime;
 
     use super::*;
+
+    #[test]
+    fn running_tasks_come_first_then_the_most_recently_stopped() {
+        let task = |id: &str, status: &str, at: i64| {
+            let builder = Task::builder().task_arn(id).last_status(status);
+            if status == "STOPPED" {
+                builder.stopped_at(DateTime::from_secs(at)).build()
+            } else {
+                builder.started_at(DateTime::from_secs(at)).build()
+            }
+        };
+        let mut tasks = vec![
+            task("old-stop", "STOPPED", 100),
+            task("run-old", "RUNNING", 50),
+            task("new-stop", "STOPPED", 300),
+            task("leaving", "DEPROVISIONING", 200),
+            task("run-new", "RUNNING", 250),
+        ];
+        order(&mut tasks);
+        let ids: Vec<&str> = tasks.iter().map(|t| t.task_arn().unwrap()).collect();
+        assert_eq!(
+            ids,
+            ["run-new", "leaving", "run-old", "new-stop", "old-stop"]
+        );
+    }
 
     #[test]
     fn a_stopped_task_reads_with_its_reason_and_exit_code() {

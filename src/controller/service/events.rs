@@ -45,7 +45,7 @@ pub(super) async fn mirror_events(
 
 /// Why the service's tasks stop, while it is not Ready: read when
 /// [`stopped_tasks::should_read`] says so, each new reason announced once as a `TaskStopped`
-/// Warning. None once the service is Ready. A failed read keeps what was known: the reasons
+/// Warning; kept while the service runs that revision. A failed read keeps what was known: the reasons
 /// only add to a message, and are read again at the next poll.
 pub(super) async fn stopped_tasks(
     ctx: &Context,
@@ -56,8 +56,11 @@ pub(super) async fn stopped_tasks(
     (ready, failed): (bool, bool),
     previous: Option<&StoppedTasksStatus>,
 ) -> Option<StoppedTasksStatus> {
+    // Kept while the revision stays: a crash-looping service is Ready now and then, and its
+    // reasons must not be told again each time.
+    let previous = stopped_tasks::of_revision(previous, task_definition);
     if ready {
-        return None;
+        return previous.filter(|p| !p.reasons.is_empty()).cloned();
     }
     let now = Timestamp::now();
     if !stopped_tasks::should_read(ready, failed, service, previous, now) {

@@ -198,3 +198,19 @@ fn dates_and_capacity_providers_round_trip() {
     output.end_date = None;
     assert_eq!(drift(&shape, &observed(&output)), ["endDate"]);
 }
+
+#[test]
+fn the_schedule_status_recorded_is_known_by_its_arn_and_creation_date() {
+    let arn = "arn:aws:scheduler:us-east-1:123456789012:schedule/default/nightly";
+    let output = |created: i64| {
+        GetScheduleOutput::builder()
+            .arn(arn)
+            .creation_date(DateTime::from_secs(created))
+            .build()
+    };
+    let recorded = status(&output(1_800_000_000), &resolved());
+    assert!(is_recorded(&output(1_800_000_000), Some(&recorded)));
+    // Deleted and made again under the name: another schedule.
+    assert!(!is_recorded(&output(1_800_000_600), Some(&recorded)));
+    assert!(!is_recorded(&output(1_800_000_000), None));
+}

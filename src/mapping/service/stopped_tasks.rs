@@ -97,11 +97,12 @@ pub fn summarize(
     }
     reasons.truncate(MAX_REASONS);
     if reasons.is_empty()
-        && let Some(previous) = previous
+        && let Some(previous) = of_revision(previous, task_definition)
     {
         reasons = previous.reasons.clone();
     }
     StoppedTasksStatus {
+        task_definition: Some(task_definition.to_string()),
         checked_at: Some(now.to_string()),
         failed_tasks: failed_tasks(service),
         reasons,
@@ -154,15 +155,26 @@ pub fn sentence(status: &StoppedTasksStatus, counted: bool) -> Option<String> {
     Some(format!("{tasks} stopped: {}", first.reason))
 }
 
-/// The reasons of `now` not in `previous`: each is announced once, as a Warning event.
+/// The reasons of `now` not in `previous` (of the same revision): each is announced once, as a
+/// Warning event.
 pub fn new_reasons<'a>(
     previous: Option<&StoppedTasksStatus>,
     now: &'a StoppedTasksStatus,
 ) -> Vec<&'a StoppedTaskReason> {
+    let previous = of_revision(previous, now.task_definition.as_deref().unwrap_or_default());
     now.reasons
         .iter()
         .filter(|r| previous.is_none_or(|p| p.reasons.iter().all(|old| old.reason != r.reason)))
         .collect()
+}
+
+/// `previous`, if it is of revision `task_definition`: what is known of another revision's tasks
+/// says nothing of this one's.
+pub fn of_revision<'a>(
+    previous: Option<&'a StoppedTasksStatus>,
+    task_definition: &str,
+) -> Option<&'a StoppedTasksStatus> {
+    previous.filter(|p| p.task_definition.as_deref() == Some(task_definition))
 }
 
 #[cfg(test)]
@@ -289,6 +301,7 @@ mod tests {
     #[test]
     fn read_only_while_not_ready_and_when_something_changed_or_a_minute_passed() {
         let checked = StoppedTasksStatus {
+            task_definition: Some(REVISION_2.into()),
             checked_at: Some(now().to_string()),
             failed_tasks: 2,
             reasons: vec![],
@@ -347,6 +360,19 @@ mod tests {
         // Nothing of the revision listed any more: what was known stays.
         let later = summarize(&service(0), REVISION_2, &[], Some(&first), now());
         assert_eq!(later.reasons, first.reasons);
+        // Another revision starts afresh: its reasons are told again.
+        let next = "arn:aws:ecs:us-east-1:123456789012:task-definition/web:3";
+        let other = summarize(&service(0), next, &[], Some(&first), now());
+        assert!(other.reasons.is_empty());
+        let again = [task(
+            "c",
+            next,
+            200,
+            "Essential container in task exited",
+            Some(1),
+        )];
+        let third = summarize(&service(1), next, &again, Some(&first), now());
+        assert_eq!(new_reasons(Some(&first), &third).len(), 1);
         assert_eq!(sentence(&StoppedTasksStatus::default(), true), None);
         assert_eq!(
             sentence(&first, false).as_deref(),
