@@ -762,7 +762,7 @@ fn chart_crds_are_the_generated_ones() {
     let mut stale = Vec::new();
     for crd in ecs_operator::api::crds() {
         let file = format!("{}.yaml", crd.name_any());
-        let expected = serde_yaml::to_string(&crd).unwrap();
+        let expected = ecs_operator::api::yaml_1_1_safe(&serde_yaml::to_string(&crd).unwrap());
         match std::fs::read_to_string(dir.join(&file)) {
             Ok(actual) if actual == expected => {}
             Ok(_) => stale.push(format!("{file} differs")),

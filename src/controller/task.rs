@@ -391,6 +391,16 @@ async fn run(
             status.pending_run = None;
             return Ok(());
         }
+        // spec.cluster names an ECS cluster not there (yet): wait for it, as a service does.
+        Err(Error::Ecs {
+            class: EcsErrorClass::NotFound,
+            ..
+        }) => {
+            return Err(Error::DependencyNotReady(format!(
+                "ECS cluster {} does not exist in {}",
+                place.cluster, place.region
+            )));
+        }
         Err(error) => return Err(error),
     };
     let known: Vec<String> = status.tasks.iter().map(|t| t.task_arn.clone()).collect();
