@@ -239,6 +239,11 @@ async fn a_schedule_follows_its_spec_its_task_definition_and_is_set_back() {
         task_definition_arn(s) == second
     })
     .await;
+    // Told as the object's own change, not as drift.
+    wait_for_event::<EcsScheduledTask>(&client, &ns, "nightly", "Updated", |n| {
+        n.contains(&format!("now runs {second}"))
+    })
+    .await;
     wait_for(&api, "nightly", "the second revision in status", |s| {
         s.status
             .as_ref()

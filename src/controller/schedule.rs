@@ -177,7 +177,25 @@ async fn apply(
                 Some(existing)
             } else {
                 update(&ctx, &region, address, &desired).await?;
-                super::announce_changes(&ctx, obj.as_ref(), &what, &fields).await;
+                let recorded = obj
+                    .status
+                    .as_ref()
+                    .and_then(|s| s.task_definition_arn.as_deref());
+                if fields == ["taskDefinition"]
+                    && recorded.is_some_and(|r| r != resolved.task_definition_arn)
+                {
+                    // Following a new revision of its task definition is the object's own
+                    // change, not a correction of one made behind its back.
+                    let note = format!(
+                        "{what} now runs {} (was {})",
+                        resolved.task_definition_arn,
+                        recorded.unwrap_or_default()
+                    );
+                    ctx.event(obj.as_ref(), EventType::Normal, "Updated", note)
+                        .await;
+                } else {
+                    super::announce_changes(&ctx, obj.as_ref(), &what, &fields).await;
+                }
                 get(&ctx, &region, address).await?
             }
         }
