@@ -24,6 +24,7 @@ use crate::api::{
     OWNER_TAG, SPEC_HASH_TAG, UID_TAG,
 };
 use crate::ecs::Ecs;
+use crate::ecs::revisions::family_of;
 use crate::mapping::service::plan as service_plan;
 use crate::mapping::tags::{self, Ownership};
 use crate::mapping::task_definition::{self as task_definition_mapping, plan as revision_plan};
@@ -399,18 +400,24 @@ impl Differ<'_> {
         }
     }
 
-    /// The number of the family's newest INACTIVE (deregistered) revision.
-    async fn newest_inactive(&self, region: &str, family: &str) -> Result<Option<i32>, String> {
-        let client = self.ecs.client(region);
+    /// The family's revision ARNs of `status`, newest first (one ListTaskDefinitions; the
+    /// family prefix also matches longer families, which are left out).
+    async fn revisions(
+        &self,
+        region: &str,
+        family: &str,
+        status: TaskDefinitionStatus,
+    ) -> Result<Vec<String>, String> {
         let listed = self
             .ecs
             .call(
                 region,
                 "ListTaskDefinitions",
-                client
+                self.ecs
+                    .client(region)
                     .list_task_definitions()
                     .family_prefix(family)
-                    .status(TaskDefinitionStatus::Inactive)
+                    .status(status)
                     .sort(aws_sdk_ecs::types::SortOrder::Desc)
                     .send(),
             )
@@ -419,9 +426,19 @@ impl Differ<'_> {
         Ok(listed
             .task_definition_arns()
             .iter()
-            .filter_map(|arn| arn.rsplit_once(':'))
-            .filter(|(name, _)| name.rsplit('/').next() == Some(family))
-            .filter_map(|(_, revision)| revision.parse().ok())
+            .filter(|arn| family_of(arn) == Some(family))
+            .cloned()
+            .collect())
+    }
+
+    /// The number of the family's newest INACTIVE (deregistered) revision.
+    async fn newest_inactive(&self, region: &str, family: &str) -> Result<Option<i32>, String> {
+        let arns = self
+            .revisions(region, family, TaskDefinitionStatus::Inactive)
+            .await?;
+        Ok(arns
+            .iter()
+            .filter_map(|arn| arn.rsplit_once(':')?.1.parse().ok())
             .max())
     }
 
@@ -433,31 +450,10 @@ impl Differ<'_> {
         family: &str,
     ) -> Result<Option<(aws_sdk_ecs::types::TaskDefinition, BTreeMap<String, String>)>, String>
     {
-        let client = self.ecs.client(region);
-        let listed = self
-            .ecs
-            .call(
-                region,
-                "ListTaskDefinitions",
-                client
-                    .list_task_definitions()
-                    .family_prefix(family)
-                    .status(TaskDefinitionStatus::Active)
-                    .sort(aws_sdk_ecs::types::SortOrder::Desc)
-                    .send(),
-            )
-            .await
-            .map_err(crate::cli::one_shot)?;
-        let family_of = |arn: &str| {
-            arn.rsplit_once(":task-definition/")
-                .and_then(|(_, rest)| rest.rsplit_once(':'))
-                .map(|(family, _)| family.to_string())
-        };
-        let Some(arn) = listed
-            .task_definition_arns()
-            .iter()
-            .find(|arn| family_of(arn).as_deref() == Some(family))
-        else {
+        let active = self
+            .revisions(region, family, TaskDefinitionStatus::Active)
+            .await?;
+        let Some(arn) = active.first() else {
             return Ok(None);
         };
         let described = self
@@ -465,7 +461,8 @@ impl Differ<'_> {
             .call(
                 region,
                 "DescribeTaskDefinition",
-                client
+                self.ecs
+                    .client(region)
                     .describe_task_definition()
                     .task_definition(arn)
                     .include(TaskDefinitionField::Tags)
@@ -494,7 +491,13 @@ impl Differ<'_> {
                 (Some(task_definition), _) => {
                     let region = obj.spec.region.clone().or(cluster_region.clone());
                     let region = region.unwrap_or_else(|| self.region(None));
-                    (self.revision_named(&region, task_definition).await?, None)
+                    (
+                        self.ecs
+                            .task_definition_arn(&region, task_definition)
+                            .await
+                            .map_err(crate::cli::one_shot)?,
+                        None,
+                    )
                 }
                 (None, Some(reference)) => match revisions.get(&reference.name) {
                     Some(revision) => (revision.arn.clone(), Some(revision.region.clone())),
@@ -608,31 +611,6 @@ impl Differ<'_> {
         } else {
             Outcome::Changes(changes)
         })
-    }
-
-    /// The revision ARN a service's `taskDefinition` (a family, `family:revision` or an ARN)
-    /// names, as the controller resolves it (DescribeTaskDefinition).
-    async fn revision_named(&self, region: &str, reference: &str) -> Result<String, String> {
-        if reference.starts_with("arn:") {
-            return Ok(reference.to_string());
-        }
-        let client = self.ecs.client(region);
-        let described = self
-            .ecs
-            .call(
-                region,
-                "DescribeTaskDefinition",
-                client
-                    .describe_task_definition()
-                    .task_definition(reference)
-                    .send(),
-            )
-            .await
-            .map_err(crate::cli::one_shot)?;
-        described
-            .task_definition
-            .and_then(|t| t.task_definition_arn)
-            .ok_or_else(|| format!("task definition {reference} not found"))
     }
 
     /// The ECS name and region of the EcsCluster `name`: from the files, else the cluster's.
@@ -753,18 +731,7 @@ fn tag_sentence(
         return Some(format!("adopts {what}: tags it as this object's"));
     }
     let changes = tags::tag_changes(current, desired);
-    if changes.is_empty() {
-        return None;
-    }
-    let mut sentence = format!("tags of {what}:");
-    if !changes.set.is_empty() {
-        let keys: Vec<&str> = changes.set.keys().map(String::as_str).collect();
-        sentence.push_str(&format!(" set {}", keys.join(", ")));
-    }
-    if !changes.remove.is_empty() {
-        sentence.push_str(&format!(" removed {}", changes.remove.join(", ")));
-    }
-    Some(sentence)
+    (!changes.is_empty()).then(|| format!("tags of {what}: {}", changes.summary()))
 }
 
 /// The ownership tags the operator would write: those the ECS object carries when it is this

@@ -125,28 +125,7 @@ pub async fn resolve_task_definition(
     region: &str,
 ) -> Result<ResolvedTaskDefinition> {
     if let Some(reference) = refs.task_definition {
-        if reference.starts_with("arn:") {
-            return Ok(ResolvedTaskDefinition {
-                arn: reference.to_string(),
-                pending: None,
-            });
-        }
-        let client = ctx.ecs.client(region);
-        let output = ctx
-            .ecs
-            .call(
-                region,
-                "DescribeTaskDefinition",
-                client
-                    .describe_task_definition()
-                    .task_definition(reference)
-                    .send(),
-            )
-            .await?;
-        let arn = output
-            .task_definition
-            .and_then(|t| t.task_definition_arn)
-            .ok_or_else(|| Error::InvalidSpec(format!("task definition {reference} not found")))?;
+        let arn = ctx.ecs.task_definition_arn(region, reference).await?;
         return Ok(ResolvedTaskDefinition { arn, pending: None });
     }
     let (name, definition) =

@@ -6,7 +6,7 @@ pub mod budget;
 mod errors;
 mod health;
 pub mod raw;
-mod revisions;
+pub mod revisions;
 
 use std::collections::HashMap;
 use std::future::Future;
@@ -215,6 +215,32 @@ impl Ecs {
         self.inner.revisions.record(region, family, Some(arn)).await;
     }
 
+    /// The revision ARN `task_definition` names (a family: its newest ACTIVE revision,
+    /// `family:revision`, or an ARN, returned as it is), through DescribeTaskDefinition.
+    ///
+    /// Errors: InvalidSpec when ECS knows no such task definition.
+    pub async fn task_definition_arn(&self, region: &str, task_definition: &str) -> Result<String> {
+        if task_definition.starts_with("arn:") {
+            return Ok(task_definition.to_string());
+        }
+        let output = self
+            .call(
+                region,
+                "DescribeTaskDefinition",
+                self.client(region)
+                    .describe_task_definition()
+                    .task_definition(task_definition)
+                    .send(),
+            )
+            .await?;
+        output
+            .task_definition
+            .and_then(|t| t.task_definition_arn)
+            .ok_or_else(|| {
+                Error::InvalidSpec(format!("task definition {task_definition} not found"))
+            })
+    }
+
     /// DescribeTaskDefinition of `task_definition` (a family, `family:revision` or an ARN),
     /// tags included, as ECS's JSON: `{"taskDefinition": {...}, "tags": [...]}`.
     pub async fn describe_task_definition_json(
@@ -297,9 +323,7 @@ pub fn sentence<E>(
 where
     E: ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
 {
-    let sentence = errors::to_error(operation, error).to_string();
-    // A one-shot command does not retry.
-    sentence.trim_end_matches("; retrying").to_string()
+    crate::cli::one_shot(errors::to_error(operation, error))
 }
 
 #[cfg(test)]

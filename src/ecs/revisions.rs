@@ -134,7 +134,7 @@ async fn newest_revisions(ecs: &Ecs, region: &str) -> Result<(HashMap<String, St
 }
 
 /// The family of a task definition ARN (`...:task-definition/<family>:<revision>`).
-fn family_of(arn: &str) -> Option<&str> {
+pub fn family_of(arn: &str) -> Option<&str> {
     arn.rsplit_once("task-definition/")?
         .1
         .rsplit_once(':')

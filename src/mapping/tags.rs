@@ -110,6 +110,19 @@ impl TagChanges {
     pub fn is_empty(&self) -> bool {
         self.set.is_empty() && self.remove.is_empty()
     }
+
+    /// The keys set and removed, for events and diffs: "set team, env; removed owner".
+    pub fn summary(&self) -> String {
+        let mut parts = Vec::new();
+        if !self.set.is_empty() {
+            let keys: Vec<&str> = self.set.keys().map(String::as_str).collect();
+            parts.push(format!("set {}", keys.join(", ")));
+        }
+        if !self.remove.is_empty() {
+            parts.push(format!("removed {}", self.remove.join(", ")));
+        }
+        parts.join("; ")
+    }
 }
 
 /// Spec tags are authoritative: tags added behind the operator's back are removed, except the

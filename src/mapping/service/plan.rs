@@ -128,14 +128,7 @@ pub fn plan_update(
     let sends_spec = old.applied_generation != desired.generation;
     let changes = tags::tag_changes(&tags::from_ecs(current.tags()), desired.tags);
     let tags_announcement = (!changes.is_empty()).then(|| {
-        let mut note = format!("set the tags of ECS service {name}");
-        if !changes.set.is_empty() {
-            let keys: Vec<&str> = changes.set.keys().map(String::as_str).collect();
-            note.push_str(&format!("; set {}", keys.join(", ")));
-        }
-        if !changes.remove.is_empty() {
-            note.push_str(&format!("; removed {}", changes.remove.join(", ")));
-        }
+        let note = format!("set the tags of ECS service {name}; {}", changes.summary());
         Announcement::new(reason(sends_spec), note)
     });
 
