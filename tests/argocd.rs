@@ -165,6 +165,26 @@ fn health_follows_the_conditions_for_the_current_generation() {
     );
 }
 
+#[test]
+fn a_deployment_paused_for_approval_is_suspended() {
+    let paused = service(
+        "AwaitingApproval",
+        ["False", "True", "False"],
+        [
+            "service deployment abc is paused at POST_TEST_TRAFFIC_SHIFT awaiting approval",
+            "",
+            "",
+        ],
+    );
+    assert_eq!(
+        health(&paused),
+        (
+            "Suspended".into(),
+            "AwaitingApproval: service deployment abc is paused at POST_TEST_TRAFFIC_SHIFT awaiting approval".into()
+        )
+    );
+}
+
 /// An EcsTask (a run) as the operator reports it: the kstatus triple with `reason`, plus the Job
 /// condition `job` (Complete or Failed) when it finished.
 fn run(reason: &str, statuses: [&str; 3], message: &str, job: Option<&str>) -> Value {

@@ -1,14 +1,20 @@
 //! EcsService: an ECS service running a task definition on a cluster. Field names follow the ECS
 //! CreateService API, so an existing service definition pastes in unchanged.
 
-use std::collections::BTreeMap;
-
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::{Condition, Time};
 use kube::{CustomResource, KubeSchema};
 use serde::{Deserialize, Serialize};
 
+mod connect;
+mod deployment;
+mod network;
 mod pre_deploy;
+mod volume;
+pub use connect::*;
+pub use deployment::*;
+pub use network::*;
 pub use pre_deploy::{PreDeployStatus, PreDeployTask};
+pub use volume::*;
 
 use super::common::{
     CapacityProviderStrategyItem, DeletionPolicy, LocalObjectReference, Tag, empty_as_none,
@@ -55,7 +61,12 @@ use super::common::{
     validation = Rule::new("(has(self.spec.serviceName) ? self.spec.serviceName : self.metadata.name) == (has(oldSelf.spec.serviceName) ? oldSelf.spec.serviceName : oldSelf.metadata.name)").message("spec.serviceName is immutable: ECS cannot rename a service; create a new EcsService instead").field_path(".spec.serviceName"),
     validation = Rule::new("has(self.spec.cluster) == has(oldSelf.spec.cluster) && (!has(self.spec.cluster) || self.spec.cluster == oldSelf.spec.cluster) && has(self.spec.clusterRef) == has(oldSelf.spec.clusterRef) && (!has(self.spec.clusterRef) || self.spec.clusterRef.name == oldSelf.spec.clusterRef.name)").message("spec.cluster and spec.clusterRef are immutable: ECS cannot move a service to another cluster; create a new EcsService instead").field_path(".spec"),
     validation = Rule::new("has(self.spec.region) == has(oldSelf.spec.region) && (!has(self.spec.region) || self.spec.region == oldSelf.spec.region)").message("spec.region is immutable: an ECS service cannot move between regions").field_path(".spec.region"),
-    validation = Rule::new("(has(self.spec.launchType) ? self.spec.launchType : '') == (has(oldSelf.spec.launchType) ? oldSelf.spec.launchType : '')").message("spec.launchType is immutable: ECS cannot change it in place; create a new EcsService instead").field_path(".spec.launchType"),
+    // A launch type may give way to a capacity provider strategy (one UpdateService, a new
+    // deployment); UpdateService has no launchType, so nothing else changes it.
+    validation = Rule::new("(has(self.spec.launchType) ? self.spec.launchType : '') == (has(oldSelf.spec.launchType) ? oldSelf.spec.launchType : '') || (has(self.spec.launchType) ? self.spec.launchType : '') == '' && has(self.spec.capacityProviderStrategy) && size(self.spec.capacityProviderStrategy) > 0").message("spec.launchType cannot be set or changed on an existing service (UpdateService has no launchType): ECS can only move a service from a launch type to a capacityProviderStrategy; create a new EcsService instead").field_path(".spec.launchType"),
+    validation = Rule::new("!has(self.spec.deploymentConfiguration) || !has(self.spec.deploymentConfiguration.strategy) || self.spec.deploymentConfiguration.strategy in ['', 'ROLLING'] || !has(self.spec.loadBalancers) || self.spec.loadBalancers.all(l, has(l.advancedConfiguration))").message("a BLUE_GREEN, LINEAR or CANARY deployment shifts traffic between two target groups: give each loadBalancers entry an advancedConfiguration (alternateTargetGroupArn, productionListenerRule, roleArn)").field_path(".spec.loadBalancers"),
+    validation = Rule::new("!has(self.spec.deploymentConfiguration) || !has(self.spec.deploymentConfiguration.strategy) || self.spec.deploymentConfiguration.strategy in ['', 'ROLLING'] || !has(self.spec.deploymentController) || self.spec.deploymentController.type == 'ECS'").message("deployment strategies other than ROLLING need the ECS deployment controller").field_path(".spec.deploymentConfiguration.strategy"),
+    validation = Rule::new("(has(self.spec.role) ? self.spec.role : '') == (has(oldSelf.spec.role) ? oldSelf.spec.role : '')").message("spec.role is immutable: ECS sets it at creation only; create a new EcsService instead").field_path(".spec.role"),
     validation = Rule::new("(has(self.spec.schedulingStrategy) && self.spec.schedulingStrategy != '' ? self.spec.schedulingStrategy : 'REPLICA') == (has(oldSelf.spec.schedulingStrategy) && oldSelf.spec.schedulingStrategy != '' ? oldSelf.spec.schedulingStrategy : 'REPLICA')").message("spec.schedulingStrategy is immutable: ECS cannot change it in place; create a new EcsService instead").field_path(".spec.schedulingStrategy"),
     validation = Rule::new("(has(self.spec.deploymentController) ? self.spec.deploymentController.type : 'ECS') == (has(oldSelf.spec.deploymentController) ? oldSelf.spec.deploymentController.type : 'ECS')").message("spec.deploymentController is immutable: ECS cannot change it in place; create a new EcsService instead").field_path(".spec.deploymentController")
 )]
@@ -196,6 +207,27 @@ pub struct EcsServiceSpec {
     #[schemars(extend("enum" = ["ENABLED", "DISABLED", ""], "type" = "string"))]
     pub availability_zone_rebalancing: Option<String>,
 
+    /// EBS volumes ECS creates for each task, for task definition volumes marked
+    /// `configuredAtLaunch` (ECS allows one).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[serde(deserialize_with = "null_as_default")]
+    #[schemars(length(max = 1))]
+    #[x_kube(merge_strategy = ListMerge::Map(vec!["name".into()]))]
+    pub volume_configurations: Vec<ServiceVolumeConfiguration>,
+
+    /// VPC Lattice target groups the tasks register with.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[serde(deserialize_with = "null_as_default")]
+    #[schemars(length(max = 5))]
+    pub vpc_lattice_configurations: Vec<VpcLatticeConfiguration>,
+
+    /// IAM role (name or ARN) ECS calls the load balancer with, for a service with load balancers
+    /// whose task definition does not use the awsvpc network mode (CreateService `role`; ECS
+    /// otherwise uses its service-linked role). Set at creation only: UpdateService cannot change
+    /// it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub role: Option<String>,
+
     /// A task that must succeed before each new revision rolls out (a database migration): run
     /// from that revision with these overrides, once per revision. Until it succeeds the service
     /// stays on the revision it runs; a failure is Stalled with the task's reason and exit code
@@ -223,128 +255,6 @@ pub struct EcsServiceSpec {
     pub region: Option<String>,
 }
 
-/// Network configuration of a service, as in the ECS API.
-#[derive(schemars::JsonSchema, Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub struct NetworkConfiguration {
-    /// Subnets and security groups of tasks using the `awsvpc` network mode.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub awsvpc_configuration: Option<AwsVpcConfiguration>,
-}
-
-/// Subnets, security groups and public IP of `awsvpc` tasks.
-#[derive(KubeSchema, Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub struct AwsVpcConfiguration {
-    /// IDs of the subnets tasks are placed in (1 to 16), all in the same VPC.
-    #[schemars(length(min = 1, max = 16))]
-    #[x_kube(merge_strategy = ListMerge::Set)]
-    pub subnets: Vec<String>,
-    /// IDs of the security groups of the tasks (up to 5). Empty: the VPC's default group.
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    #[serde(deserialize_with = "null_as_default")]
-    #[schemars(length(max = 5))]
-    #[x_kube(merge_strategy = ListMerge::Set)]
-    pub security_groups: Vec<String>,
-    /// ENABLED gives each task a public IP (Fargate in a public subnet); DISABLED is the default.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[serde(deserialize_with = "empty_as_none")]
-    #[schemars(extend("enum" = ["ENABLED", "DISABLED", ""], "type" = "string"))]
-    pub assign_public_ip: Option<String>,
-}
-
-/// A load balancer target of the service, as in the ECS API.
-#[derive(KubeSchema, Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
-#[x_kube(validation = Rule::new("has(self.targetGroupArn) != has(self.loadBalancerName)").message("a loadBalancers entry names either a targetGroupArn (ALB/NLB) or a loadBalancerName (Classic Load Balancer), exactly one"))]
-pub struct LoadBalancer {
-    /// ARN of the target group (Application or Network Load Balancer).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub target_group_arn: Option<String>,
-    /// Name of a Classic Load Balancer.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub load_balancer_name: Option<String>,
-    /// Container (as named in the task definition) that receives the traffic.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub container_name: Option<String>,
-    /// Container port that receives the traffic.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[x_kube(validation = Rule::new("self >= 1 && self <= 65535").message("containerPort is between 1 and 65535"))]
-    pub container_port: Option<i32>,
-}
-
-/// A Cloud Map service discovery registry of the service, as in the ECS API.
-#[derive(schemars::JsonSchema, Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub struct ServiceRegistry {
-    /// ARN of the Cloud Map service.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub registry_arn: Option<String>,
-    /// Port for SRV records, when the task uses the `awsvpc` network mode.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub port: Option<i32>,
-    /// Container whose port goes into SRV records (`bridge`/`host` network modes).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub container_name: Option<String>,
-    /// Container port that goes into SRV records (`bridge`/`host` network modes).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub container_port: Option<i32>,
-}
-
-/// Deployment parameters, as in the ECS API.
-#[derive(KubeSchema, Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub struct DeploymentConfiguration {
-    /// Upper limit of running tasks during a deployment, in percent of desiredCount (ECS default
-    /// 200).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[x_kube(validation = Rule::new("self >= 0").message("maximumPercent cannot be negative"))]
-    pub maximum_percent: Option<i32>,
-    /// Lower limit of healthy tasks during a deployment, in percent of desiredCount (0 to 100;
-    /// ECS default 100).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[x_kube(validation = Rule::new("self >= 0 && self <= 100").message("minimumHealthyPercent is between 0 and 100"))]
-    pub minimum_healthy_percent: Option<i32>,
-    /// Stop (and optionally roll back) a deployment whose tasks keep failing to start.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub deployment_circuit_breaker: Option<DeploymentCircuitBreaker>,
-    /// Stop (and optionally roll back) a deployment when CloudWatch alarms go off.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub alarms: Option<DeploymentAlarms>,
-}
-
-/// The deployment circuit breaker, as in the ECS API.
-#[derive(schemars::JsonSchema, Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
-pub struct DeploymentCircuitBreaker {
-    /// Turn the circuit breaker on.
-    pub enable: bool,
-    /// Roll back to the last completed deployment when the circuit breaker trips.
-    pub rollback: bool,
-}
-
-/// CloudWatch alarms that fail a deployment, as in the ECS API.
-#[derive(KubeSchema, Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub struct DeploymentAlarms {
-    /// Names of the CloudWatch alarms to watch.
-    #[serde(default)]
-    #[x_kube(merge_strategy = ListMerge::Set)]
-    pub alarm_names: Vec<String>,
-    /// Watch the alarms during deployments.
-    pub enable: bool,
-    /// Roll back when an alarm goes off.
-    pub rollback: bool,
-}
-
-/// The deployment controller, as in the ECS API.
-#[derive(schemars::JsonSchema, Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
-pub struct DeploymentController {
-    /// ECS (rolling update), CODE_DEPLOY (blue/green by CodeDeploy) or EXTERNAL (task sets).
-    #[serde(rename = "type")]
-    #[schemars(extend("enum" = ["ECS", "CODE_DEPLOY", "EXTERNAL"]))]
-    pub type_: String,
-}
-
 /// A task placement constraint, as in the ECS API.
 #[derive(KubeSchema, Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[x_kube(validation = Rule::new("self.type == 'memberOf' ? has(self.expression) : !has(self.expression)").message("a memberOf constraint needs an expression; a distinctInstance constraint takes none"))]
@@ -370,85 +280,6 @@ pub struct PlacementStrategy {
     /// What to spread over (instanceId, host or an attribute) or binpack on (cpu or memory).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub field: Option<String>,
-}
-
-/// Service Connect configuration, as in the ECS API.
-#[derive(KubeSchema, Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub struct ServiceConnectConfiguration {
-    /// Turn Service Connect on for this service.
-    pub enabled: bool,
-    /// Cloud Map namespace name or ARN. Defaults to the cluster's Service Connect namespace.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub namespace: Option<String>,
-    /// Endpoints this service offers to the namespace. Empty: a client-only service.
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    #[serde(deserialize_with = "null_as_default")]
-    #[x_kube(merge_strategy = ListMerge::Map(vec!["portName".into()]))]
-    pub services: Vec<ServiceConnectService>,
-    /// Where the Service Connect proxy writes its logs.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub log_configuration: Option<ServiceConnectLogConfiguration>,
-}
-
-/// A Service Connect endpoint, as in the ECS API.
-#[derive(KubeSchema, Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub struct ServiceConnectService {
-    /// Name of a port mapping in the task definition.
-    pub port_name: String,
-    /// Name registered in Cloud Map. Defaults to portName.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub discovery_name: Option<String>,
-    /// Names and ports clients use. Empty: the discovery name and container port.
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    #[serde(deserialize_with = "null_as_default")]
-    #[x_kube(merge_strategy = ListMerge::Map(vec!["port".into()]))]
-    pub client_aliases: Vec<ServiceConnectClientAlias>,
-    /// Port the Service Connect proxy listens on. Defaults to the container port.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[x_kube(validation = Rule::new("self >= 1 && self <= 65535").message("ingressPortOverride is between 1 and 65535"))]
-    pub ingress_port_override: Option<i32>,
-}
-
-/// A Service Connect client alias, as in the ECS API.
-#[derive(KubeSchema, Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub struct ServiceConnectClientAlias {
-    /// Port clients connect to.
-    #[x_kube(validation = Rule::new("self >= 1 && self <= 65535").message("port is between 1 and 65535"))]
-    pub port: i32,
-    /// DNS name clients use. Defaults to `<discoveryName>.<namespace>`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub dns_name: Option<String>,
-}
-
-/// Log configuration of the Service Connect proxy, as in the ECS API (`logConfiguration`).
-#[derive(KubeSchema, Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub struct ServiceConnectLogConfiguration {
-    /// awslogs, awsfirelens, fluentd, gelf, journald, json-file, splunk or syslog.
-    #[schemars(extend("enum" = ["awslogs", "awsfirelens", "fluentd", "gelf", "journald", "json-file", "splunk", "syslog"]))]
-    pub log_driver: String,
-    /// Options of the log driver, for example `awslogs-group`.
-    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
-    #[serde(deserialize_with = "null_as_default")]
-    pub options: BTreeMap<String, String>,
-    /// Log driver options read from Secrets Manager or SSM Parameter Store.
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    #[serde(deserialize_with = "null_as_default")]
-    #[x_kube(merge_strategy = ListMerge::Map(vec!["name".into()]))]
-    pub secret_options: Vec<ServiceConnectSecret>,
-}
-
-/// A secret log driver option, as in the ECS API (`name`/`valueFrom`).
-#[derive(schemars::JsonSchema, Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub struct ServiceConnectSecret {
-    /// Option name.
-    pub name: String,
-    /// ARN of the Secrets Manager secret or SSM parameter.
-    pub value_from: String,
 }
 
 /// What ECS reports about the service.
@@ -541,6 +372,14 @@ pub struct EcsServiceStatus {
     /// The pre-deploy run of the revision to roll out (`spec.preDeploy`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub pre_deploy: Option<PreDeployStatus>,
+    /// The service deployment ECS carries out (or carried out last), from
+    /// DescribeServiceDeployments: where a rollout stands, and any hook awaiting approval.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub service_deployment: Option<CurrentServiceDeployment>,
+    /// The `ecs.operator.dev/approve` and `ecs.operator.dev/rollback` values already acted on
+    /// (each acts at most once).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub approvals: Option<ApprovalsStatus>,
 }
 
 /// The recently stopped tasks of a service's current deployments (ListTasks and DescribeTasks).
@@ -619,181 +458,4 @@ pub struct ServiceDeploymentStatus {
 }
 
 #[cfg(test)]
-mod tests {
-    use kube::CustomResourceExt;
-    use serde_json::{Value, json};
-
-    use super::*;
-
-    fn crd() -> Value {
-        serde_json::to_value(EcsService::crd()).unwrap()
-    }
-
-    fn spec_schema() -> Value {
-        crd()["spec"]["versions"][0]["schema"]["openAPIV3Schema"]["properties"]["spec"].clone()
-    }
-
-    #[test]
-    fn crd_names_and_subresources() {
-        let crd = crd();
-        assert_eq!(crd["metadata"]["name"], "ecsservices.ecs.operator.dev");
-        assert_eq!(crd["spec"]["scope"], "Namespaced");
-        assert_eq!(crd["spec"]["names"]["shortNames"], json!(["ecss"]));
-        assert_eq!(crd["spec"]["names"]["categories"], json!(["ecs"]));
-        let version = &crd["spec"]["versions"][0];
-        assert_eq!(version["subresources"]["status"], json!({}));
-        assert_eq!(
-            version["subresources"]["scale"],
-            json!({
-                "specReplicasPath": ".spec.desiredCount",
-                "statusReplicasPath": ".status.replicas",
-                "labelSelectorPath": ".status.selector",
-            })
-        );
-        let columns: Vec<&str> = version["additionalPrinterColumns"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .map(|c| c["name"].as_str().unwrap())
-            .collect();
-        assert_eq!(columns, ["Ready", "Desired", "Running", "Revision", "Age"]);
-    }
-
-    #[test]
-    fn keyed_lists_are_list_maps_and_rule_lists_are_bounded() {
-        let spec = spec_schema();
-        let props = &spec["properties"];
-        assert_eq!(props["tags"]["x-kubernetes-list-type"], "map");
-        assert_eq!(props["tags"]["x-kubernetes-list-map-keys"], json!(["key"]));
-        assert_eq!(props["tags"]["maxItems"], 47);
-        assert_eq!(
-            props["capacityProviderStrategy"]["x-kubernetes-list-map-keys"],
-            json!(["capacityProvider"])
-        );
-        assert_eq!(props["capacityProviderStrategy"]["maxItems"], 20);
-        assert_eq!(props["placementStrategy"]["maxItems"], 5);
-        assert_eq!(props["placementConstraints"]["maxItems"], 10);
-        assert_eq!(props["loadBalancers"]["maxItems"], 5);
-        let vpc = &props["networkConfiguration"]["properties"]["awsvpcConfiguration"];
-        assert_eq!(
-            vpc["properties"]["subnets"]["x-kubernetes-list-type"],
-            "set"
-        );
-        assert_eq!(vpc["required"], json!(["subnets"]));
-        let services = &props["serviceConnectConfiguration"]["properties"]["services"];
-        assert_eq!(services["x-kubernetes-list-map-keys"], json!(["portName"]));
-        assert_eq!(props["serviceName"]["maxLength"], 255);
-    }
-
-    #[test]
-    fn empty_enum_strings_and_nulls_are_unset() {
-        // Go-based exporters write unset enums as "" (and some tools write null).
-        let exported: EcsServiceSpec = serde_json::from_value(json!({
-            "cluster": "apps", "taskDefinition": "web",
-            "launchType": "", "schedulingStrategy": "", "propagateTags": "",
-            "availabilityZoneRebalancing": "",
-            "networkConfiguration": {"awsvpcConfiguration": {"subnets": ["subnet-1"], "assignPublicIp": ""}},
-            "loadBalancers": null, "placementConstraints": null, "tags": null, "platformVersion": null
-        }))
-        .unwrap();
-        let written: EcsServiceSpec = serde_json::from_value(json!({
-            "cluster": "apps", "taskDefinition": "web",
-            "networkConfiguration": {"awsvpcConfiguration": {"subnets": ["subnet-1"]}}
-        }))
-        .unwrap();
-        assert_eq!(exported, written);
-        let enums = &spec_schema()["properties"];
-        assert!(
-            enums["launchType"]["enum"]
-                .as_array()
-                .unwrap()
-                .contains(&json!(""))
-        );
-    }
-
-    #[test]
-    fn field_names_follow_the_ecs_api() {
-        let props = spec_schema()["properties"].clone();
-        for name in [
-            "serviceName",
-            "clusterRef",
-            "cluster",
-            "taskDefinitionRef",
-            "taskDefinition",
-            "desiredCount",
-            "launchType",
-            "capacityProviderStrategy",
-            "platformVersion",
-            "networkConfiguration",
-            "loadBalancers",
-            "serviceRegistries",
-            "healthCheckGracePeriodSeconds",
-            "deploymentConfiguration",
-            "deploymentController",
-            "placementConstraints",
-            "placementStrategy",
-            "schedulingStrategy",
-            "enableExecuteCommand",
-            "enableECSManagedTags",
-            "propagateTags",
-            "serviceConnectConfiguration",
-            "availabilityZoneRebalancing",
-            "preDeploy",
-            "tags",
-            "deletionPolicy",
-            "region",
-        ] {
-            assert!(props.get(name).is_some(), "spec.{name} missing");
-            assert!(
-                props[name].get("description").is_some(),
-                "spec.{name} has no description"
-            );
-        }
-        assert_eq!(props.as_object().unwrap().len(), 27);
-    }
-
-    #[test]
-    fn cel_rules_are_on_the_root_with_messages() {
-        let root = crd()["spec"]["versions"][0]["schema"]["openAPIV3Schema"].clone();
-        let rules = root["x-kubernetes-validations"].as_array().unwrap();
-        assert_eq!(rules.len(), 13);
-        assert!(
-            rules
-                .iter()
-                .all(|r| r["message"].as_str().is_some_and(|m| !m.is_empty()))
-        );
-        let transition = rules
-            .iter()
-            .filter(|r| r["rule"].as_str().unwrap().contains("oldSelf"))
-            .count();
-        assert_eq!(transition, 6);
-    }
-
-    #[test]
-    fn an_ecs_service_definition_pastes_in() {
-        let spec: EcsServiceSpec = serde_json::from_value(json!({
-            "cluster": "prod",
-            "taskDefinition": "web:3",
-            "desiredCount": 2,
-            "launchType": "FARGATE",
-            "networkConfiguration": {"awsvpcConfiguration": {"subnets": ["subnet-1"], "assignPublicIp": "ENABLED"}},
-            "loadBalancers": [{"targetGroupArn": "arn:tg", "containerName": "web", "containerPort": 80}],
-            "deploymentConfiguration": {"deploymentCircuitBreaker": {"enable": true, "rollback": true}},
-            "deploymentController": {"type": "ECS"},
-            "placementConstraints": [{"type": "distinctInstance"}],
-            "enableECSManagedTags": true,
-            "serviceConnectConfiguration": {"enabled": true, "services": [{"portName": "http", "clientAliases": [{"port": 80}]}]},
-        }))
-        .unwrap();
-        assert_eq!(spec.enable_ecs_managed_tags, Some(true));
-        assert_eq!(spec.deployment_controller.as_ref().unwrap().type_, "ECS");
-        assert_eq!(spec.deletion_policy, DeletionPolicy::Delete);
-        let back = serde_json::to_value(&spec).unwrap();
-        assert_eq!(back["enableECSManagedTags"], true);
-        assert_eq!(
-            back["placementConstraints"],
-            json!([{"type": "distinctInstance"}])
-        );
-        assert!(back.get("tags").is_none() && back.get("serviceName").is_none());
-    }
-}
+mod tests;

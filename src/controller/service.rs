@@ -24,11 +24,15 @@ use crate::mapping::service::{self as mapping, Rollout, plan, stopped_tasks};
 use crate::mapping::tags::{self, Ownership};
 use crate::{Error, Result};
 
+mod deployment;
 mod events;
 mod pre_deploy;
 
 /// How often a rollout in progress is looked at.
 const ROLLOUT_POLL: Duration = Duration::from_secs(10);
+/// How often a deployment paused for approval is looked at (for its timeout, and approvals
+/// given in the ECS console).
+const PAUSED_POLL: Duration = Duration::from_secs(30);
 /// How often a failed deployment is looked at again (a new revision or spec change comes at once).
 const FAILED_POLL: Duration = Duration::from_secs(60);
 
@@ -325,12 +329,45 @@ async fn apply(obj: Arc<EcsService>, ctx: Arc<Context>) -> Result<Applied<EcsSer
     status.pre_deploy = pre_deploy.record;
     events::mirror_events(&ctx, &obj, &service, &old_status, &mut status).await;
 
-    let rollout = mapping::remember_failure(
-        mapping::rollout(&service, &task_definition),
+    // Where the service deployment stands, and the approvals asked of it.
+    let approval_pending = deployment::approval_pending(&obj, old_status.approvals.as_ref());
+    let mut service_deployment = deployment::read(
+        &ctx,
+        &region,
         &service,
+        old_status.service_deployment.as_ref(),
+        approval_pending,
+    )
+    .await?;
+    status.approvals = deployment::approve(
+        &ctx,
+        &obj,
+        &region,
+        old_status.approvals.as_ref(),
+        &mut service_deployment,
+    )
+    .await?;
+    deployment::announce_pause(
+        &ctx,
+        &obj,
+        service_deployment.as_ref(),
+        old_status.service_deployment.as_ref(),
+        &obj.name_any(),
+    )
+    .await;
+    status.service_deployment = service_deployment;
+
+    let rollout = mapping::deployment::with_service_deployment(
+        mapping::remember_failure(
+            mapping::rollout(&service, &task_definition),
+            &service,
+            &task_definition,
+            old_status.failed_task_definition.as_deref(),
+            old_status.failure_message.as_deref(),
+        ),
+        status.service_deployment.as_ref(),
         &task_definition,
-        old_status.failed_task_definition.as_deref(),
-        old_status.failure_message.as_deref(),
+        &obj.name_any(),
     );
     (status.failed_task_definition, status.failure_message) = match &rollout {
         Rollout::Failed { message } => (Some(task_definition.clone()), Some(message.clone())),
@@ -379,6 +416,10 @@ async fn apply(obj: Arc<EcsService>, ctx: Arc<Context>) -> Result<Applied<EcsSer
         Rollout::Failed { message } => (
             Health::stalled("DeploymentFailed", with_why(message, false)),
             Some(FAILED_POLL),
+        ),
+        Rollout::AwaitingApproval { message } => (
+            Health::progressing("AwaitingApproval", message),
+            Some(PAUSED_POLL),
         ),
         Rollout::NotActive { status } => (
             Health::progressing(

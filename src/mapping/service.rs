@@ -19,9 +19,9 @@ use sha2::{Digest, Sha256};
 
 use crate::api::common::CapacityProviderStrategyItem;
 use crate::api::service::{
-    DeploymentAlarms, DeploymentCircuitBreaker, DeploymentConfiguration, EcsServiceSpec,
-    EcsServiceStatus, LoadBalancer, NetworkConfiguration, PlacementConstraint, PlacementStrategy,
-    ServiceConnectConfiguration, ServiceDeploymentStatus, ServiceRegistry,
+    EcsServiceSpec, EcsServiceStatus, LoadBalancer, NetworkConfiguration, PlacementConstraint,
+    PlacementStrategy, ServiceConnectConfiguration, ServiceDeploymentStatus, ServiceRegistry,
+    ServiceVolumeConfiguration, VpcLatticeConfiguration,
 };
 use crate::{Error, Result};
 
@@ -35,8 +35,10 @@ pub const MAX_MIRRORED_EVENTS: usize = 20;
 const DAEMON: &str = "DAEMON";
 const ECS_CONTROLLER: &str = "ECS";
 
+pub mod deployment;
 mod drift;
 mod rollout;
+mod strategy;
 
 pub use drift::{changes_capacity_provider_strategy, drift, immutable_conflicts};
 use drift::{same_task_definition, short_task_definition};
@@ -45,6 +47,7 @@ pub use rollout::{
     EventCursor, Rollout, events_to_mirror, remember_failure, revision_to_deploy, rolled_back,
     rollout, selector, status_facts, task_definition_revision, vanished_deployment,
 };
+pub(crate) use strategy::deployment_configuration;
 
 /// Checks the rules the CRD's CEL rules also enforce, for objects admitted before the CRD had
 /// them (or by a server without them): ECS would reject such a request anyway, less clearly.
@@ -156,6 +159,13 @@ pub fn create_input(
                 .as_deref()
                 .map(ecs::AvailabilityZoneRebalancing::from),
         )
+        .set_volume_configurations(non_empty(volume_configurations(
+            &spec.volume_configurations,
+        )?))
+        .set_vpc_lattice_configurations(non_empty(vpc_lattice_configurations(
+            &spec.vpc_lattice_configurations,
+        )?))
+        .set_role(spec.role.clone())
         .set_tags(non_empty(tags)))
 }
 
@@ -234,6 +244,11 @@ pub fn update_input(
                     .as_deref()
                     .map(ecs::AvailabilityZoneRebalancing::from),
             )
+            // Sent even when empty, as load balancers: how UpdateService removes them.
+            .set_volume_configurations(Some(volume_configurations(&spec.volume_configurations)?))
+            .set_vpc_lattice_configurations(Some(vpc_lattice_configurations(
+                &spec.vpc_lattice_configurations,
+            )?))
             .set_force_new_deployment(force_new_deployment.then_some(true));
     }
     Ok(input)
@@ -284,9 +299,69 @@ fn load_balancers(items: &[LoadBalancer]) -> Vec<ecs::LoadBalancer> {
                 .set_load_balancer_name(l.load_balancer_name.clone())
                 .set_container_name(l.container_name.clone())
                 .set_container_port(l.container_port)
+                .set_advanced_configuration(l.advanced_configuration.as_ref().map(|a| {
+                    ecs::AdvancedConfiguration::builder()
+                        .alternate_target_group_arn(&a.alternate_target_group_arn)
+                        .production_listener_rule(&a.production_listener_rule)
+                        .set_test_listener_rule(a.test_listener_rule.clone())
+                        .role_arn(&a.role_arn)
+                        .build()
+                }))
                 .build()
         })
         .collect()
+}
+
+fn volume_configurations(
+    items: &[ServiceVolumeConfiguration],
+) -> Result<Vec<ecs::ServiceVolumeConfiguration>> {
+    items
+        .iter()
+        .map(|v| {
+            let ebs = v
+                .managed_ebs_volume
+                .as_ref()
+                .map(|e| -> Result<_> {
+                    let tags = super::task::ebs_tag_specifications(&e.tag_specifications)?;
+                    ecs::ServiceManagedEbsVolumeConfiguration::builder()
+                        .role_arn(&e.role_arn)
+                        .set_size_in_gib(e.size_in_gib)
+                        .set_volume_type(e.volume_type.clone())
+                        .set_snapshot_id(e.snapshot_id.clone())
+                        .set_iops(e.iops)
+                        .set_throughput(e.throughput)
+                        .set_encrypted(e.encrypted)
+                        .set_kms_key_id(e.kms_key_id.clone())
+                        .set_filesystem_type(e.filesystem_type.as_deref().map(Into::into))
+                        .set_volume_initialization_rate(e.volume_initialization_rate)
+                        .set_tag_specifications(non_empty(tags))
+                        .build()
+                        .map_err(build_error("volumeConfigurations.managedEBSVolume"))
+                })
+                .transpose()?;
+            ecs::ServiceVolumeConfiguration::builder()
+                .name(&v.name)
+                .set_managed_ebs_volume(ebs)
+                .build()
+                .map_err(build_error("volumeConfigurations"))
+        })
+        .collect()
+}
+
+fn vpc_lattice_configurations(
+    items: &[VpcLatticeConfiguration],
+) -> Result<Vec<ecs::VpcLatticeConfiguration>> {
+    items
+        .iter()
+        .map(|v| {
+            ecs::VpcLatticeConfiguration::builder()
+                .role_arn(&v.role_arn)
+                .target_group_arn(&v.target_group_arn)
+                .port_name(&v.port_name)
+                .build()
+        })
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(build_error("vpcLatticeConfigurations"))
 }
 
 fn service_registries(items: &[ServiceRegistry]) -> Vec<ecs::ServiceRegistry> {
@@ -301,32 +376,6 @@ fn service_registries(items: &[ServiceRegistry]) -> Vec<ecs::ServiceRegistry> {
                 .build()
         })
         .collect()
-}
-
-fn deployment_configuration(d: &DeploymentConfiguration) -> Result<ecs::DeploymentConfiguration> {
-    let alarms = d
-        .alarms
-        .as_ref()
-        .map(|a| {
-            ecs::DeploymentAlarms::builder()
-                .set_alarm_names(Some(a.alarm_names.clone()))
-                .enable(a.enable)
-                .rollback(a.rollback)
-                .build()
-        })
-        .transpose()
-        .map_err(build_error("deploymentConfiguration.alarms"))?;
-    Ok(ecs::DeploymentConfiguration::builder()
-        .set_maximum_percent(d.maximum_percent)
-        .set_minimum_healthy_percent(d.minimum_healthy_percent)
-        .set_deployment_circuit_breaker(d.deployment_circuit_breaker.as_ref().map(|c| {
-            ecs::DeploymentCircuitBreaker::builder()
-                .enable(c.enable)
-                .rollback(c.rollback)
-                .build()
-        }))
-        .set_alarms(alarms)
-        .build())
 }
 
 pub(crate) fn placement_constraints(
@@ -369,6 +418,12 @@ fn service_connect_configuration(
                     ecs::ServiceConnectClientAlias::builder()
                         .port(a.port)
                         .set_dns_name(a.dns_name.clone())
+                        .set_test_traffic_rules(
+                            a.test_traffic_rules
+                                .as_ref()
+                                .map(test_traffic_rules)
+                                .transpose()?,
+                        )
                         .build()
                 })
                 .collect::<Result<Vec<_>, _>>()
@@ -380,6 +435,19 @@ fn service_connect_configuration(
                 .set_discovery_name(s.discovery_name.clone())
                 .set_client_aliases(non_empty(aliases))
                 .set_ingress_port_override(s.ingress_port_override)
+                .set_tls(s.tls.as_ref().map(|t| {
+                    ecs::ServiceConnectTlsConfiguration::builder()
+                        .issuer_certificate_authority(
+                            ecs::ServiceConnectTlsCertificateAuthority::builder()
+                                .aws_pca_authority_arn(
+                                    &t.issuer_certificate_authority.aws_pca_authority_arn,
+                                )
+                                .build(),
+                        )
+                        .set_kms_key(t.kms_key.clone())
+                        .set_role_arn(t.role_arn.clone())
+                        .build()
+                }))
                 .build()
                 .map_err(build_error("serviceConnectConfiguration.services"))
         })
@@ -416,6 +484,45 @@ fn service_connect_configuration(
         .set_namespace(sc.namespace.clone())
         .set_services(non_empty(services))
         .set_log_configuration(log_configuration)
+        .set_access_log_configuration(
+            sc.access_log_configuration
+                .as_ref()
+                .map(|a| {
+                    ecs::ServiceConnectAccessLogConfiguration::builder()
+                        .format(a.format.as_str().into())
+                        .set_include_query_parameters(
+                            a.include_query_parameters.as_deref().map(Into::into),
+                        )
+                        .build()
+                })
+                .transpose()
+                .map_err(build_error(
+                    "serviceConnectConfiguration.accessLogConfiguration",
+                ))?,
+        )
+        .build())
+}
+
+fn test_traffic_rules(
+    rules: &crate::api::service::ServiceConnectTestTrafficRules,
+) -> Result<ecs::ServiceConnectTestTrafficRules, BuildError> {
+    let header = ecs::ServiceConnectTestTrafficHeaderRules::builder()
+        .name(&rules.header.name)
+        .set_value(
+            rules
+                .header
+                .value
+                .as_ref()
+                .map(|v| {
+                    ecs::ServiceConnectTestTrafficHeaderMatchRules::builder()
+                        .exact(&v.exact)
+                        .build()
+                })
+                .transpose()?,
+        )
+        .build()?;
+    Ok(ecs::ServiceConnectTestTrafficRules::builder()
+        .header(header)
         .build())
 }
 
@@ -481,3 +588,6 @@ mod plan_tests;
 
 #[cfg(test)]
 mod remembered_failure_tests;
+
+#[cfg(test)]
+mod deployment_tests;

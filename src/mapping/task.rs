@@ -17,8 +17,8 @@ use super::service::{
 };
 use super::task_definition::key_value_pair;
 use crate::api::task::{
-    ContainerOverride, ContainerRecord, EcsTaskSpec, EcsTaskStatus, TaskOverride, TaskRecord,
-    TaskVolumeConfiguration,
+    ContainerOverride, ContainerRecord, EbsTagSpecification, EcsTaskSpec, EcsTaskStatus,
+    TaskOverride, TaskRecord, TaskVolumeConfiguration,
 };
 use crate::{Error, Result};
 
@@ -132,10 +132,11 @@ pub fn run_task_input(
         .set_tags(non_empty(tags)))
 }
 
-fn volume_configuration(v: &TaskVolumeConfiguration) -> Result<ecs::TaskVolumeConfiguration> {
-    let ebs = &v.managed_ebs_volume;
-    let tag_specifications = ebs
-        .tag_specifications
+/// `tagSpecifications` of a managed EBS volume (RunTask and CreateService/UpdateService).
+pub(crate) fn ebs_tag_specifications(
+    specs: &[EbsTagSpecification],
+) -> Result<Vec<ecs::EbsTagSpecification>> {
+    specs
         .iter()
         .map(|t| {
             ecs::EbsTagSpecification::builder()
@@ -152,7 +153,12 @@ fn volume_configuration(v: &TaskVolumeConfiguration) -> Result<ecs::TaskVolumeCo
                     "volumeConfigurations.managedEBSVolume.tagSpecifications",
                 ))
         })
-        .collect::<Result<Vec<_>>>()?;
+        .collect()
+}
+
+fn volume_configuration(v: &TaskVolumeConfiguration) -> Result<ecs::TaskVolumeConfiguration> {
+    let ebs = &v.managed_ebs_volume;
+    let tag_specifications = ebs_tag_specifications(&ebs.tag_specifications)?;
     let termination = ebs
         .termination_policy
         .as_ref()

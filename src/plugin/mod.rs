@@ -1,9 +1,10 @@
 //! `kubectl ecs`: what on-call needs without leaving kubectl. Every object with its ECS state,
 //! a service's tasks with why they stopped, their logs from CloudWatch Logs, the events of the
 //! ECS kinds, and a restart. It reads the Kubernetes objects through the current kubeconfig
-//! and ECS and CloudWatch Logs through the AWS default credential chain; only `restart` writes
-//! (an annotation the operator acts on).
+//! and ECS and CloudWatch Logs through the AWS default credential chain; only `restart`,
+//! `approve` and `rollback` write (an annotation the operator acts on).
 
+mod approval;
 mod logs;
 mod status;
 mod table;
@@ -59,6 +60,18 @@ pub enum Command {
         /// The EcsService.
         service: String,
     },
+    /// Continue a service deployment paused at a PAUSE lifecycle hook (sets
+    /// ecs.operator.dev/approve to the hook's ID, which the operator acts on once).
+    Approve {
+        /// The EcsService.
+        service: String,
+    },
+    /// Roll back a service's deployment in progress (sets ecs.operator.dev/rollback to the
+    /// service deployment's ID, which the operator acts on once).
+    Rollback {
+        /// The EcsService.
+        service: String,
+    },
 }
 
 /// Runs one command.
@@ -81,6 +94,8 @@ pub async fn run(cli: Cli) -> Result<(), String> {
         }
         Command::Logs(args) => logs::logs(&client, &namespace, args, &aws().await).await,
         Command::Restart { service } => status::restart(&client, &namespace, &service).await,
+        Command::Approve { service } => approval::approve(&client, &namespace, &service).await,
+        Command::Rollback { service } => approval::rollback(&client, &namespace, &service).await,
     }
 }
 

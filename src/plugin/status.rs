@@ -5,7 +5,7 @@ use std::time::Duration;
 use k8s_openapi::api::events::v1::Event;
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::Condition;
 use k8s_openapi::jiff::Timestamp;
-use kube::api::{ListParams, Patch, PatchParams};
+use kube::api::ListParams;
 use kube::core::NamespaceResourceScope;
 use kube::{Api, Client, Resource, ResourceExt};
 use serde::de::DeserializeOwned;
@@ -246,21 +246,7 @@ fn last_seen(event: &Event) -> Option<Timestamp> {
 /// Sets ecs.operator.dev/restartedAt to now: the operator forces one new deployment.
 pub async fn restart(client: &Client, namespace: &str, name: &str) -> Result<(), String> {
     let now = Timestamp::now().to_string();
-    let patch = serde_json::json!({
-        "metadata": {"annotations": {RESTARTED_AT_ANNOTATION: now}}
-    });
-    Api::<EcsService>::namespaced(client.clone(), namespace)
-        .patch(name, &PatchParams::default(), &Patch::Merge(&patch))
-        .await
-        .map_err(|e| match e {
-            kube::Error::Api(status) if status.code == 404 => {
-                format!("EcsService {namespace}/{name} not found")
-            }
-            other => format!(
-                "restarting EcsService {namespace}/{name}: {}",
-                crate::cli::kube_message(&other)
-            ),
-        })?;
+    super::approval::annotate(client, namespace, name, RESTARTED_AT_ANNOTATION, &now).await?;
     crate::outln!("ecsservice.ecs.operator.dev/{name} restarted ({RESTARTED_AT_ANNOTATION}={now})");
     Ok(())
 }

@@ -2,6 +2,7 @@
 //! can correct, and the immutable ones that differ. A field ECS did not return is not drift.
 //! Pure: no client, no I/O.
 
+use super::strategy::deployment_configuration_drift;
 use super::*;
 
 /// Names (spec field names) of the fields where what ECS reports differs from `spec`, among those
@@ -91,6 +92,36 @@ pub fn drift(
         check(
             "serviceConnectConfiguration",
             service_connect_drift(spec.service_connect_configuration.as_ref(), current),
+        );
+        // Reported per deployment, as Service Connect: compare names and target groups, when
+        // ECS reports them (an absent list is not drift).
+        let primary = current
+            .deployments()
+            .iter()
+            .find(|d| d.status.as_deref() == Some("PRIMARY"));
+        check(
+            "volumeConfigurations",
+            primary
+                .and_then(|p| p.volume_configurations.as_ref())
+                .is_some_and(|cur| {
+                    sorted(cur.iter().map(|v| v.name.clone()))
+                        != sorted(spec.volume_configurations.iter().map(|v| v.name.clone()))
+                }),
+        );
+        check(
+            "vpcLatticeConfigurations",
+            primary
+                .and_then(|p| p.vpc_lattice_configurations.as_ref())
+                .is_some_and(|cur| {
+                    sorted(
+                        cur.iter()
+                            .map(|v| (v.target_group_arn.clone(), v.port_name.clone())),
+                    ) != sorted(
+                        spec.vpc_lattice_configurations
+                            .iter()
+                            .map(|v| (v.target_group_arn.clone(), v.port_name.clone())),
+                    )
+                }),
         );
         check(
             "availabilityZoneRebalancing",
@@ -229,7 +260,16 @@ pub fn immutable_conflicts(spec: &EcsServiceSpec, current: &Service) -> Vec<&'st
 }
 
 type CapacityKey = (String, i32, i32);
-type LoadBalancerKey = (Option<String>, Option<String>, Option<String>, Option<i32>);
+/// (target groups, load balancer name, container name, port, listener rules and role). With an
+/// advancedConfiguration the two target groups are a pair in either order: a blue/green
+/// deployment leaves production on the one that was the alternate.
+type LoadBalancerKey = (
+    Vec<String>,
+    Option<String>,
+    Option<String>,
+    Option<i32>,
+    Option<(String, Option<String>, String)>,
+);
 type RegistryKey = (Option<String>, Option<i32>, Option<String>, Option<i32>);
 
 fn spec_capacity_key(i: &CapacityProviderStrategyItem) -> CapacityKey {
@@ -246,20 +286,46 @@ fn ecs_capacity_key(i: &ecs::CapacityProviderStrategyItem) -> CapacityKey {
 }
 
 fn spec_load_balancer_key(l: &LoadBalancer) -> LoadBalancerKey {
+    let advanced = l.advanced_configuration.as_ref();
+    let groups = l
+        .target_group_arn
+        .iter()
+        .chain(advanced.map(|a| &a.alternate_target_group_arn))
+        .cloned();
     (
-        l.target_group_arn.clone(),
+        sorted(groups),
         l.load_balancer_name.clone(),
         l.container_name.clone(),
         l.container_port,
+        advanced.map(|a| {
+            (
+                a.production_listener_rule.clone(),
+                a.test_listener_rule.clone(),
+                a.role_arn.clone(),
+            )
+        }),
     )
 }
 
 fn ecs_load_balancer_key(l: &ecs::LoadBalancer) -> LoadBalancerKey {
+    let advanced = l.advanced_configuration();
+    let groups = l
+        .target_group_arn()
+        .into_iter()
+        .chain(advanced.and_then(|a| a.alternate_target_group_arn()))
+        .map(str::to_owned);
     (
-        l.target_group_arn.clone(),
+        sorted(groups),
         l.load_balancer_name.clone(),
         l.container_name.clone(),
         l.container_port,
+        advanced.map(|a| {
+            (
+                a.production_listener_rule().unwrap_or_default().to_owned(),
+                a.test_listener_rule().map(str::to_owned),
+                a.role_arn().unwrap_or_default().to_owned(),
+            )
+        }),
     )
 }
 
@@ -299,34 +365,6 @@ fn network_drift(
         || differs_if_both(want.assign_public_ip.as_deref(), public_ip)
 }
 
-fn deployment_configuration_drift(
-    spec: Option<&DeploymentConfiguration>,
-    current: Option<&ecs::DeploymentConfiguration>,
-) -> bool {
-    let (Some(want), Some(cur)) = (spec, current) else {
-        return false;
-    };
-    let circuit_breaker = |a: &DeploymentCircuitBreaker| (a.enable, a.rollback);
-    let alarms =
-        |a: &DeploymentAlarms| (a.enable, a.rollback, sorted(a.alarm_names.iter().cloned()));
-    differs_if_both(want.maximum_percent, cur.maximum_percent)
-        || differs_if_both(want.minimum_healthy_percent, cur.minimum_healthy_percent)
-        || differs_if_both(
-            want.deployment_circuit_breaker
-                .as_ref()
-                .map(circuit_breaker),
-            cur.deployment_circuit_breaker
-                .as_ref()
-                .map(|b| (b.enable, b.rollback)),
-        )
-        || differs_if_both(
-            want.alarms.as_ref().map(alarms),
-            cur.alarms
-                .as_ref()
-                .map(|a| (a.enable, a.rollback, sorted(a.alarm_names.iter().cloned()))),
-        )
-}
-
 /// DescribeServices reports Service Connect per deployment: compare with the primary's. Only
 /// `enabled` and the port names, which ECS echoes as given (it may resolve the namespace to an ARN).
 fn service_connect_drift(spec: Option<&ServiceConnectConfiguration>, current: &Service) -> bool {
@@ -345,11 +383,11 @@ fn service_connect_drift(spec: Option<&ServiceConnectConfiguration>, current: &S
                 != sorted(cur.services().iter().map(|s| s.port_name.clone()))
 }
 
-fn differs_if_both<T: PartialEq>(want: Option<T>, current: Option<T>) -> bool {
+pub(super) fn differs_if_both<T: PartialEq>(want: Option<T>, current: Option<T>) -> bool {
     matches!((want, current), (Some(a), Some(b)) if a != b)
 }
 
-fn sorted<T: Ord>(items: impl Iterator<Item = T>) -> Vec<T> {
+pub(super) fn sorted<T: Ord>(items: impl Iterator<Item = T>) -> Vec<T> {
     let mut items: Vec<T> = items.collect();
     items.sort();
     items

@@ -25,7 +25,7 @@ pub struct Announcement {
 }
 
 impl Announcement {
-    fn new(reason: &'static str, note: String) -> Self {
+    pub(crate) fn new(reason: &'static str, note: String) -> Self {
         Announcement { reason, note }
     }
 }

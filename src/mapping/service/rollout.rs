@@ -15,6 +15,9 @@ pub enum Rollout {
     /// A deployment of the desired task definition failed (and ECS may have rolled back):
     /// retrying the same revision will not help.
     Failed { message: String },
+    /// A lifecycle hook holds the deployment until someone approves or rolls it back (or its
+    /// timeout acts); the message says how.
+    AwaitingApproval { message: String },
     /// The service is DRAINING or INACTIVE (being deleted, or deleted outside the operator).
     NotActive { status: String },
 }

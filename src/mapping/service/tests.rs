@@ -7,8 +7,9 @@ use aws_smithy_types::DateTime;
 use super::*;
 use crate::api::common::{LocalObjectReference, Tag};
 use crate::api::service::{
-    AwsVpcConfiguration, DeploymentController, ServiceConnectClientAlias,
-    ServiceConnectLogConfiguration, ServiceConnectSecret, ServiceConnectService,
+    AwsVpcConfiguration, DeploymentAlarms, DeploymentCircuitBreaker, DeploymentConfiguration,
+    DeploymentController, ServiceConnectClientAlias, ServiceConnectLogConfiguration,
+    ServiceConnectSecret, ServiceConnectService,
 };
 
 pub(super) const TD7: &str = "arn:aws:ecs:eu-west-1:123456789012:task-definition/web:7";
@@ -17,7 +18,7 @@ const TG: &str =
     "arn:aws:elasticloadbalancing:eu-west-1:123456789012:targetgroup/web/0123456789abcdef";
 const REGISTRY: &str = "arn:aws:servicediscovery:eu-west-1:123456789012:service/srv-abc";
 
-fn minimal_spec() -> EcsServiceSpec {
+pub(super) fn minimal_spec() -> EcsServiceSpec {
     EcsServiceSpec {
         cluster_ref: Some(LocalObjectReference {
             name: "main".into(),
@@ -57,6 +58,7 @@ pub(super) fn full_spec() -> EcsServiceSpec {
             load_balancer_name: None,
             container_name: Some("web".into()),
             container_port: Some(8080),
+            advanced_configuration: None,
         }],
         service_registries: vec![ServiceRegistry {
             registry_arn: Some(REGISTRY.into()),
@@ -77,6 +79,7 @@ pub(super) fn full_spec() -> EcsServiceSpec {
                 enable: true,
                 rollback: false,
             }),
+            ..Default::default()
         }),
         deployment_controller: Some(DeploymentController {
             type_: "ECS".into(),
@@ -96,8 +99,10 @@ pub(super) fn full_spec() -> EcsServiceSpec {
                 client_aliases: vec![ServiceConnectClientAlias {
                     port: 80,
                     dns_name: Some("web.internal".into()),
+                    test_traffic_rules: None,
                 }],
                 ingress_port_override: Some(15000),
+                tls: None,
             }],
             log_configuration: Some(ServiceConnectLogConfiguration {
                 log_driver: "awslogs".into(),
@@ -107,6 +112,7 @@ pub(super) fn full_spec() -> EcsServiceSpec {
                     value_from: "arn:aws:ssm:eu-west-1:123456789012:parameter/token".into(),
                 }],
             }),
+            access_log_configuration: None,
         }),
         availability_zone_rebalancing: Some("ENABLED".into()),
         tags: vec![Tag {
@@ -211,7 +217,7 @@ fn service(td: &str, deployments: Vec<Deployment>, counts: (i32, i32, i32)) -> S
         .build()
 }
 
-fn steady(td: &str, count: i32) -> Service {
+pub(super) fn steady(td: &str, count: i32) -> Service {
     service(
         td,
         vec![deployment(

@@ -1,0 +1,205 @@
+//! The service deployment of an EcsService (DescribeServiceDeployments, and
+//! DescribeServiceRevisions once per deployment for the revision it rolls out) and the approval
+//! annotations (ContinueServiceDeployment, StopServiceDeployment). What to ask and what it means
+//! is [`crate::mapping::service::deployment`]'s.
+
+use aws_sdk_ecs::types::{DeploymentLifecycleHookAction, Service, StopServiceDeploymentStopType};
+use kube::runtime::events::EventType;
+
+use super::super::Context;
+use crate::api::EcsService;
+use crate::api::service::{ApprovalsStatus, CurrentServiceDeployment};
+use crate::error::EcsErrorClass;
+use crate::mapping::service::deployment::{
+    self as mapping, APPROVE_ANNOTATION, ApprovalAction, ROLLBACK_ANNOTATION,
+};
+use crate::{Error, Result};
+
+/// The service deployment ECS reports as current for `service`, read again only while it has
+/// not ended or an annotation waits to be handled; `recorded` is status.serviceDeployment.
+pub(super) async fn read(
+    ctx: &Context,
+    region: &str,
+    service: &Service,
+    recorded: Option<&CurrentServiceDeployment>,
+    approval_pending: bool,
+) -> Result<Option<CurrentServiceDeployment>> {
+    let Some(arn) = service.current_service_deployment() else {
+        return Ok(recorded.cloned());
+    };
+    if !mapping::needs_read(arn, recorded, approval_pending) {
+        return Ok(recorded.cloned());
+    }
+    let client = ctx.ecs.client(region);
+    let request = client
+        .describe_service_deployments()
+        .service_deployment_arns(arn)
+        .send();
+    let output = ctx
+        .ecs
+        .call(region, "DescribeServiceDeployments", request)
+        .await?;
+    let Some(sd) = output.service_deployments().first() else {
+        return Ok(recorded.cloned());
+    };
+    let mut current = mapping::current_service_deployment(sd);
+    // The revision's task definition does not change: read it once per deployment.
+    current.task_definition = match recorded.filter(|r| r.arn == current.arn) {
+        Some(r) if r.task_definition.is_some() => r.task_definition.clone(),
+        _ => match &current.target_revision {
+            Some(revision) => {
+                let request = client
+                    .describe_service_revisions()
+                    .service_revision_arns(revision)
+                    .send();
+                ctx.ecs
+                    .call(region, "DescribeServiceRevisions", request)
+                    .await?
+                    .service_revisions()
+                    .first()
+                    .and_then(|r| r.task_definition().map(str::to_owned))
+            }
+            None => None,
+        },
+    };
+    Ok(Some(current))
+}
+
+/// Whether an approval annotation has a value not handled yet.
+pub(super) fn approval_pending(obj: &EcsService, recorded: Option<&ApprovalsStatus>) -> bool {
+    let handled = |value: Option<&String>, done: Option<&String>| {
+        value.is_none_or(|v| v.trim().is_empty() || Some(v.trim()) == done.map(String::as_str))
+    };
+    let recorded = recorded.cloned().unwrap_or_default();
+    let annotations = obj.metadata.annotations.as_ref();
+    let value = |key: &str| annotations.and_then(|a| a.get(key));
+    !handled(
+        value(APPROVE_ANNOTATION),
+        recorded.approve.as_ref().map(|h| &h.value),
+    ) || !handled(
+        value(ROLLBACK_ANNOTATION),
+        recorded.rollback.as_ref().map(|h| &h.value),
+    )
+}
+
+/// Handles the approval annotations' new values against `sd`: each acts (or is told ignored)
+/// once, and is recorded in the returned approvals. After an action `sd` no longer shows the
+/// hook as pending (ECS has it now). Transient ECS errors propagate (the value is handled on
+/// retry); ECS refusing the request is recorded and told as a Warning.
+pub(super) async fn approve(
+    ctx: &Context,
+    obj: &EcsService,
+    region: &str,
+    recorded: Option<&ApprovalsStatus>,
+    sd: &mut Option<CurrentServiceDeployment>,
+) -> Result<Option<ApprovalsStatus>> {
+    let annotations = obj.metadata.annotations.clone().unwrap_or_default();
+    let steps = mapping::plan_approvals(
+        annotations.get(APPROVE_ANNOTATION).map(String::as_str),
+        annotations.get(ROLLBACK_ANNOTATION).map(String::as_str),
+        recorded,
+        sd.as_ref(),
+    );
+    if steps.is_empty() {
+        return Ok(recorded.cloned());
+    }
+    let mut approvals = recorded.cloned().unwrap_or_default();
+    let client = ctx.ecs.client(region);
+    for step in steps {
+        let result = match &step.action {
+            None => Ok(()),
+            Some(
+                action @ (ApprovalAction::Continue { arn, hook_id }
+                | ApprovalAction::RollbackAtHook { arn, hook_id }),
+            ) => {
+                let hook_action = match action {
+                    ApprovalAction::Continue { .. } => DeploymentLifecycleHookAction::Continue,
+                    _ => DeploymentLifecycleHookAction::Rollback,
+                };
+                let request = client
+                    .continue_service_deployment()
+                    .service_deployment_arn(arn)
+                    .hook_id(hook_id)
+                    .action(hook_action)
+                    .send();
+                ctx.ecs
+                    .call(region, "ContinueServiceDeployment", request)
+                    .await
+                    .map(|_| ())
+            }
+            Some(ApprovalAction::Stop { arn }) => {
+                let request = client
+                    .stop_service_deployment()
+                    .service_deployment_arn(arn)
+                    .stop_type(StopServiceDeploymentStopType::Rollback)
+                    .send();
+                ctx.ecs
+                    .call(region, "StopServiceDeployment", request)
+                    .await
+                    .map(|_| ())
+            }
+        };
+        let (outcome, note, kind) = match result {
+            Ok(()) => (
+                step.outcome.clone(),
+                step.announcement.note.clone(),
+                if step.warning {
+                    EventType::Warning
+                } else {
+                    EventType::Normal
+                },
+            ),
+            Err(Error::Ecs {
+                class: EcsErrorClass::Invalid | EcsErrorClass::NotFound,
+                message,
+                ..
+            }) => {
+                let outcome = format!("ECS refused it: {message}");
+                let key = match step.annotation {
+                    mapping::Annotation::Approve => APPROVE_ANNOTATION,
+                    mapping::Annotation::Rollback => ROLLBACK_ANNOTATION,
+                };
+                (
+                    outcome.clone(),
+                    format!("{key}={}: {outcome}", step.value),
+                    EventType::Warning,
+                )
+            }
+            Err(other) => return Err(other),
+        };
+        let reason = if kind == EventType::Warning && !step.warning {
+            "ApprovalRefused"
+        } else {
+            step.announcement.reason
+        };
+        ctx.event(obj, kind, reason, note).await;
+        if step.action.is_some()
+            && let Some(current) = sd.as_mut()
+        {
+            current.pending_hook = None;
+        }
+        mapping::record(&mut approvals, &step, outcome);
+    }
+    Ok(Some(approvals))
+}
+
+/// Tells, once per hook, that a deployment waits for approval and how to give it.
+pub(super) async fn announce_pause(
+    ctx: &Context,
+    obj: &EcsService,
+    sd: Option<&CurrentServiceDeployment>,
+    recorded: Option<&CurrentServiceDeployment>,
+    name: &str,
+) {
+    let Some((sd, hook)) = sd.and_then(|sd| sd.pending_hook.as_ref().map(|h| (sd, h))) else {
+        return;
+    };
+    let told = recorded
+        .and_then(|r| r.pending_hook.as_ref())
+        .is_some_and(|h| h.hook_id == hook.hook_id);
+    if !told {
+        let message = mapping::awaiting_message(name, mapping::deployment_id(&sd.arn), hook);
+        ctx.event(obj, EventType::Normal, "AwaitingApproval", message)
+            .await;
+    }
+}
