@@ -834,6 +834,203 @@ fn service() -> Value {
     })
 }
 
+/// `service()` deploying with `deployment` (a deploymentConfiguration), behind a load balancer
+/// with an advancedConfiguration.
+fn deploying(deployment: Value) -> Value {
+    with(
+        service(),
+        json!({
+            "loadBalancers": [{
+                "targetGroupArn": "arn:aws:elasticloadbalancing:us-east-1:123456789012:targetgroup/blue/1",
+                "containerName": "web", "containerPort": 80,
+                "advancedConfiguration": {
+                    "alternateTargetGroupArn": "arn:aws:elasticloadbalancing:us-east-1:123456789012:targetgroup/green/2",
+                    "productionListenerRule": "arn:aws:elasticloadbalancing:us-east-1:123456789012:listener-rule/app/web/1/2/3",
+                    "roleArn": "arn:aws:iam::123456789012:role/ecs-elb"
+                }
+            }],
+            "deploymentConfiguration": deployment,
+        }),
+    )
+}
+
+fn pause(stages: Value) -> Value {
+    json!({"targetType": "PAUSE", "lifecycleStages": stages})
+}
+
+fn deployment_cases() -> Vec<Case> {
+    let lambda = json!({
+        "hookTargetArn": "arn:aws:lambda:us-east-1:123456789012:function:smoke",
+        "roleArn": "arn:aws:iam::123456789012:role/hooks",
+        "lifecycleStages": ["TEST_TRAFFIC_SHIFT", "POST_TEST_TRAFFIC_SHIFT"],
+        "hookDetails": {"path": "/health", "expect": [200, 204]},
+    });
+    vec![
+        (
+            "blue/green with a bake time, a Lambda hook and a PAUSE hook",
+            deploying(json!({
+                "strategy": "BLUE_GREEN", "bakeTimeInMinutes": 10,
+                "lifecycleHooks": [lambda, pause(json!(["POST_TEST_TRAFFIC_SHIFT"]))],
+            })),
+            None,
+        ),
+        (
+            "linear in 10% steps",
+            deploying(
+                json!({"strategy": "LINEAR", "linearConfiguration": {"stepPercent": 10.0, "stepBakeTimeInMinutes": 2}}),
+            ),
+            None,
+        ),
+        (
+            "canary of 5%",
+            deploying(
+                json!({"strategy": "CANARY", "canaryConfiguration": {"canaryPercent": 5.0, "canaryBakeTimeInMinutes": 10}}),
+            ),
+            None,
+        ),
+        (
+            "circuit breaker with BLUE_GREEN",
+            deploying(
+                json!({"strategy": "BLUE_GREEN", "deploymentCircuitBreaker": {"enable": true, "rollback": true}}),
+            ),
+            Some("the deployment circuit breaker works only with strategy ROLLING"),
+        ),
+        (
+            "PAUSE at TEST_TRAFFIC_SHIFT",
+            deploying(
+                json!({"strategy": "BLUE_GREEN", "lifecycleHooks": [pause(json!(["TEST_TRAFFIC_SHIFT"]))]}),
+            ),
+            Some("a PAUSE hook cannot run at TEST_TRAFFIC_SHIFT or PRODUCTION_TRAFFIC_SHIFT"),
+        ),
+        (
+            "PAUSE at PRODUCTION_TRAFFIC_SHIFT",
+            deploying(
+                json!({"strategy": "LINEAR", "lifecycleHooks": [pause(json!(["PRODUCTION_TRAFFIC_SHIFT"]))]}),
+            ),
+            Some("a PAUSE hook cannot run at TEST_TRAFFIC_SHIFT or PRODUCTION_TRAFFIC_SHIFT"),
+        ),
+        (
+            "11 PAUSE hooks",
+            deploying(json!({"strategy": "BLUE_GREEN",
+                "lifecycleHooks": vec![pause(json!(["POST_SCALE_UP"])); 11]})),
+            Some("ECS allows at most 10 PAUSE lifecycle hooks per service"),
+        ),
+        (
+            "11 Lambda hooks",
+            deploying(
+                json!({"strategy": "BLUE_GREEN", "lifecycleHooks": vec![lambda.clone(); 11]}),
+            ),
+            Some("ECS allows at most 10 AWS_LAMBDA lifecycle hooks per service"),
+        ),
+        (
+            "a Lambda hook without its role",
+            deploying(json!({"strategy": "BLUE_GREEN", "lifecycleHooks": [{
+                "hookTargetArn": "arn:aws:lambda:us-east-1:123456789012:function:smoke",
+                "lifecycleStages": ["POST_SCALE_UP"]}]})),
+            Some("an AWS_LAMBDA hook needs hookTargetArn (the Lambda function) and roleArn"),
+        ),
+        (
+            "a hook at no stage",
+            deploying(json!({"strategy": "BLUE_GREEN", "lifecycleHooks": [pause(json!([]))]})),
+            Some("lifecycleStages"),
+        ),
+        (
+            "linear step of 2%",
+            deploying(json!({"strategy": "LINEAR", "linearConfiguration": {"stepPercent": 2.0}})),
+            Some("linearConfiguration.stepPercent is between 3.0 and 100.0"),
+        ),
+        (
+            "canary of 0%",
+            deploying(json!({"strategy": "CANARY", "canaryConfiguration": {"canaryPercent": 0.0}})),
+            Some("canaryConfiguration.canaryPercent is between 0.1 and 100.0"),
+        ),
+        (
+            "linearConfiguration on a CANARY deployment",
+            deploying(json!({"strategy": "CANARY", "linearConfiguration": {"stepPercent": 10.0}})),
+            Some("linearConfiguration applies only to strategy LINEAR"),
+        ),
+        (
+            "bake time of two days",
+            deploying(json!({"strategy": "BLUE_GREEN", "bakeTimeInMinutes": 2880})),
+            Some("bakeTimeInMinutes is between 0 and 1440"),
+        ),
+        (
+            "blue/green without an alternate target group",
+            with(
+                service(),
+                json!({"loadBalancers": [{"targetGroupArn": "arn:tg", "containerName": "web", "containerPort": 80}],
+                       "deploymentConfiguration": {"strategy": "BLUE_GREEN"}}),
+            ),
+            Some(
+                "a BLUE_GREEN, LINEAR or CANARY deployment shifts traffic between two target groups",
+            ),
+        ),
+        (
+            "blue/green with the CODE_DEPLOY controller",
+            with(
+                service(),
+                json!({"deploymentController": {"type": "CODE_DEPLOY"},
+                       "deploymentConfiguration": {"strategy": "BLUE_GREEN"}}),
+            ),
+            Some("deployment strategies other than ROLLING need the ECS deployment controller"),
+        ),
+        (
+            "an EBS volume, a VPC Lattice target group and Service Connect test traffic",
+            with(
+                service(),
+                json!({
+                    "volumeConfigurations": [{"name": "data", "managedEBSVolume": {
+                        "roleArn": "arn:aws:iam::123456789012:role/ebs", "sizeInGiB": 20}}],
+                    "vpcLatticeConfigurations": [{"roleArn": "arn:aws:iam::123456789012:role/lattice",
+                        "targetGroupArn": "arn:aws:vpc-lattice:us-east-1:123456789012:targetgroup/tg-1", "portName": "http"}],
+                    "serviceConnectConfiguration": {"enabled": true,
+                        "accessLogConfiguration": {"format": "JSON"},
+                        "services": [{"portName": "http", "clientAliases": [{"port": 80,
+                            "testTrafficRules": {"header": {"name": "x-canary", "value": {"exact": "1"}}}}]}]},
+                }),
+            ),
+            None,
+        ),
+        (
+            "an EBS volume of no size",
+            with(
+                service(),
+                json!({"volumeConfigurations": [{"name": "data", "managedEBSVolume": {
+                    "roleArn": "arn:aws:iam::123456789012:role/ebs"}}]}),
+            ),
+            Some("a managedEBSVolume needs sizeInGiB, or a snapshotId to size it from"),
+        ),
+    ]
+}
+
+#[tokio::test]
+async fn service_deployment_create() {
+    let (client, ns) = setup("adm-svc-dep").await;
+    check_creates::<EcsService>(&client, &ns, "EcsService deployments", deployment_cases()).await;
+    cleanup(&client, &ns).await;
+}
+
+#[tokio::test]
+async fn service_capacity_provider_strategy_stays() {
+    let (client, ns) = setup("adm-svc-cps").await;
+    check_updates::<EcsService>(
+        &client,
+        &ns,
+        "EcsService on capacity providers",
+        with(
+            service(),
+            json!({"launchType": null, "capacityProviderStrategy": [{"capacityProvider": "FARGATE", "weight": 1}]}),
+        ),
+        vec![(
+            "capacity provider strategy replaced by a launch type",
+            json!({"launchType": "FARGATE", "capacityProviderStrategy": null}),
+            Some("ECS can only move a service from a launch type to a capacityProviderStrategy"),
+        )],
+    )
+    .await;
+    cleanup(&client, &ns).await;
+}
+
 fn service_cases() -> Vec<Case> {
     let ec2_daemon = with(
         service(),
@@ -1018,12 +1215,22 @@ async fn service_immutable_fields() {
             (
                 "launchType changed",
                 json!({"launchType": "EC2"}),
-                Some("spec.launchType is immutable: ECS cannot change it in place"),
+                Some("spec.launchType cannot be set or changed on an existing service (UpdateService has no launchType): ECS can only move a service from a launch type to a capacityProviderStrategy"),
             ),
             (
                 "launchType replaced by a capacity provider strategy",
                 json!({"launchType": null, "capacityProviderStrategy": [{"capacityProvider": "FARGATE", "weight": 1}]}),
-                Some("spec.launchType is immutable"),
+                None,
+            ),
+            (
+                "launchType removed without a capacity provider strategy",
+                json!({"launchType": null}),
+                Some("spec.launchType cannot be set or changed on an existing service"),
+            ),
+            (
+                "role set after creation",
+                json!({"role": "ecsServiceRole"}),
+                Some("spec.role is immutable: ECS sets it at creation only"),
             ),
             (
                 "schedulingStrategy DAEMON",
