@@ -893,7 +893,28 @@ fn deployment_cases() -> Vec<Case> {
             deploying(
                 json!({"strategy": "BLUE_GREEN", "deploymentCircuitBreaker": {"enable": true, "rollback": true}}),
             ),
-            Some("the deployment circuit breaker works only with strategy ROLLING"),
+            None,
+        ),
+        (
+            "circuit breaker with LINEAR",
+            deploying(
+                json!({"strategy": "LINEAR", "deploymentCircuitBreaker": {"enable": true, "rollback": true}}),
+            ),
+            Some("the deployment circuit breaker works only with strategy ROLLING or BLUE_GREEN"),
+        ),
+        (
+            "circuit breaker with CANARY",
+            deploying(
+                json!({"strategy": "CANARY", "deploymentCircuitBreaker": {"enable": true, "rollback": false}}),
+            ),
+            Some("the deployment circuit breaker works only with strategy ROLLING or BLUE_GREEN"),
+        ),
+        (
+            "circuit breaker turned off with LINEAR",
+            deploying(
+                json!({"strategy": "LINEAR", "deploymentCircuitBreaker": {"enable": false, "rollback": false}}),
+            ),
+            None,
         ),
         (
             "PAUSE at TEST_TRAFFIC_SHIFT",

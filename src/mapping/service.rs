@@ -302,9 +302,9 @@ fn load_balancers(items: &[LoadBalancer]) -> Vec<ecs::LoadBalancer> {
                 .set_advanced_configuration(l.advanced_configuration.as_ref().map(|a| {
                     ecs::AdvancedConfiguration::builder()
                         .alternate_target_group_arn(&a.alternate_target_group_arn)
-                        .production_listener_rule(&a.production_listener_rule)
+                        .set_production_listener_rule(a.production_listener_rule.clone())
                         .set_test_listener_rule(a.test_listener_rule.clone())
-                        .role_arn(&a.role_arn)
+                        .set_role_arn(a.role_arn.clone())
                         .build()
                 }))
                 .build()

@@ -11,7 +11,10 @@ use crate::api::common::{empty_as_none, null_as_default};
 #[derive(KubeSchema, Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 #[x_kube(
-    validation = Rule::new("!has(self.deploymentCircuitBreaker) || !self.deploymentCircuitBreaker.enable || !has(self.strategy) || self.strategy == '' || self.strategy == 'ROLLING'").message("the deployment circuit breaker works only with strategy ROLLING: remove deploymentCircuitBreaker (use alarms or lifecycle hooks to roll back), or use ROLLING"),
+    // "Both methods [the circuit breaker and alarms] only support rolling update deployment and
+    // blue/green deployment types" (developer guide, "How the Amazon ECS deployment circuit
+    // breaker detects failures").
+    validation = Rule::new("!has(self.deploymentCircuitBreaker) || !self.deploymentCircuitBreaker.enable || !has(self.strategy) || self.strategy in ['', 'ROLLING', 'BLUE_GREEN']").message("the deployment circuit breaker works only with strategy ROLLING or BLUE_GREEN: remove deploymentCircuitBreaker (alarms and lifecycle hooks roll back LINEAR and CANARY deployments)"),
     validation = Rule::new("!has(self.linearConfiguration) || (has(self.strategy) && self.strategy == 'LINEAR')").message("linearConfiguration applies only to strategy LINEAR"),
     validation = Rule::new("!has(self.canaryConfiguration) || (has(self.strategy) && self.strategy == 'CANARY')").message("canaryConfiguration applies only to strategy CANARY"),
     validation = Rule::new("!has(self.lifecycleHooks) || self.lifecycleHooks.filter(h, has(h.targetType) && h.targetType == 'PAUSE').size() <= 10").message("ECS allows at most 10 PAUSE lifecycle hooks per service"),

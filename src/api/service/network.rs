@@ -71,12 +71,14 @@ pub struct AdvancedConfiguration {
     /// ARN of the alternate target group: the new revision's tasks register there first.
     pub alternate_target_group_arn: String,
     /// ARN of the listener rule (ALB) or listener (NLB) that routes production traffic.
-    pub production_listener_rule: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub production_listener_rule: Option<String>,
     /// ARN of the listener rule (ALB) or listener (NLB) that routes test traffic, if any.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub test_listener_rule: Option<String>,
     /// ARN of the IAM role ECS changes the listeners with.
-    pub role_arn: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub role_arn: Option<String>,
 }
 
 /// A VPC Lattice target group of the service, as in the ECS API (VpcLatticeConfiguration).

@@ -260,16 +260,11 @@ pub fn immutable_conflicts(spec: &EcsServiceSpec, current: &Service) -> Vec<&'st
 }
 
 type CapacityKey = (String, i32, i32);
-/// (target groups, load balancer name, container name, port, listener rules and role). With an
-/// advancedConfiguration the two target groups are a pair in either order: a blue/green
-/// deployment leaves production on the one that was the alternate.
-type LoadBalancerKey = (
-    Vec<String>,
-    Option<String>,
-    Option<String>,
-    Option<i32>,
-    Option<(String, Option<String>, String)>,
-);
+/// (target groups, load balancer name, container name, port). With an advancedConfiguration the
+/// two target groups are a pair in either order: a blue/green deployment leaves production on the
+/// one that was the alternate. The listener rules and role are sent with the spec, not compared
+/// (ECS may fill in what the spec leaves out).
+type LoadBalancerKey = (Vec<String>, Option<String>, Option<String>, Option<i32>);
 type RegistryKey = (Option<String>, Option<i32>, Option<String>, Option<i32>);
 
 fn spec_capacity_key(i: &CapacityProviderStrategyItem) -> CapacityKey {
@@ -286,46 +281,32 @@ fn ecs_capacity_key(i: &ecs::CapacityProviderStrategyItem) -> CapacityKey {
 }
 
 fn spec_load_balancer_key(l: &LoadBalancer) -> LoadBalancerKey {
-    let advanced = l.advanced_configuration.as_ref();
-    let groups = l
-        .target_group_arn
-        .iter()
-        .chain(advanced.map(|a| &a.alternate_target_group_arn))
-        .cloned();
+    let alternate = l
+        .advanced_configuration
+        .as_ref()
+        .map(|a| &a.alternate_target_group_arn);
     (
-        sorted(groups),
+        sorted(l.target_group_arn.iter().chain(alternate).cloned()),
         l.load_balancer_name.clone(),
         l.container_name.clone(),
         l.container_port,
-        advanced.map(|a| {
-            (
-                a.production_listener_rule.clone(),
-                a.test_listener_rule.clone(),
-                a.role_arn.clone(),
-            )
-        }),
     )
 }
 
 fn ecs_load_balancer_key(l: &ecs::LoadBalancer) -> LoadBalancerKey {
-    let advanced = l.advanced_configuration();
-    let groups = l
-        .target_group_arn()
-        .into_iter()
-        .chain(advanced.and_then(|a| a.alternate_target_group_arn()))
-        .map(str::to_owned);
+    let alternate = l
+        .advanced_configuration()
+        .and_then(|a| a.alternate_target_group_arn());
     (
-        sorted(groups),
+        sorted(
+            l.target_group_arn()
+                .into_iter()
+                .chain(alternate)
+                .map(str::to_owned),
+        ),
         l.load_balancer_name.clone(),
         l.container_name.clone(),
         l.container_port,
-        advanced.map(|a| {
-            (
-                a.production_listener_rule().unwrap_or_default().to_owned(),
-                a.test_listener_rule().map(str::to_owned),
-                a.role_arn().unwrap_or_default().to_owned(),
-            )
-        }),
     )
 }
 
