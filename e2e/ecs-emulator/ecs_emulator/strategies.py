@@ -118,13 +118,14 @@ def validate(config: dict[str, Any], controller: dict[str, Any] | None, load_bal
         # blue/green deployment types" (developer guide, "deployment failure detection").
         _refuse(f"The deployment circuit breaker is not supported with the {strategy} deployment strategy.")
     for balancer in load_balancers or []:
-        advanced = balancer.get("advancedConfiguration")
-        if not advanced or not advanced.get("alternateTargetGroupArn") or not advanced.get("productionListenerRule"):
-            # "Required resources for Amazon ECS blue/green deployments": an alternate target
-            # group and a production listener (rule) for each load balancer.
+        if not (balancer.get("advancedConfiguration") or {}).get("alternateTargetGroupArn"):
+            # "For blue/green deployments with Elastic Load Balancing, you need to create two
+            # target groups" (Application Load Balancer resources for blue/green, linear, and
+            # canary deployments); CloudFormation's AdvancedConfiguration requires only
+            # alternateTargetGroupArn ("the properties below are optional").
             _refuse(
-                f"The {strategy} deployment strategy needs advancedConfiguration with an alternateTargetGroupArn and a "
-                "productionListenerRule for each load balancer."
+                f"The {strategy} deployment strategy needs advancedConfiguration with an alternateTargetGroupArn for "
+                "each load balancer."
             )
 
 
