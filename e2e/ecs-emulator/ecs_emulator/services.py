@@ -534,6 +534,8 @@ class EmulatedService(Service):
             return
         target = self._completed_before(deployment) if rollback else None
         if target is None:
+            if deployment.rollout is not None:
+                deployment.rollout.stop()
             deployment.sd_status = "ROLLBACK_FAILED" if rollback else "STOPPED"
             deployment.sd_status_reason = "The deployment circuit breaker detected a failure."
             deployment.stopped_at = deployment.finished_at = now

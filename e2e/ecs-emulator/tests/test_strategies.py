@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 from botocore.exceptions import ClientError
-from conftest import completed, describe, fargate_definition, fargate_service, messages, unique, wait_until
+from conftest import SPEED, completed, describe, fargate_definition, fargate_service, messages, unique, wait_until
 from test_services import target_group
 
 ORDER = (
@@ -119,6 +119,10 @@ def test_blue_green_walks_every_stage_to_successful(ecs: Any, subnet: str, admin
             counts = {d["id"]: d["runningCount"] for d in service["deployments"]}
             if stage == "PRE_SCALE_UP":
                 assert counts == {service["deployments"][0]["id"]: 0, blue_id: 2}
+                # Green's tasks start slower, so that polling sees SCALE_UP for sure.
+                admin("POST", "config", {"speed": SPEED / 5})
+            if stage == "POST_SCALE_UP":
+                admin("POST", "config", {"speed": SPEED})
             if stage in ("POST_SCALE_UP", "POST_PRODUCTION_TRAFFIC_SHIFT"):
                 assert counts[blue_id] == 2 and counts[service["deployments"][0]["id"]] == 2
                 assert [d["rolloutState"] for d in service["deployments"]] == ["IN_PROGRESS", "COMPLETED"]
@@ -128,7 +132,10 @@ def test_blue_green_walks_every_stage_to_successful(ecs: Any, subnet: str, admin
             admin("POST", "lifecycle-hooks", {"hookTargetArn": LAMBDA, "outcome": "SUCCEEDED"})
         return found if found["status"] == "SUCCESSFUL" else None
 
-    done = wait_until(walk, what="SUCCESSFUL")
+    try:
+        done = wait_until(walk, what="SUCCESSFUL")
+    finally:
+        admin("POST", "config", {"speed": SPEED})
     assert [ORDER.index(s) for s in seen] == sorted(ORDER.index(s) for s in seen)
     assert set(ORDER[1:]) <= set(seen), seen
     assert checked["PRE_SCALE_UP"] == (0.0, 0.0, 100.0)
