@@ -304,7 +304,8 @@ def test_strategy_fields_are_kept_in_ecs_shapes(ecs: Any, endpoint: str, subnet:
     }  # fmt: skip
     volumes = [{"name": "data", "managedEBSVolume": {"roleArn": ROLE, "sizeInGiB": 10}}]
     lattice = [{"roleArn": ROLE, "targetGroupArn": "arn:aws:vpc-lattice:us-east-1:123456789012:targetgroup/tg-1", "portName": "web"}]
-    config = {"strategy": "BLUE_GREEN", "bakeTimeInMinutes": 5, "lifecycleHooks": [pause("POST_SCALE_UP", timeoutInMinutes=30)]}
+    hooks = [pause("POST_SCALE_UP", timeoutInMinutes=30), {**lambda_hook("PRE_SCALE_UP"), "hookDetails": {"suite": "smoke", "retries": 2}}]
+    config = {"strategy": "BLUE_GREEN", "bakeTimeInMinutes": 5, "lifecycleHooks": hooks}
     created = fargate_service(ecs, cluster, "web", fargate_definition(ecs, unique("web")), subnet, count=1,
                               deploymentConfiguration=config, loadBalancers=balancers, serviceConnectConfiguration=connect,
                               volumeConfigurations=volumes, vpcLatticeConfigurations=lattice)  # fmt: skip
