@@ -26,7 +26,7 @@ from moto.ecs.exceptions import (
 )
 from moto.ecs.models import Cluster, EC2ContainerServiceBackend, TaskDefinition
 
-from . import shapes, state
+from . import shapes, state, strategies
 from .services import Deployment, EmulatedService
 from .tasks import STOPPED_RETENTION_SECONDS, EmulatedTask
 
@@ -325,6 +325,7 @@ class EmulatedEcsBackend(EC2ContainerServiceBackend):
             default_security_group=default_group,
             caller_arn=self.caller_arn(),
         )
+        strategies.validate(config["deploymentConfiguration"], config["deploymentController"], config["loadBalancers"])
         service = EmulatedService(self, cluster, config, params.get("tags") or [])
         self.services[key] = service
         if token:
@@ -367,7 +368,8 @@ class EmulatedEcsBackend(EC2ContainerServiceBackend):
         """Moving to a capacity provider strategy, or changing one, needs a new deployment: the
         message real ECS answers otherwise (seen in aws-cli output; aws/aws-cdk#34631)."""
         wanted = params.get("capacityProviderStrategy")
-        if wanted is None or params.get("forceNewDeployment"):
+        if not wanted or params.get("forceNewDeployment"):
+            # An empty list goes back to the launch type (`shapes.service_changes`).
             return
         current = service.config.get("capacityProviderStrategy")
         if service.config.get("launchType") or shapes.strategy(wanted) != (current or []):
@@ -415,8 +417,11 @@ class EmulatedEcsBackend(EC2ContainerServiceBackend):
             service.config,
             account_id=self.account_id,
             task_definition_arn=definition.arn if definition else None,
-            cluster_default_strategy=cluster.default_capacity_provider_strategy,
             default_security_group=default_group,
+        )
+        merged_config = {**service.config, **changes}
+        strategies.validate(
+            merged_config["deploymentConfiguration"], merged_config.get("deploymentController"), merged_config.get("loadBalancers")
         )
         service.update(changes, bool(params.get("forceNewDeployment")))
         return service
@@ -502,6 +507,29 @@ class EmulatedEcsBackend(EC2ContainerServiceBackend):
         service = self._owner(arn)
         found = next((d for d in service.history if d.arn == arn), None) if service else None
         return (service, found) if service and found else None
+
+    def continue_service_deployment(self, params: dict[str, Any]) -> str:
+        """ContinueServiceDeployment: acts on a PAUSE hook "in AWAITING_ACTION status" of a
+        deployment that "must be in the IN_PROGRESS state" (developer guide, "Continuing service
+        deployments"); `action` defaults to CONTINUE (API reference). The refusals' words are
+        the emulator's (unverified)."""
+        arn = params.get("serviceDeploymentArn") or ""
+        hit = self.service_deployment(arn)
+        if hit is None:
+            raise ServiceDeploymentNotFoundException("The service deployment does not exist.")
+        service, deployment = hit
+        action = params.get("action") or "CONTINUE"
+        if action not in ("CONTINUE", "ROLLBACK"):
+            raise InvalidParameterException("action must be one of [CONTINUE, ROLLBACK].")
+        if deployment.sd_status != "IN_PROGRESS":
+            raise InvalidParameterException(f"The service deployment is {deployment.sd_status}, not IN_PROGRESS.")
+        run = deployment.rollout.find(params.get("hookId") or "") if deployment.rollout else None
+        if run is None:
+            raise InvalidParameterException(f"The lifecycle hook {params.get('hookId')} was not found in the service deployment.")
+        if run.status != "AWAITING_ACTION":
+            raise InvalidParameterException(f"The lifecycle hook {run.hook_id} is {run.status}, not AWAITING_ACTION.")
+        deployment.rollout.resolve(run, action)
+        return arn
 
     def service_revision(self, arn: str) -> tuple[EmulatedService, Deployment] | None:
         service = self._owner(arn)

@@ -35,8 +35,10 @@ def deployment_completed(service: str, deployment: str) -> str:
     return f"(service {service}) (deployment {deployment}) deployment completed."
 
 
-def deployment_failed(service: str, deployment: str) -> str:
-    return f"(service {service}) (deployment {deployment}) deployment failed: tasks failed to start."
+def deployment_failed(service: str, deployment: str, why: str = "tasks failed to start") -> str:
+    """`why` is "tasks failed to start" for the circuit breaker, "hook execution failure(s)
+    detected" for a lifecycle hook (aws/containers-roadmap#2664)."""
+    return f"(service {service}) (deployment {deployment}) deployment failed: {why}."
 
 
 def rolling_back(service: str, to: str) -> str:

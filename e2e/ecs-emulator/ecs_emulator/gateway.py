@@ -18,6 +18,10 @@ Admin API (JSON over HTTP, under `/_emulator/`):
 - `POST /_emulator/task-failures {"family": "web", "mode": "exit", "exitCode": 1}`: tasks of a
   task definition family fail (see `tasks.Failure`); `GET` lists them, `DELETE
   /_emulator/task-failures[?family=web]` clears one family's or all.
+- `POST /_emulator/lifecycle-hooks {"hookTargetArn": ARN, "outcome": "FAILED"}`: what an
+  AWS_LAMBDA lifecycle hook's function answers (SUCCEEDED, FAILED or IN_PROGRESS; without
+  `hookTargetArn`, every function); SUCCEEDED when nothing is set. `GET` lists, `DELETE
+  /_emulator/lifecycle-hooks[?hookTargetArn=ARN]` clears one or all.
 - `POST /_emulator/container-instances {"cluster": "apps", "count": 2, "region": "us-east-1"}`:
   EC2 instances join a cluster (as an Auto Scaling group's would), so EC2 tasks can be placed.
 - `POST /_emulator/reset` (or moto's own `/moto-api/reset`): forget everything but the speed.
@@ -296,6 +300,18 @@ class Gateway:
                     else:
                         self._emulator.family_failures.pop(family, None)
                 return {"taskFailures": self._emulator.describe_family_failures()}
+        if path == "lifecycle-hooks":
+            with self._sim.lock:
+                if method == "POST":
+                    _only(body, {"hookTargetArn", "outcome"})
+                    self._emulator.set_hook_outcome(body)
+                elif method == "DELETE":
+                    target = query.get("hookTargetArn")
+                    if target is None:
+                        self._emulator.hook_outcomes.clear()
+                    else:
+                        self._emulator.hook_outcomes.pop(target, None)
+                return {"lifecycleHooks": self._emulator.describe_hook_outcomes()}
         if path == "container-instances" and method == "POST":
             from moto.core import DEFAULT_ACCOUNT_ID
             from moto.ecs.models import ecs_backends

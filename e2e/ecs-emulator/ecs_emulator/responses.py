@@ -127,6 +127,11 @@ def stop_service_deployment(self: EC2ContainerServiceResponse) -> ActionResult:
     return ActionResult({"serviceDeploymentArn": arn})
 
 
+def continue_service_deployment(self: EC2ContainerServiceResponse) -> ActionResult:
+    arn = _backend(self).continue_service_deployment(_params(self))
+    return ActionResult({"serviceDeploymentArn": arn})
+
+
 def describe_service_revisions(self: EC2ContainerServiceResponse) -> ActionResult:
     arns = _params(self).get("serviceRevisionArns") or []
     found, failures = [], []
@@ -207,6 +212,7 @@ HANDLERS = {
     "list_service_deployments": list_service_deployments,
     "describe_service_deployments": describe_service_deployments,
     "stop_service_deployment": stop_service_deployment,
+    "continue_service_deployment": continue_service_deployment,
     "describe_service_revisions": describe_service_revisions,
     "run_task": run_task,
     "stop_task": stop_task,

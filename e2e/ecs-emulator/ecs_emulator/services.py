@@ -28,6 +28,7 @@ from moto.ecs.models import Service
 
 from . import events
 from .clock import Simulation, Timer
+from .strategies import Rollout
 from .tasks import FARGATE_LINUX_LATEST, STOPPED_RETENTION_SECONDS, EmulatedTask
 
 if TYPE_CHECKING:
@@ -110,6 +111,12 @@ class Deployment:
     stopped_at: datetime | None = None
     rollback: dict[str, Any] | None = None
     source_revisions: list[str] = field(default_factory=list)
+    #: The lifecycle stages of a BLUE_GREEN, LINEAR or CANARY deployment (`strategies`).
+    rollout: Rollout | None = None
+    #: requestedProductionTrafficWeight / requestedTestTrafficWeight of its revision, for
+    #: services with such a strategy (ServiceRevisionSummary).
+    production_weight: float | None = None
+    test_weight: float | None = None
 
     def platform_version(self) -> str | None:
         """A Fargate deployment resolves LATEST (FACTS.md 7.2: "service keeps LATEST;
@@ -205,6 +212,9 @@ class EmulatedService(Service):
         DeleteService)."""
         self.status = "DRAINING"
         self.config["desiredCount"] = 0
+        for deployment in self.deployments:
+            if deployment.rollout is not None:
+                deployment.rollout.stop()
         self.kick()
 
     def stop_deployment(self, deployment: Deployment, stop_type: str) -> None:
@@ -216,19 +226,15 @@ class EmulatedService(Service):
             raise ValueError(stop_type)
         if stop_type == "ROLLBACK":
             deployment.sd_status = "ROLLBACK_REQUESTED"
-            target = self._completed_before(deployment)
-            if target is None:
-                deployment.sd_status = "ROLLBACK_FAILED"
-                deployment.sd_status_reason = "No completed service revision to roll back to."
-                deployment.finished_at = now
-                return
-            self._roll_back(deployment, target, "Service deployment rolled back by a StopServiceDeployment request.")
+            self.roll_back(deployment, "Service deployment rolled back by a StopServiceDeployment request.")
         else:
             # Stopped where it is: it launches nothing more.
             deployment.sd_status = "STOPPED"
             deployment.sd_status_reason = "Service deployment stopped by a StopServiceDeployment request."
             deployment.stopped_at = deployment.finished_at = now
             deployment.halted = True
+            if deployment.rollout is not None:
+                deployment.rollout.stop()
         self.kick()
 
     # --- the scheduler -------------------------------------------------------------------------
@@ -250,6 +256,9 @@ class EmulatedService(Service):
         primary = self.primary
         desired = self._desired()
         primary.desired_count = desired
+        # A blue/green, linear or canary deployment starts its tasks at full count at SCALE_UP
+        # and stops the blue ones at CLEAN_UP (`strategies.Rollout`).
+        rollout = primary.rollout
         active = [t for t in self.tasks if t.active]
         mine = [t for t in active if t.started_by == primary.id]
         old = [t for t in active if t.started_by != primary.id]
@@ -267,9 +276,12 @@ class EmulatedService(Service):
         # Starting the primary's tasks within maximumPercent. "A deployment in FAILED state
         # doesn't launch any new tasks" (API reference, Deployment).
         started: list[EmulatedTask] = []
-        need = desired - len(mine)
+        need = desired - len(mine) if rollout is None or rollout.launching else 0
         # With nothing old left to replace, the service may always run its desired count.
         limit = max_total if old else max(max_total, desired)
+        if rollout is not None:
+            # Green starts at full count beside blue, whatever maximumPercent says.
+            limit = len(active) - len(stopping) + max(need, 0)
         room = limit - (len(active) - len(stopping))
         if need > 0 and room > 0 and primary.rollout_state != "FAILED" and not primary.halted:
             if time.monotonic() < primary.throttled_until:
@@ -286,7 +298,9 @@ class EmulatedService(Service):
         # Stopping older deployments' tasks within minimumHealthyPercent.
         healthy = sum(1 for t in active if t not in stopping and self._healthy(t))
         for task in sorted(old, key=lambda t: (self._healthy(t), t.created_at)):
-            if not self._healthy(task):
+            if rollout is not None and not rollout.cleaning:
+                break
+            if rollout is not None or not self._healthy(task):
                 stopping.append(task)
             elif healthy - 1 >= min_healthy:
                 stopping.append(task)
@@ -344,9 +358,13 @@ class EmulatedService(Service):
             self.deployments.remove(deployment)
             deployment.status = "INACTIVE"
         primary = self.primary
+        healthy = all(self._healthy(t) for t in self.tasks if t.active and t.started_by == primary.id)
+        if primary.rollout is not None:
+            primary.rollout.scaled(self._count(primary, "RUNNING"), primary.desired_count, healthy)
         steady = (
             len(self.deployments) == 1
             and primary.rollout_state != "FAILED"
+            and (primary.rollout is None or primary.rollout.cleaning)
             and self._count(primary, "RUNNING") == primary.desired_count
             and all(self._healthy(t) for t in self.tasks if t.active)
         )
@@ -516,6 +534,8 @@ class EmulatedService(Service):
             return
         target = self._completed_before(deployment) if rollback else None
         if target is None:
+            if deployment.rollout is not None:
+                deployment.rollout.stop()
             deployment.sd_status = "ROLLBACK_FAILED" if rollback else "STOPPED"
             deployment.sd_status_reason = "The deployment circuit breaker detected a failure."
             deployment.stopped_at = deployment.finished_at = now
@@ -550,12 +570,29 @@ class EmulatedService(Service):
         back.failed_tasks, back.has_run, back.start_failures, back.throttled_until = 0, False, 0, 0.0
         back.updated_at = now
         back.rollback_of = failed
+        back.rollout = None
+        if failed.rollout is not None:
+            failed.rollout.rolled_back(back)
         self.deployments.insert(0, back)
         failed.sd_status = "ROLLBACK_IN_PROGRESS"
         failed.sd_status_reason = reason
         failed.rollback = {"reason": reason, "startedAt": now, "serviceRevisionArn": target.revision_arn}
         self.config["taskDefinition"] = target.task_definition
         self._event(events.rolling_back(self.name, target.id))
+
+    def roll_back(self, deployment: Deployment, reason: str) -> None:
+        """Back to the last completed revision (StopServiceDeployment ROLLBACK, a lifecycle hook
+        failed, timed out or answered ROLLBACK); ROLLBACK_FAILED when there is none."""
+        target = self._completed_before(deployment)
+        if target is None:
+            deployment.sd_status = "ROLLBACK_FAILED"
+            deployment.sd_status_reason = "No completed service revision to roll back to."
+            deployment.finished_at = self._sim.now()
+            if deployment.rollout is not None:
+                deployment.rollout.stop()
+        else:
+            self._roll_back(deployment, target, reason)
+        self.kick()
 
     def _completed_before(self, deployment: Deployment) -> Deployment | None:
         """The newest deployment that completed before `deployment` (what a rollback returns to)."""
@@ -580,13 +617,19 @@ class EmulatedService(Service):
         new.started_at = now
         for deployment in self.deployments:
             deployment.status = "ACTIVE"
+            if deployment.rollout is not None:
+                deployment.rollout.stop()
             if deployment.sd_status in ("PENDING", "IN_PROGRESS"):
                 deployment.sd_status = "STOPPED"
                 deployment.sd_status_reason = "A newer service deployment started."
                 deployment.stopped_at = deployment.finished_at = now
         new.source_revisions = [d.revision_arn for d in self.deployments]
+        blue = list(self.deployments)
         self.deployments.insert(0, new)
         self.history.insert(0, new)
+        if self.config["deploymentConfiguration"].get("strategy", "ROLLING") != "ROLLING":
+            new.rollout = Rollout(self, new, blue)
+            new.rollout.start()
         return new
 
     def _event(self, message: str, key: str | None = None) -> None:
@@ -681,12 +724,22 @@ class EmulatedService(Service):
         return {k: v for k, v in shape.items() if v is not None}
 
     def _revision_summary(self, d: Deployment) -> dict[str, Any]:
-        return {
+        summary = {
             "arn": d.revision_arn,
             "requestedTaskCount": d.desired_count,
             "runningTaskCount": self._count(d, "RUNNING"),
             "pendingTaskCount": self._count(d, "PENDING"),
+            "requestedProductionTrafficWeight": d.production_weight,
+            "requestedTestTrafficWeight": d.test_weight,
         }
+        return {k: v for k, v in summary.items() if v is not None}
+
+    def _source_summary(self, arn: str) -> dict[str, Any]:
+        """A source revision: live counts (and weights) while it still runs, zeros after."""
+        live = next((x for x in self.deployments if x.revision_arn == arn), None)
+        if live is not None:
+            return self._revision_summary(live)
+        return {"arn": arn, "requestedTaskCount": 0, "runningTaskCount": 0, "pendingTaskCount": 0}
 
     def service_deployment(self, d: Deployment) -> dict[str, Any]:
         """The ServiceDeployment shape of DescribeServiceDeployments (API reference)."""
@@ -709,13 +762,12 @@ class EmulatedService(Service):
             "finishedAt": d.finished_at,
             "stoppedAt": d.stopped_at,
             "updatedAt": d.updated_at,
-            "sourceServiceRevisions": [
-                {"arn": arn, "requestedTaskCount": 0, "runningTaskCount": 0, "pendingTaskCount": 0}
-                for arn in d.source_revisions
-            ],
+            "sourceServiceRevisions": [self._source_summary(arn) for arn in d.source_revisions],
             "targetServiceRevision": self._revision_summary(live or d),
             "status": d.sd_status,
             "statusReason": d.sd_status_reason,
+            "lifecycleStage": d.rollout.stage if d.rollout else None,
+            "lifecycleHookDetails": [run.shape() for run in d.rollout.hooks] if d.rollout else None,
             "deploymentConfiguration": self.config["deploymentConfiguration"],
             "rollback": d.rollback,
             "deploymentCircuitBreaker": {

@@ -154,7 +154,6 @@ def service_changes(
     *,
     account_id: str,
     task_definition_arn: str | None,
-    cluster_default_strategy: list[dict[str, Any]] | None,
     default_security_group: str | None,
 ) -> dict[str, Any]:
     """What an UpdateService changes, shaped as `service_config` shapes CreateService."""
@@ -167,12 +166,18 @@ def service_changes(
         changes["deploymentConfiguration"] = deployment_configuration(
             params["deploymentConfiguration"], current.get("schedulingStrategy") == "DAEMON"
         )
-    if params.get("capacityProviderStrategy") is not None:
-        items = params["capacityProviderStrategy"] or cluster_default_strategy or []
-        # Moving from a launch type to a capacity provider strategy (or back to the cluster's
-        # default with an empty list) is an in-place change (UpdateService API reference).
-        changes["capacityProviderStrategy"] = strategy(items)
+    if params.get("capacityProviderStrategy"):
+        # Moving from a launch type to a capacity provider strategy is an in-place change
+        # (UpdateService API reference, capacityProviderStrategy: "Update the Amazon EC2 launch
+        # type to a Fargate capacity provider", ...).
+        changes["capacityProviderStrategy"] = strategy(params["capacityProviderStrategy"])
         changes["launchType"] = None
+    elif params.get("capacityProviderStrategy") == [] and current.get("capacityProviderStrategy"):
+        # "Update the Auto Scaling group or Fargate capacity provider back to the launch type.
+        # Pass an empty list in the capacityProviderStrategy parameter." (same reference): the
+        # launch type of the providers' kind.
+        changes["capacityProviderStrategy"] = None
+        changes["launchType"] = "FARGATE" if is_fargate(current) else "EC2"
     if params.get("networkConfiguration") is not None:
         changes["networkConfiguration"] = network_configuration(params["networkConfiguration"], default_security_group)
     if params.get("platformVersion") is not None:

@@ -7,6 +7,9 @@ from typing import TYPE_CHECKING, Any
 from .clock import Simulation
 from .tasks import Failure, Script, script_of
 
+#: The hookStatus values a Lambda hook returns (developer guide, "Lambda hooks").
+HOOK_OUTCOMES = ("SUCCEEDED", "FAILED", "IN_PROGRESS")
+
 if TYPE_CHECKING:
     from moto.ecs.models import TaskDefinition
 
@@ -18,6 +21,9 @@ class Emulator:
         self.sim = Simulation(speed)
         #: Failures imposed on every task of a family (`POST /_emulator/task-failures`).
         self.family_failures: dict[str, Failure] = {}
+        #: What AWS_LAMBDA lifecycle hooks answer, by function ARN (None: every function);
+        #: `POST /_emulator/lifecycle-hooks`. SUCCEEDED when nothing is set.
+        self.hook_outcomes: dict[str | None, str] = {}
 
     def script_for(self, definition: TaskDefinition, overrides: dict[str, Any]) -> Script:
         """What the containers of a new task of `definition` will do."""
@@ -35,10 +41,29 @@ class Emulator:
             for family, f in self.family_failures.items()
         }
 
+    def set_hook_outcome(self, body: dict[str, Any]) -> None:
+        """`{"hookTargetArn": ARN, "outcome": "SUCCEEDED" | "FAILED" | "IN_PROGRESS"}`: the
+        hookStatus a Lambda hook's function returns ("SUCCEEDED, FAILED, or IN_PROGRESS",
+        developer guide, "Lambda hooks"); without hookTargetArn, every function's."""
+        outcome = body.get("outcome")
+        if outcome not in HOOK_OUTCOMES:
+            raise ValueError(f"outcome is one of {', '.join(HOOK_OUTCOMES)}")
+        target = body.get("hookTargetArn")
+        if target is not None and (not isinstance(target, str) or not target):
+            raise ValueError("hookTargetArn is a non-empty string")
+        self.hook_outcomes[target] = outcome
+
+    def hook_outcome(self, target_arn: str | None) -> str:
+        return self.hook_outcomes.get(target_arn) or self.hook_outcomes.get(None) or "SUCCEEDED"
+
+    def describe_hook_outcomes(self) -> dict[str, str]:
+        return {target or "*": outcome for target, outcome in self.hook_outcomes.items()}
+
     def reset(self) -> None:
         """Forgets everything scheduled (moto's own state is reset by moto)."""
         self.sim.clear()
         self.family_failures.clear()
+        self.hook_outcomes.clear()
 
 
 #: The process's emulator, set by `patch.install`.
