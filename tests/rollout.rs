@@ -125,14 +125,7 @@ impl Fixture {
 
     /// The ECS service as ECS describes it now.
     async fn ecs(&self) -> Service {
-        let output = support::ecs_client()
-            .describe_services()
-            .cluster(&self.cluster)
-            .services(&self.service)
-            .send()
-            .await
-            .expect("describe services");
-        output.services()[0].clone()
+        support::describe_service(&self.cluster, &self.service).await
     }
 
     /// ECS calls this test's operator made, by operation.
@@ -218,14 +211,6 @@ async fn assert_mirrored_once_each(client: &Client, ns: &str, service: &Service)
         *expected.entry(message).or_insert(0) += 1;
     }
     assert_eq!(mirrored(client, ns).await, expected);
-}
-
-fn writes(calls: &BTreeMap<String, u64>) -> BTreeMap<String, u64> {
-    calls
-        .iter()
-        .filter(|(op, _)| support::ECS_WRITES.contains(&op.as_str()))
-        .map(|(op, n)| (op.clone(), *n))
-        .collect()
 }
 
 // --- tests ---------------------------------------------------------------------------------------
@@ -709,6 +694,9 @@ async fn a_service_on_the_clusters_default_capacity_provider_strategy_is_never_u
     f.resyncs("EcsService", 1, 3).await;
     let calls = f.calls();
     assert_eq!(calls.get("UpdateService"), None, "{calls:?}");
-    assert_eq!(writes(&calls).get("CreateService"), Some(&1));
+    assert_eq!(
+        support::ecs_writes(&f.operator.access_key).get("CreateService"),
+        Some(&1)
+    );
     assert!(is_ready(&f.services.get("web").await.unwrap()));
 }

@@ -30,9 +30,6 @@ mod pre_deploy;
 
 /// How often a rollout in progress is looked at.
 const ROLLOUT_POLL: Duration = Duration::from_secs(10);
-/// How often a deployment paused for approval is looked at (for its timeout, and approvals
-/// given in the ECS console).
-const PAUSED_POLL: Duration = Duration::from_secs(30);
 /// How often a failed deployment is looked at again (a new revision or spec change comes at once).
 const FAILED_POLL: Duration = Duration::from_secs(60);
 
@@ -417,9 +414,11 @@ async fn apply(obj: Arc<EcsService>, ctx: Arc<Context>) -> Result<Applied<EcsSer
             Health::stalled("DeploymentFailed", with_why(message, false)),
             Some(FAILED_POLL),
         ),
+        // Looked at as a rollout in progress: its timeout, or an approval given in the ECS
+        // console, moves it on.
         Rollout::AwaitingApproval { message } => (
             Health::progressing("AwaitingApproval", message),
-            Some(PAUSED_POLL),
+            Some(ROLLOUT_POLL),
         ),
         Rollout::NotActive { status } => (
             Health::progressing(

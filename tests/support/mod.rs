@@ -485,4 +485,27 @@ pub const ECS_WRITES: &[&str] = &[
     "DeleteCluster",
     "TagResource",
     "UntagResource",
+    "ContinueServiceDeployment",
+    "StopServiceDeployment",
 ];
+
+/// The ECS writes (ECS_WRITES) `access_key` made, by operation.
+pub fn ecs_writes(access_key: &str) -> std::collections::BTreeMap<String, u64> {
+    emulator_calls(access_key)
+        .into_iter()
+        .filter(|(op, _)| ECS_WRITES.contains(&op.as_str()))
+        .collect()
+}
+
+/// ECS service `service` of `cluster` as ECS describes it now.
+pub async fn describe_service(cluster: &str, service: &str) -> aws_sdk_ecs::types::Service {
+    ecs_client()
+        .describe_services()
+        .cluster(cluster)
+        .services(service)
+        .send()
+        .await
+        .expect("describe services")
+        .services()[0]
+        .clone()
+}

@@ -30,39 +30,73 @@ pub(super) async fn read(
     if !mapping::needs_read(arn, recorded, approval_pending) {
         return Ok(recorded.cloned());
     }
+    // A deployment followed until now that is no longer current is read once more: ECS may
+    // have rolled it back by starting another (the rollback's reason is on the first).
+    let previous = recorded.filter(|r| r.arn != arn && !mapping::is_final(r.status.as_deref()));
     let client = ctx.ecs.client(region);
     let request = client
         .describe_service_deployments()
-        .service_deployment_arns(arn)
+        .set_service_deployment_arns(Some(
+            std::iter::once(arn.to_owned())
+                .chain(previous.map(|p| p.arn.clone()))
+                .collect(),
+        ))
         .send();
     let output = ctx
         .ecs
         .call(region, "DescribeServiceDeployments", request)
         .await?;
-    let Some(sd) = output.service_deployments().first() else {
+    let described = |arn: &str| {
+        output
+            .service_deployments()
+            .iter()
+            .find(|sd| sd.service_deployment_arn() == Some(arn))
+            .map(mapping::current_service_deployment)
+    };
+    let Some(current) = described(arn) else {
         return Ok(recorded.cloned());
     };
-    let mut current = mapping::current_service_deployment(sd);
-    // The revision's task definition does not change: read it once per deployment.
-    current.task_definition = match recorded.filter(|r| r.arn == current.arn) {
-        Some(r) if r.task_definition.is_some() => r.task_definition.clone(),
-        _ => match &current.target_revision {
-            Some(revision) => {
-                let request = client
-                    .describe_service_revisions()
-                    .service_revision_arns(revision)
-                    .send();
-                ctx.ecs
-                    .call(region, "DescribeServiceRevisions", request)
+    let previous = previous.and_then(|p| {
+        described(&p.arn).map(|mut d| {
+            d.task_definition = p.task_definition.clone();
+            d
+        })
+    });
+    let mut followed = mapping::followed(current, previous);
+    if followed.task_definition.is_none() {
+        followed.task_definition = match recorded.filter(|r| r.arn == followed.arn) {
+            // The revision's task definition does not change: read once per deployment.
+            Some(r) if r.task_definition.is_some() => r.task_definition.clone(),
+            _ => {
+                revision_task_definition(ctx, region, &client, followed.target_revision.as_deref())
                     .await?
-                    .service_revisions()
-                    .first()
-                    .and_then(|r| r.task_definition().map(str::to_owned))
             }
-            None => None,
-        },
+        };
+    }
+    Ok(Some(followed))
+}
+
+/// The task definition of service revision `revision` (DescribeServiceRevisions).
+async fn revision_task_definition(
+    ctx: &Context,
+    region: &str,
+    client: &aws_sdk_ecs::Client,
+    revision: Option<&str>,
+) -> Result<Option<String>> {
+    let Some(revision) = revision else {
+        return Ok(None);
     };
-    Ok(Some(current))
+    let request = client
+        .describe_service_revisions()
+        .service_revision_arns(revision)
+        .send();
+    Ok(ctx
+        .ecs
+        .call(region, "DescribeServiceRevisions", request)
+        .await?
+        .service_revisions()
+        .first()
+        .and_then(|r| r.task_definition().map(str::to_owned)))
 }
 
 /// Whether an approval annotation has a value not handled yet.

@@ -75,6 +75,25 @@ pub fn needs_read(
         })
 }
 
+/// Which service deployment status records: the current one, unless the one followed before it
+/// (`previous`, read again once it stopped being current) was rolled back: ECS may roll back by
+/// starting a new deployment of the old revision, and the reason is the rolled-back one's.
+pub fn followed(
+    current: CurrentServiceDeployment,
+    previous: Option<CurrentServiceDeployment>,
+) -> CurrentServiceDeployment {
+    match previous {
+        Some(p)
+            if p.status
+                .as_deref()
+                .is_some_and(|s| s.starts_with("ROLLBACK_")) =>
+        {
+            p
+        }
+        _ => current,
+    }
+}
+
 /// The deployment's ID: the last segment of its ARN.
 pub fn deployment_id(arn: &str) -> &str {
     arn.rsplit('/').next().unwrap_or(arn)
@@ -91,15 +110,34 @@ pub fn with_service_deployment(
     name: &str,
 ) -> Rollout {
     let Some(sd) = sd else { return rollout };
-    if matches!(rollout, Rollout::Failed { .. } | Rollout::NotActive { .. }) {
-        return rollout;
-    }
     let id = deployment_id(&sd.arn);
     let status = sd.status.as_deref().unwrap_or("PENDING");
     let for_desired = sd
         .task_definition
         .as_deref()
         .is_none_or(|td| same_task_definition(td, desired));
+    let told = |status: &str| {
+        let reason = sd
+            .status_reason
+            .as_deref()
+            .map(|r| format!(": {}", r.trim_end_matches('.')))
+            .unwrap_or_default();
+        format!("service deployment {id} {status}{reason}")
+    };
+    let rolled_back_or_stopped = !matches!(status, "PENDING" | "IN_PROGRESS" | "SUCCESSFUL");
+    match rollout {
+        // The classic deployment says it failed; the service deployment says why, in more words
+        // (which hook, which stage).
+        Rollout::Failed { message }
+            if for_desired && rolled_back_or_stopped && !message.contains(id) =>
+        {
+            return Rollout::Failed {
+                message: format!("{message}; {}", told(status)),
+            };
+        }
+        Rollout::Failed { .. } | Rollout::NotActive { .. } => return rollout,
+        _ => {}
+    }
     let stage = stage_words(sd);
     match status {
         "SUCCESSFUL" => rollout,
@@ -122,11 +160,6 @@ pub fn with_service_deployment(
         },
         _ if !for_desired => rollout,
         _ => {
-            let reason = sd
-                .status_reason
-                .as_deref()
-                .map(|r| format!(": {}", r.trim_end_matches('.')))
-                .unwrap_or_default();
             let revision = sd
                 .task_definition
                 .as_deref()
@@ -134,8 +167,9 @@ pub fn with_service_deployment(
                 .unwrap_or(desired);
             Rollout::Failed {
                 message: format!(
-                    "service deployment {id} of {revision} ended {status}{reason}; register a new revision, or set \
-                     ecs.operator.dev/restartedAt to try this one again",
+                    "{} (it rolled out {revision}); register a new revision, or set ecs.operator.dev/restartedAt to \
+                     try this one again",
+                    told(status)
                 ),
             }
         }

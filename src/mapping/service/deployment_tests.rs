@@ -5,7 +5,7 @@ use aws_sdk_ecs::types as ecs;
 use serde_json::json;
 
 use super::deployment::{
-    Annotation, ApprovalAction, needs_read, plan_approvals, with_service_deployment,
+    Annotation, ApprovalAction, followed, needs_read, plan_approvals, with_service_deployment,
 };
 use super::tests::{TD7, TD8, minimal_spec, steady};
 use super::{Rollout, create_input, drift, update_input};
@@ -242,10 +242,33 @@ fn a_rolled_back_deployment_of_the_desired_revision_is_failed_with_the_ecs_reaso
     else {
         panic!("not failed");
     };
-    assert!(message.starts_with(
-        "service deployment Xy12 of web:8 ended ROLLBACK_SUCCESSFUL: Service deployment rolled back because the \
-         lifecycle hook timed out;"
-    ), "{message}");
+    assert_eq!(
+        message,
+        "service deployment Xy12 ROLLBACK_SUCCESSFUL: Service deployment rolled back because the lifecycle \
+         hook timed out (it rolled out web:8); register a new revision, or set ecs.operator.dev/restartedAt to try \
+         this one again"
+    );
+    // When the classic deployment already failed, the service deployment adds its reason, once.
+    let classic = Rollout::Failed {
+        message: "deployment ecs-svc/1 of web:8 failed: ECS deployment hook execution failure(s) detected.".into(),
+    };
+    let Rollout::Failed { message } =
+        with_service_deployment(classic, Some(&rolled_back), TD8, "web")
+    else {
+        panic!("not failed");
+    };
+    assert_eq!(
+        message,
+        "deployment ecs-svc/1 of web:8 failed: ECS deployment hook execution failure(s) detected.; service \
+         deployment Xy12 ROLLBACK_SUCCESSFUL: Service deployment rolled back because the lifecycle hook timed out"
+    );
+    let again = Rollout::Failed {
+        message: message.clone(),
+    };
+    assert_eq!(
+        with_service_deployment(again, Some(&rolled_back), TD8, "web"),
+        Rollout::Failed { message }
+    );
     // One of another revision says nothing about the desired one.
     assert_eq!(
         with_service_deployment(Rollout::Ready, Some(&rolled_back), TD7, "web"),
@@ -353,4 +376,23 @@ fn rollback_acts_at_the_paused_hook_or_stops_the_deployment() {
         steps[0].action, None,
         "a finished deployment is not rolled back"
     );
+}
+
+#[test]
+fn a_deployment_rolled_back_by_a_new_one_is_still_the_one_followed() {
+    let rollback = CurrentServiceDeployment {
+        arn: "arn:aws:ecs:us-east-1:123456789012:service-deployment/main/web/Rb99".into(),
+        status: Some("SUCCESSFUL".into()),
+        task_definition: Some(TD7.into()),
+        ..Default::default()
+    };
+    let rolled_back = sd("ROLLBACK_SUCCESSFUL", None, None);
+    assert_eq!(
+        followed(rollback.clone(), Some(rolled_back.clone())),
+        rolled_back
+    );
+    // One replaced by a newer deployment (STOPPED) gives way to it.
+    let stopped = sd("STOPPED", None, None);
+    assert_eq!(followed(rollback.clone(), Some(stopped)), rollback);
+    assert_eq!(followed(rollback.clone(), None), rollback);
 }
