@@ -34,6 +34,17 @@ def register(aas: Any, resource_id: str, low: int, high: int) -> None:
     )
 
 
+def put_cpu_policy(aas: Any, resource_id: str) -> dict[str, Any]:
+    return aas.put_scaling_policy(
+        PolicyName="cpu",
+        ServiceNamespace="ecs",
+        ResourceId=resource_id,
+        ScalableDimension=DIMENSION,
+        PolicyType="TargetTrackingScaling",
+        TargetTrackingScalingPolicyConfiguration=CPU_70,
+    )
+
+
 def test_registering_a_new_target_brings_the_count_into_its_range(endpoint: str, ecs: Any, subnet: str) -> None:
     """RegisterScalableTarget: "When you register a new scalable target ... it changes the
     resource's current capacity to a value that is inside of this range." Updating a registered
@@ -68,14 +79,7 @@ def test_target_tracking_policies_answer_with_their_alarms(endpoint: str, ecs: A
     aas = client(endpoint, "application-autoscaling")
     _, resource_id = service(ecs, subnet, count=1)
     register(aas, resource_id, 1, 4)
-    put = aas.put_scaling_policy(
-        PolicyName="cpu",
-        ServiceNamespace="ecs",
-        ResourceId=resource_id,
-        ScalableDimension=DIMENSION,
-        PolicyType="TargetTrackingScaling",
-        TargetTrackingScalingPolicyConfiguration=CPU_70,
-    )
+    put = put_cpu_policy(aas, resource_id)
     names = sorted(a["AlarmName"] for a in put["Alarms"])
     assert len(names) == 2
     assert names[0].startswith(f"TargetTracking-{resource_id}-AlarmHigh-")
@@ -91,14 +95,7 @@ def test_deregistering_a_target_deletes_its_policies_and_scheduled_actions(endpo
     aas = client(endpoint, "application-autoscaling")
     _, resource_id = service(ecs, subnet, count=1)
     register(aas, resource_id, 1, 4)
-    aas.put_scaling_policy(
-        PolicyName="cpu",
-        ServiceNamespace="ecs",
-        ResourceId=resource_id,
-        ScalableDimension=DIMENSION,
-        PolicyType="TargetTrackingScaling",
-        TargetTrackingScalingPolicyConfiguration=CPU_70,
-    )
+    put_cpu_policy(aas, resource_id)
     aas.put_scheduled_action(
         ServiceNamespace="ecs",
         ScheduledActionName="night",
