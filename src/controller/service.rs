@@ -24,6 +24,7 @@ use crate::mapping::service::{self as mapping, Rollout, plan, stopped_tasks};
 use crate::mapping::tags::{self, Ownership};
 use crate::{Error, Result};
 
+mod autoscaling;
 mod events;
 mod pre_deploy;
 
@@ -123,6 +124,7 @@ pub fn task_definitions_in_use(ctx: &Context) -> HashSet<String> {
 
 async fn apply(obj: Arc<EcsService>, ctx: Arc<Context>) -> Result<Applied<EcsServiceStatus>> {
     mapping::validate(&obj.spec)?;
+    crate::mapping::autoscaling::validate(&obj.spec)?;
     let name = obj.ecs_name();
     let cluster = refs::resolve_cluster(&ctx, &obj.refs()).await?;
     let region = region_of(&ctx, &obj, &cluster)?;
@@ -323,6 +325,14 @@ async fn apply(obj: Arc<EcsService>, ctx: Arc<Context>) -> Result<Applied<EcsSer
     status.conditions = old_status.conditions.clone();
     status.observed_generation = old_status.observed_generation;
     status.pre_deploy = pre_deploy.record;
+    status.autoscaling = autoscaling::step(
+        &ctx,
+        &obj,
+        (&region, &cluster, &name),
+        old_status.autoscaling.as_ref(),
+        old_status.observed_generation != obj.meta().generation,
+    )
+    .await?;
     events::mirror_events(&ctx, &obj, &service, &old_status, &mut status).await;
 
     let rollout = mapping::remember_failure(
@@ -564,6 +574,7 @@ async fn cleanup(obj: Arc<EcsService>, ctx: Arc<Context>) -> Result<Cleanup> {
             "left ECS service {name} in place: this object does not own it"
         )));
     }
+    autoscaling::release(&ctx, &obj, (&region, &cluster, &name)).await?;
     if service.status() == Some("DRAINING") {
         return Ok(Cleanup::Waiting(format!(
             "waiting for ECS service {name} to finish draining"
