@@ -360,8 +360,21 @@ async fn the_autoscaler_owns_desired_count_and_the_operator_never_reverts_it() {
         "the operator never writes spec"
     );
 
-    // Several resyncs: the count stays 4, no UpdateService, no drift correction.
+    // Several resyncs: the count stays 4, no UpdateService, no drift correction. Application
+    // Auto Scaling is read once per resync at most, not on every reconcile.
+    let reads = || {
+        operator
+            .metrics
+            .ecs_calls("DescribeScalableTargets", "success")
+    };
+    let (before, started) = (reads(), tokio::time::Instant::now());
     operator.resyncs("EcsService", 1, 3).await;
+    let periods = started.elapsed().as_secs_f64() / harness::TEST_RESYNC.as_secs_f64();
+    assert!(
+        (reads() - before) as f64 <= periods.floor() + 1.0,
+        "{} reads of the scalable target in {periods:.1} resync periods",
+        reads() - before
+    );
     assert_eq!(describe(&cluster, "web").await.desired_count(), 4);
     assert_eq!(operator.metrics.ecs_calls("UpdateService", "success"), 0);
     assert!(

@@ -12,7 +12,10 @@
 use aws_sdk_applicationautoscaling::operation::put_scaling_policy::builders::PutScalingPolicyInputBuilder;
 use aws_sdk_applicationautoscaling::operation::put_scheduled_action::builders::PutScheduledActionInputBuilder;
 use aws_sdk_applicationautoscaling::operation::register_scalable_target::builders::RegisterScalableTargetInputBuilder;
+use std::time::Duration;
+
 use aws_sdk_applicationautoscaling::types as aas;
+use k8s_openapi::jiff::Timestamp;
 
 use super::service::build_error;
 use crate::Result;
@@ -502,9 +505,35 @@ pub fn put_scheduled_action(
         )
 }
 
-/// The status of what Application Auto Scaling reports (None: no target registered).
-/// Policies and scheduled actions in name order, so a reread does not reorder status.
-pub fn status(resource_id: &str, current: &Current) -> Option<AutoscalingStatus> {
+/// Whether a reconcile reads Application Auto Scaling: on a spec change, when autoscaling was
+/// added or removed since the last read, and once `resync` after the last read (drift); not on
+/// the reconciles in between (rollout polls, watch events), which keep the status they have.
+/// Application Auto Scaling has its own request limits per account and Region, and asks
+/// callers to make "only necessary calls".
+pub fn should_read(
+    desired: Option<&ServiceAutoscaling>,
+    old: Option<&AutoscalingStatus>,
+    spec_changed: bool,
+    resync: Duration,
+    now: Timestamp,
+) -> bool {
+    let Some(old) = old else {
+        return desired.is_some();
+    };
+    let checked = old
+        .checked_at
+        .as_deref()
+        .and_then(|at| at.parse::<Timestamp>().ok());
+    let due = checked.is_none_or(|at| {
+        // A second's slack: the resync that follows a read comes a resync period after it.
+        now.as_second() - at.as_second() + 1 >= resync.as_secs() as i64
+    });
+    spec_changed || desired.is_none() || due
+}
+
+/// The status of what Application Auto Scaling reports (None: no target registered), read at
+/// `now`. Policies and scheduled actions in name order, so a reread does not reorder status.
+pub fn status(resource_id: &str, current: &Current, now: Timestamp) -> Option<AutoscalingStatus> {
     let target = current.target.as_ref()?;
     let mut policies: Vec<ScalingPolicyStatus> = current
         .policies
@@ -538,6 +567,7 @@ pub fn status(resource_id: &str, current: &Current) -> Option<AutoscalingStatus>
         max_capacity: Some(target.max_capacity()),
         policies,
         scheduled_actions,
+        checked_at: Some(now.to_string()),
     })
 }
 

@@ -262,6 +262,11 @@ pub struct AutoscalingStatus {
     #[serde(deserialize_with = "null_as_default")]
     #[schemars(extend("x-kubernetes-list-type" = "atomic"))]
     pub scheduled_actions: Vec<String>,
+    /// When the operator last read them (RFC 3339): Application Auto Scaling is read again on a
+    /// spec change and once per resync, not on every rollout poll.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(extend("format" = "date-time"))]
+    pub checked_at: Option<String>,
 }
 
 /// A scaling policy as Application Auto Scaling reports it.

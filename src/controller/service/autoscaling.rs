@@ -3,6 +3,7 @@
 //! their alarms in status. Removed from the spec, or the object deleted (unless Retain), the
 //! scalable target is deregistered, and its policies and scheduled actions with it.
 
+use k8s_openapi::jiff::Timestamp;
 use kube::runtime::events::EventType;
 use kube::{Resource, ResourceExt};
 
@@ -12,7 +13,8 @@ use crate::controller::Context;
 use crate::mapping::autoscaling as mapping;
 
 /// Brings the scaling of service `name` in `cluster` in line with the spec; returns its status.
-/// A service that has no autoscaling and never had (none in `old`) costs no call.
+/// A service that has no autoscaling and never had (none in `old`) costs no call; one that has
+/// is read on a spec change and once per resync ([`mapping::should_read`]).
 /// `spec_changed`: the spec changed since the status was written (the event says Updated, not
 /// DriftCorrected).
 pub(super) async fn step(
@@ -23,14 +25,14 @@ pub(super) async fn step(
     spec_changed: bool,
 ) -> Result<Option<AutoscalingStatus>> {
     let desired = obj.spec.autoscaling.as_ref();
-    if desired.is_none() && old.is_none() {
-        return Ok(None);
+    if !mapping::should_read(desired, old, spec_changed, ctx.resync, Timestamp::now()) {
+        return Ok(old.cloned());
     }
     let resource_id = mapping::resource_id(cluster, name);
     let current = ctx.ecs.read_autoscaling(region, &resource_id).await?;
     let plan = mapping::plan(desired, &resource_id, &current)?;
     if plan.is_empty() {
-        return Ok(mapping::status(&resource_id, &current));
+        return Ok(mapping::status(&resource_id, &current, Timestamp::now()));
     }
     let note = format!(
         "Application Auto Scaling of ECS service {name}: {}",
@@ -46,7 +48,7 @@ pub(super) async fn step(
     };
     ctx.event(obj, EventType::Normal, reason, note).await;
     let current = ctx.ecs.read_autoscaling(region, &resource_id).await?;
-    Ok(mapping::status(&resource_id, &current))
+    Ok(mapping::status(&resource_id, &current, Timestamp::now()))
 }
 
 /// Deregisters the service's scalable target before the service is deleted, so that

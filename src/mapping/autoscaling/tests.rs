@@ -1,3 +1,5 @@
+use std::time::Duration;
+
 use super::*;
 
 fn cpu_70() -> TargetTrackingPolicy {
@@ -267,7 +269,7 @@ fn status_lists_the_target_the_policies_arns_and_their_alarms_in_name_order() {
         )],
         scheduled_actions: Vec::new(),
     };
-    let status = status(RID, &current).unwrap();
+    let status = status(RID, &current, Timestamp::now()).unwrap();
     assert_eq!(status.resource_id, RID);
     assert_eq!(
         (status.min_capacity, status.max_capacity),
@@ -288,7 +290,7 @@ fn status_lists_the_target_the_policies_arns_and_their_alarms_in_name_order() {
             "TargetTracking-service/apps/web-AlarmLow-2"
         ]
     );
-    assert!(super::status(RID, &Current::default()).is_none());
+    assert!(super::status(RID, &Current::default(), Timestamp::now()).is_none());
 }
 
 #[test]
@@ -327,4 +329,50 @@ fn the_resource_id_uses_the_cluster_name_of_an_arn() {
         "service/apps/web"
     );
     assert_eq!(resource_id("apps", "web"), "service/apps/web");
+}
+
+#[test]
+fn application_auto_scaling_is_read_on_a_change_and_once_per_resync() {
+    let resync = Duration::from_secs(600);
+    let now: Timestamp = "2026-11-30T08:00:00Z".parse().unwrap();
+    let read_at = |at: &str| AutoscalingStatus {
+        resource_id: RID.into(),
+        checked_at: Some(at.into()),
+        ..Default::default()
+    };
+    let desired = classic();
+    // Never had autoscaling: no call; asked for it: read.
+    assert!(!should_read(None, None, false, resync, now));
+    assert!(should_read(Some(&desired), None, false, resync, now));
+    // Read a minute ago: not on a rollout poll, but on a spec change or a removal.
+    let recent = read_at("2026-11-30T07:59:00Z");
+    assert!(!should_read(
+        Some(&desired),
+        Some(&recent),
+        false,
+        resync,
+        now
+    ));
+    assert!(should_read(
+        Some(&desired),
+        Some(&recent),
+        true,
+        resync,
+        now
+    ));
+    assert!(should_read(None, Some(&recent), false, resync, now));
+    // A resync period after the last read: drift is looked for.
+    let old = read_at("2026-11-30T07:50:00Z");
+    assert!(should_read(Some(&desired), Some(&old), false, resync, now));
+    let unknown = AutoscalingStatus {
+        resource_id: RID.into(),
+        ..Default::default()
+    };
+    assert!(should_read(
+        Some(&desired),
+        Some(&unknown),
+        false,
+        resync,
+        now
+    ));
 }
