@@ -100,6 +100,15 @@ impl Plan {
     pub fn is_empty(&self) -> bool {
         self.changes.is_empty()
     }
+
+    /// The plan as one line, for the event and for diff: "Application Auto Scaling of ECS
+    /// service web: scalable target registered with capacity 2..10; policy cpu70 created".
+    pub fn summary(&self, service: &str) -> String {
+        format!(
+            "Application Auto Scaling of ECS service {service}: {}",
+            self.changes.join("; ")
+        )
+    }
 }
 
 /// Plans the calls that make `current` what `desired` asks (None: no autoscaling; a registered

@@ -34,10 +34,7 @@ pub(super) async fn step(
     if plan.is_empty() {
         return Ok(mapping::status(&resource_id, &current, Timestamp::now()));
     }
-    let note = format!(
-        "Application Auto Scaling of ECS service {name}: {}",
-        plan.changes.join("; ")
-    );
+    let note = plan.summary(name);
     ctx.ecs
         .apply_autoscaling(region, &resource_id, plan)
         .await?;
