@@ -318,30 +318,44 @@ fn target_tracking_matches(spec: &TargetTrackingPolicy, read: &TargetTrackingPol
         && spec.disable_scale_in.unwrap_or(false) == read.disable_scale_in.unwrap_or(false)
 }
 
+/// A step scaling configuration as read, in the spec's terms.
+fn read_step_scaling(name: &str, read: &aas::StepScalingPolicyConfiguration) -> StepScalingPolicy {
+    StepScalingPolicy {
+        policy_name: name.to_string(),
+        adjustment_type: read
+            .adjustment_type()
+            .map(|t| t.as_str().to_string())
+            .unwrap_or_default(),
+        step_adjustments: read
+            .step_adjustments()
+            .iter()
+            .map(|s| StepAdjustment {
+                metric_interval_lower_bound: s.metric_interval_lower_bound(),
+                metric_interval_upper_bound: s.metric_interval_upper_bound(),
+                scaling_adjustment: s.scaling_adjustment(),
+            })
+            .collect(),
+        cooldown: read.cooldown(),
+        metric_aggregation_type: read
+            .metric_aggregation_type()
+            .map(|t| t.as_str().to_string()),
+        min_adjustment_magnitude: read.min_adjustment_magnitude(),
+    }
+}
+
 fn step_scaling_matches(
     spec: &StepScalingPolicy,
     read: &aas::StepScalingPolicyConfiguration,
 ) -> bool {
-    let steps: Vec<StepAdjustment> = read
-        .step_adjustments()
-        .iter()
-        .map(|s| StepAdjustment {
-            metric_interval_lower_bound: s.metric_interval_lower_bound(),
-            metric_interval_upper_bound: s.metric_interval_upper_bound(),
-            scaling_adjustment: s.scaling_adjustment(),
-        })
-        .collect();
-    Some(spec.adjustment_type.as_str()) == read.adjustment_type().map(|t| t.as_str())
-        && spec.step_adjustments == steps
-        && same_if_set(spec.cooldown, read.cooldown())
+    let read = read_step_scaling(&spec.policy_name, read);
+    spec.adjustment_type == read.adjustment_type
+        && spec.step_adjustments == read.step_adjustments
+        && same_if_set(spec.cooldown, read.cooldown)
         && same_if_set(
             spec.metric_aggregation_type.as_deref(),
-            read.metric_aggregation_type().map(|t| t.as_str()),
+            read.metric_aggregation_type.as_deref(),
         )
-        && same_if_set(
-            spec.min_adjustment_magnitude,
-            read.min_adjustment_magnitude(),
-        )
+        && same_if_set(spec.min_adjustment_magnitude, read.min_adjustment_magnitude)
 }
 
 fn put_policy(
@@ -512,6 +526,56 @@ pub fn put_scheduled_action(
                 .set_max_capacity(action.scalable_target_action.max_capacity)
                 .build(),
         )
+}
+
+/// `spec.autoscaling` as Application Auto Scaling has it (for `ecs-operator import`): None
+/// without a scalable target. Policies the spec cannot express (predictive scaling, metric math)
+/// are left out and named in the second value; so are the scheduled actions' start and end
+/// times, which the spec does not hold.
+pub fn spec_of(current: &Current) -> (Option<ServiceAutoscaling>, Vec<String>) {
+    let Some(target) = &current.target else {
+        return (None, Vec::new());
+    };
+    let mut left_out = Vec::new();
+    let mut spec = ServiceAutoscaling {
+        min_capacity: target.min_capacity(),
+        max_capacity: target.max_capacity(),
+        ..Default::default()
+    };
+    for policy in &current.policies {
+        let name = policy.policy_name().to_string();
+        if let Some(config) = policy.target_tracking_scaling_policy_configuration()
+            && let Some(read) = read_target_tracking(config)
+        {
+            spec.target_tracking.push(TargetTrackingPolicy {
+                policy_name: name,
+                ..read
+            });
+        } else if let Some(config) = policy.step_scaling_policy_configuration() {
+            spec.step_scaling.push(read_step_scaling(&name, config));
+        } else {
+            left_out.push(format!("policy {name}"));
+        }
+    }
+    for action in &current.scheduled_actions {
+        let name = action.scheduled_action_name();
+        if action.start_time().is_some() || action.end_time().is_some() {
+            left_out.push(format!("the start and end time of scheduled action {name}"));
+        }
+        let range = action.scalable_target_action();
+        spec.scheduled_actions.push(ScheduledAction {
+            scheduled_action_name: name.to_string(),
+            schedule: action.schedule().to_string(),
+            timezone: action.timezone().map(str::to_string),
+            scalable_target_action: ScalableTargetAction {
+                min_capacity: range.and_then(|r| r.min_capacity()),
+                max_capacity: range.and_then(|r| r.max_capacity()),
+            },
+        });
+    }
+    let suspended = suspended_of(target.suspended_state());
+    spec.suspended_state = (suspended != SuspendedState::default()).then_some(suspended);
+    (Some(spec), left_out)
 }
 
 /// Whether a reconcile reads Application Auto Scaling: on a spec change, when autoscaling was

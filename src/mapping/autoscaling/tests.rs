@@ -376,3 +376,49 @@ fn application_auto_scaling_is_read_on_a_change_and_once_per_resync() {
         now
     ));
 }
+
+#[test]
+fn import_reads_back_what_the_spec_put() {
+    let mut desired = classic();
+    desired.target_tracking.push(TargetTrackingPolicy {
+        policy_name: "backlog".into(),
+        target_value: 100.0,
+        customized_metric_specification: Some(CustomizedMetricSpecification {
+            metric_name: "BacklogPerTask".into(),
+            namespace: "Shop".into(),
+            dimensions: vec![MetricDimension {
+                name: "Queue".into(),
+                value: "orders".into(),
+            }],
+            statistic: "Average".into(),
+            unit: None,
+        }),
+        disable_scale_in: Some(true),
+        ..Default::default()
+    });
+    desired.step_scaling.push(StepScalingPolicy {
+        policy_name: "queue".into(),
+        adjustment_type: "ExactCapacity".into(),
+        step_adjustments: vec![StepAdjustment {
+            metric_interval_lower_bound: None,
+            metric_interval_upper_bound: Some(0.0),
+            scaling_adjustment: 3,
+        }],
+        cooldown: Some(120),
+        metric_aggregation_type: Some("Maximum".into()),
+        min_adjustment_magnitude: None,
+    });
+    desired.scheduled_actions.push(ScheduledAction {
+        scheduled_action_name: "night".into(),
+        schedule: "cron(0 22 * * ? *)".into(),
+        timezone: Some("Europe/Berlin".into()),
+        scalable_target_action: ScalableTargetAction {
+            min_capacity: Some(1),
+            max_capacity: Some(2),
+        },
+    });
+    let (read, left_out) = spec_of(&applied(&desired));
+    assert_eq!(read, Some(desired));
+    assert!(left_out.is_empty(), "{left_out:?}");
+    assert_eq!(spec_of(&Current::default()), (None, Vec::new()));
+}
