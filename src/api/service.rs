@@ -758,6 +758,7 @@ mod tests {
             "serviceConnectConfiguration",
             "availabilityZoneRebalancing",
             "preDeploy",
+            "autoscaling",
             "tags",
             "deletionPolicy",
             "region",
@@ -768,14 +769,14 @@ mod tests {
                 "spec.{name} has no description"
             );
         }
-        assert_eq!(props.as_object().unwrap().len(), 27);
+        assert_eq!(props.as_object().unwrap().len(), 28);
     }
 
     #[test]
     fn cel_rules_are_on_the_root_with_messages() {
         let root = crd()["spec"]["versions"][0]["schema"]["openAPIV3Schema"].clone();
         let rules = root["x-kubernetes-validations"].as_array().unwrap();
-        assert_eq!(rules.len(), 13);
+        assert_eq!(rules.len(), 15);
         assert!(
             rules
                 .iter()

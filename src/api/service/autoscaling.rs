@@ -284,3 +284,65 @@ pub struct ScalingPolicyStatus {
     #[serde(deserialize_with = "null_as_default")]
     pub alarms: Vec<String>,
 }
+
+#[cfg(test)]
+mod tests {
+    use kube::CustomResourceExt;
+    use serde_json::{Value, json};
+
+    use crate::api::EcsService;
+
+    fn autoscaling_schema() -> Value {
+        let crd = serde_json::to_value(EcsService::crd()).unwrap();
+        crd["spec"]["versions"][0]["schema"]["openAPIV3Schema"]["properties"]["spec"]["properties"]
+            ["autoscaling"]
+            .clone()
+    }
+
+    #[test]
+    fn policies_and_actions_are_keyed_by_name_within_the_quotas() {
+        let props = autoscaling_schema()["properties"].clone();
+        for (list, key, max) in [
+            ("targetTracking", "policyName", 50),
+            ("stepScaling", "policyName", 50),
+            ("scheduledActions", "scheduledActionName", 200),
+        ] {
+            assert_eq!(props[list]["x-kubernetes-list-type"], "map", "{list}");
+            assert_eq!(
+                props[list]["x-kubernetes-list-map-keys"],
+                json!([key]),
+                "{list}"
+            );
+            assert_eq!(props[list]["maxItems"], max, "{list}");
+        }
+        let required = autoscaling_schema()["required"].clone();
+        assert_eq!(required, json!(["maxCapacity", "minCapacity"]));
+    }
+
+    #[test]
+    fn the_field_names_are_application_auto_scalings() {
+        let tracking = &autoscaling_schema()["properties"]["targetTracking"]["items"]["properties"];
+        for name in [
+            "policyName",
+            "targetValue",
+            "predefinedMetricSpecification",
+            "customizedMetricSpecification",
+            "scaleInCooldown",
+            "scaleOutCooldown",
+            "disableScaleIn",
+        ] {
+            assert!(tracking[name]["description"].is_string(), "{name}");
+        }
+        let metric = &tracking["predefinedMetricSpecification"]["properties"];
+        assert_eq!(
+            metric["predefinedMetricType"]["enum"],
+            json!([
+                "ECSServiceAverageCPUUtilization",
+                "ECSServiceAverageMemoryUtilization",
+                "ALBRequestCountPerTarget"
+            ])
+        );
+        let suspended = &autoscaling_schema()["properties"]["suspendedState"]["properties"];
+        assert!(suspended["dynamicScalingInSuspended"].is_object());
+    }
+}
