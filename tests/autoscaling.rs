@@ -4,7 +4,8 @@
 //! autoscaler" (the emulator's scaling activity, as Application Auto Scaling would change it)
 //! and never reverted over several resyncs; drift in a policy and in the target corrected;
 //! delete deregistering the target (and Retain leaving it); the scale subresource refused while
-//! Application Auto Scaling owns the count.
+//! Application Auto Scaling owns the count; switching between desiredCount and autoscaling in
+//! one apply.
 //!
 //! The emulator runs no scaling policies itself: no test claims that CPU load scales a service.
 
@@ -503,6 +504,45 @@ async fn drift_in_policies_and_the_target_is_corrected() {
         |p| p.len() == 1 && p[0].2 == Some(70.0),
     )
     .await;
+
+    // Back to a fixed count in one apply: desiredCount set, autoscaling removed.
+    merge(
+        &api,
+        "web",
+        json!({"spec": {"autoscaling": null, "desiredCount": 3}}),
+    )
+    .await;
+    wait_for(&api, "web", "Ready with 3 tasks and no autoscaling", |o| {
+        is_ready(o)
+            && scaling(o).is_none()
+            && o.status
+                .as_ref()
+                .is_some_and(|s| s.running_count == Some(3))
+    })
+    .await;
+    assert_eq!(target_range(&resource_id).await, None);
+    assert_eq!(describe(&cluster, "web").await.desired_count(), 3);
+
+    // And to autoscaling again, with a minimum above the count: registering the target brings
+    // the count into the range, as Application Auto Scaling does.
+    let mut narrow = classic();
+    narrow["minCapacity"] = json!(4);
+    narrow["maxCapacity"] = json!(6);
+    merge(
+        &api,
+        "web",
+        json!({"spec": {"autoscaling": narrow, "desiredCount": null}}),
+    )
+    .await;
+    wait_for(&api, "web", "Ready with 4 tasks, autoscaled", |o| {
+        is_ready(o)
+            && scaling(o).is_some()
+            && o.status
+                .as_ref()
+                .is_some_and(|s| s.running_count == Some(4))
+    })
+    .await;
+    assert_eq!(target_range(&resource_id).await, Some((4, 6)));
 }
 
 #[tokio::test]
