@@ -574,12 +574,13 @@ async fn cleanup(obj: Arc<EcsService>, ctx: Arc<Context>) -> Result<Cleanup> {
             "left ECS service {name} in place: this object does not own it"
         )));
     }
-    autoscaling::release(&ctx, &obj, (&region, &cluster, &name)).await?;
     if service.status() == Some("DRAINING") {
         return Ok(Cleanup::Waiting(format!(
             "waiting for ECS service {name} to finish draining"
         )));
     }
+    // Before the count goes to 0: Application Auto Scaling would scale it back up.
+    autoscaling::release(&ctx, &obj, (&region, &cluster, &name)).await?;
     let client = ctx.ecs.client(&region);
     // A REPLICA service must be scaled to 0 before DeleteService (short of forcing it); a DAEMON
     // service has no count to set.
