@@ -28,7 +28,7 @@ use crate::ecs::revisions::family_of;
 use crate::mapping::service::plan as service_plan;
 use crate::mapping::tags::{self, Ownership};
 use crate::mapping::task_definition::{self as task_definition_mapping, plan as revision_plan};
-use crate::mapping::{cluster as cluster_mapping, service as service_mapping};
+use crate::mapping::{autoscaling, cluster as cluster_mapping, service as service_mapping};
 use crate::runtime::metrics::Metrics;
 
 /// `ecs-operator diff` flags.
@@ -559,13 +559,20 @@ impl Differ<'_> {
             restarted_at: None,
             tags: &desired_tags,
         };
+        let scaling = self
+            .autoscaling(obj, &region, &cluster, current.is_some())
+            .await?;
         let Some(current) = current else {
             return Ok(match service_plan::plan_create(&desired, None) {
-                Ok(plan) => Outcome::Changes(vec![format!(
-                    "creates ECS service {name} in cluster {cluster} running {task_definition} \
-                     with {} task(s)",
-                    plan.desired_count
-                )]),
+                Ok(plan) => Outcome::Changes(
+                    std::iter::once(format!(
+                        "creates ECS service {name} in cluster {cluster} running \
+                         {task_definition} with {} task(s)",
+                        plan.desired_count
+                    ))
+                    .chain(scaling)
+                    .collect(),
+                ),
                 Err(error) => Outcome::Refused(error.to_string()),
             });
         };
@@ -601,6 +608,7 @@ impl Differ<'_> {
                 .collect();
             changes.push(format!("UpdateService {name}: {}", fields.join(", ")));
         }
+        changes.extend(scaling);
         Ok(if changes.is_empty() {
             let running = current
                 .task_definition()
@@ -611,6 +619,35 @@ impl Differ<'_> {
         } else {
             Outcome::Changes(changes)
         })
+    }
+
+    /// What the operator would change in Application Auto Scaling for `obj`, as one line (see
+    /// [`autoscaling::plan`]): read only for a service that has (or, per its status, had)
+    /// autoscaling and exists in ECS.
+    async fn autoscaling(
+        &self,
+        obj: &EcsService,
+        region: &str,
+        cluster: &str,
+        exists: bool,
+    ) -> Result<Option<String>, String> {
+        let had = obj.status.as_ref().is_some_and(|s| s.autoscaling.is_some());
+        if obj.spec.autoscaling.is_none() && !had {
+            return Ok(None);
+        }
+        let name = obj.ecs_name();
+        let resource_id = autoscaling::resource_id(cluster, &name);
+        let current = if exists {
+            self.ecs
+                .read_autoscaling(region, &resource_id)
+                .await
+                .map_err(crate::cli::one_shot)?
+        } else {
+            autoscaling::Current::default()
+        };
+        let plan = autoscaling::plan(obj.spec.autoscaling.as_ref(), &resource_id, &current)
+            .map_err(|e| e.to_string())?;
+        Ok((!plan.is_empty()).then(|| plan.summary(&name)))
     }
 
     /// The ECS name and region of the EcsCluster `name`: from the files, else the cluster's.

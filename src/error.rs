@@ -75,14 +75,30 @@ pub type Result<T, E = Error> = std::result::Result<T, E>;
 pub(crate) const CONSTRUCTION_FAILURE: &str = "ConstructionFailure";
 
 /// The AWS service an operation of the access layer belongs to, as messages name it: EventBridge
-/// Scheduler for the schedule operations (EcsScheduledTask), ECS for all others.
+/// Scheduler for the schedule operations (EcsScheduledTask), Application Auto Scaling for the
+/// scaling operations (EcsService spec.autoscaling), ECS for all others.
 pub fn service_of(operation: &str) -> &'static str {
     if operation.ends_with("Schedule") {
         "EventBridge Scheduler"
+    } else if AUTOSCALING_OPERATIONS.contains(&operation) {
+        "Application Auto Scaling"
     } else {
         "ECS"
     }
 }
+
+/// The Application Auto Scaling operations the operator calls.
+const AUTOSCALING_OPERATIONS: [&str; 9] = [
+    "DescribeScalableTargets",
+    "DescribeScalingPolicies",
+    "DescribeScheduledActions",
+    "RegisterScalableTarget",
+    "DeregisterScalableTarget",
+    "PutScalingPolicy",
+    "DeleteScalingPolicy",
+    "PutScheduledAction",
+    "DeleteScheduledAction",
+];
 
 /// The one sentence an ECS error reads as. Retried failures name no code (the condition's reason
 /// carries it) and say that they are retried; refusals keep ECS's code and message, which say what

@@ -12,9 +12,10 @@ use aws_sdk_ecs::types::{ClusterField, ServiceField};
 use clap::Args;
 use serde_json::Value;
 
-use crate::api::{EcsCluster, EcsService, EcsTaskDefinition};
+use crate::api::{EcsCluster, EcsService, EcsTaskDefinition, ServiceAutoscaling};
 use crate::ecs::Ecs;
 use crate::ecs::raw::RawJson;
+use crate::mapping::autoscaling;
 use crate::mapping::import::{self, Names, Target};
 use crate::runtime::metrics::Metrics;
 
@@ -143,13 +144,14 @@ impl Importer<'_> {
                     );
                 }
                 let name = service_names.claim(service_name);
-                let spec = import::service_spec(
+                let mut spec = import::service_spec(
                     &service,
                     &cluster["defaultCapacityProviderStrategy"],
                     &cluster_object,
                     &object,
                 )
                 .map_err(crate::cli::one_shot)?;
+                spec.autoscaling = self.autoscaling(cluster_name, service_name).await;
                 service_manifests.push((
                     import::manifest::<EcsService>(&name, target, spec)
                         .map_err(crate::cli::one_shot)?,
@@ -245,6 +247,32 @@ impl Importer<'_> {
     }
 
     /// The cluster's ACTIVE services, as DescribeServices' JSON (10 per call, with tags).
+    /// The service's scaling by Application Auto Scaling as `spec.autoscaling`: None without a
+    /// scalable target, or (noted) when Application Auto Scaling cannot be read. What the spec
+    /// cannot hold is noted.
+    async fn autoscaling(&self, cluster: &str, service: &str) -> Option<ServiceAutoscaling> {
+        let resource_id = autoscaling::resource_id(cluster, service);
+        match self.ecs.read_autoscaling(self.region, &resource_id).await {
+            Ok(current) => {
+                let (spec, left_out) = autoscaling::spec_of(&current);
+                for what in left_out {
+                    eprintln!(
+                        "note: service {service} of cluster {cluster}: {what} is left out of \
+                         spec.autoscaling, which cannot hold it"
+                    );
+                }
+                spec
+            }
+            Err(error) => {
+                eprintln!(
+                    "note: service {service} of cluster {cluster}: spec.autoscaling is left out: {}",
+                    crate::cli::one_shot(error)
+                );
+                None
+            }
+        }
+    }
+
     async fn services(&self, cluster: &str) -> Result<Vec<Value>, String> {
         let client = self.ecs.client(self.region);
         let arns: Vec<String> = client

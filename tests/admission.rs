@@ -1052,6 +1052,40 @@ async fn service_capacity_provider_strategy_stays() {
     cleanup(&client, &ns).await;
 }
 
+/// A service scaled by Application Auto Scaling: the README's classic example (CPU at 70%,
+/// 2 to 10 tasks, cooldowns 300/60), with `autoscaling` fields merged in.
+fn autoscaled(autoscaling: Value) -> Value {
+    let classic = json!({
+        "minCapacity": 2,
+        "maxCapacity": 10,
+        "targetTracking": [{
+            "policyName": "cpu",
+            "targetValue": 70,
+            "predefinedMetricSpecification": {"predefinedMetricType": "ECSServiceAverageCPUUtilization"},
+            "scaleInCooldown": 300,
+            "scaleOutCooldown": 60,
+        }],
+    });
+    with(
+        service(),
+        json!({"desiredCount": null, "autoscaling": with(classic, autoscaling)}),
+    )
+}
+
+/// `count` target tracking policies on CPU, named cpu-0, cpu-1, ...
+fn cpu_policies(count: usize) -> Vec<Value> {
+    (0..count)
+        .map(|i| json!({"policyName": format!("cpu-{i}"), "targetValue": 50, "predefinedMetricSpecification": {"predefinedMetricType": "ECSServiceAverageCPUUtilization"}}))
+        .collect()
+}
+
+/// `count` step scaling policies, named step-0, step-1, ...
+fn step_policies(count: usize) -> Vec<Value> {
+    (0..count)
+        .map(|i| json!({"policyName": format!("step-{i}"), "adjustmentType": "ChangeInCapacity", "stepAdjustments": [{"metricIntervalLowerBound": 0, "scalingAdjustment": 1}]}))
+        .collect()
+}
+
 fn service_cases() -> Vec<Case> {
     let ec2_daemon = with(
         service(),
@@ -1167,6 +1201,130 @@ fn service_cases() -> Vec<Case> {
             "desiredCount omitted",
             with(service(), json!({"desiredCount": null})),
             None,
+        ),
+        (
+            "the classic target tracking autoscaling without desiredCount",
+            autoscaled(json!({})),
+            None,
+        ),
+        (
+            "autoscaling next to desiredCount",
+            with(autoscaled(json!({})), json!({"desiredCount": 3})),
+            Some("spec.desiredCount and spec.autoscaling exclude each other"),
+        ),
+        (
+            "autoscaling minCapacity above maxCapacity",
+            autoscaled(json!({"minCapacity": 11})),
+            Some("autoscaling.minCapacity cannot be greater than autoscaling.maxCapacity"),
+        ),
+        (
+            "autoscaling negative minCapacity",
+            autoscaled(json!({"minCapacity": -1})),
+            Some("autoscaling.minCapacity cannot be negative"),
+        ),
+        (
+            "autoscaling of a DAEMON service",
+            with(
+                with(
+                    service(),
+                    json!({"launchType": "EC2", "schedulingStrategy": "DAEMON", "desiredCount": null}),
+                ),
+                json!({"autoscaling": {"minCapacity": 1, "maxCapacity": 2}}),
+            ),
+            Some("a DAEMON service runs one task per container instance and cannot be scaled"),
+        ),
+        (
+            "51 scaling policies",
+            autoscaled(
+                json!({"targetTracking": cpu_policies(26), "stepScaling": step_policies(25)}),
+            ),
+            Some("Application Auto Scaling allows at most 50 scaling policies per scalable target"),
+        ),
+        (
+            "50 scaling policies",
+            autoscaled(
+                json!({"targetTracking": cpu_policies(25), "stepScaling": step_policies(25)}),
+            ),
+            None,
+        ),
+        (
+            "201 scheduled actions",
+            autoscaled(
+                json!({"scheduledActions": (0..201).map(|i| json!({"scheduledActionName": format!("a{i}"), "schedule": "rate(1 day)", "scalableTargetAction": {"minCapacity": 1}})).collect::<Vec<_>>()}),
+            ),
+            Some("must have at most 200 items"),
+        ),
+        (
+            "a policy name used twice",
+            autoscaled(
+                json!({"stepScaling": step_policies(1), "targetTracking": [{"policyName": "step-0", "targetValue": 50, "predefinedMetricSpecification": {"predefinedMetricType": "ECSServiceAverageMemoryUtilization"}}]}),
+            ),
+            Some("policy names of one service must differ"),
+        ),
+        (
+            "targetValue 0",
+            autoscaled(
+                json!({"targetTracking": [{"policyName": "cpu", "targetValue": 0, "predefinedMetricSpecification": {"predefinedMetricType": "ECSServiceAverageCPUUtilization"}}]}),
+            ),
+            Some("targetValue must be greater than 0"),
+        ),
+        (
+            "ALBRequestCountPerTarget without a resourceLabel",
+            autoscaled(
+                json!({"targetTracking": [{"policyName": "req", "targetValue": 1000, "predefinedMetricSpecification": {"predefinedMetricType": "ALBRequestCountPerTarget"}}]}),
+            ),
+            Some("ALBRequestCountPerTarget needs a resourceLabel"),
+        ),
+        (
+            "ALBRequestCountPerTarget with its resourceLabel",
+            autoscaled(
+                json!({"targetTracking": [{"policyName": "req", "targetValue": 1000, "predefinedMetricSpecification": {"predefinedMetricType": "ALBRequestCountPerTarget", "resourceLabel": "app/web/50dc6c495c0c9188/targetgroup/web/943f017f100becff"}}]}),
+            ),
+            None,
+        ),
+        (
+            "a policy with both a predefined and a customized metric",
+            autoscaled(
+                json!({"targetTracking": [{"policyName": "cpu", "targetValue": 50, "predefinedMetricSpecification": {"predefinedMetricType": "ECSServiceAverageCPUUtilization"}, "customizedMetricSpecification": {"metricName": "Backlog", "namespace": "App", "statistic": "Average"}}]}),
+            ),
+            Some(
+                "names exactly one of predefinedMetricSpecification and customizedMetricSpecification",
+            ),
+        ),
+        (
+            "an unknown predefined metric",
+            autoscaled(
+                json!({"targetTracking": [{"policyName": "cpu", "targetValue": 50, "predefinedMetricSpecification": {"predefinedMetricType": "DynamoDBReadCapacityUtilization"}}]}),
+            ),
+            Some("Unsupported value: \"DynamoDBReadCapacityUtilization\""),
+        ),
+        (
+            "a scheduled action with a bad schedule",
+            autoscaled(
+                json!({"scheduledActions": [{"scheduledActionName": "night", "schedule": "0 22 * * *", "scalableTargetAction": {"minCapacity": 1}}]}),
+            ),
+            Some("schedule is at(yyyy-mm-ddThh:mm:ss), rate(value unit) or cron(fields)"),
+        ),
+        (
+            "a scheduled action name with a slash",
+            autoscaled(
+                json!({"scheduledActions": [{"scheduledActionName": "a/b", "schedule": "rate(1 day)", "scalableTargetAction": {"minCapacity": 1}}]}),
+            ),
+            Some("scheduledActionName cannot contain ':', '/' or '|'"),
+        ),
+        (
+            "a scheduled action that sets nothing",
+            autoscaled(
+                json!({"scheduledActions": [{"scheduledActionName": "night", "schedule": "rate(1 day)", "scalableTargetAction": {}}]}),
+            ),
+            Some("a scheduled action sets scalableTargetAction.minCapacity, maxCapacity or both"),
+        ),
+        (
+            "a scheduled action with min above max",
+            autoscaled(
+                json!({"scheduledActions": [{"scheduledActionName": "night", "schedule": "cron(0 22 * * ? *)", "timezone": "Europe/Berlin", "scalableTargetAction": {"minCapacity": 5, "maxCapacity": 1}}]}),
+            ),
+            Some("scalableTargetAction.minCapacity cannot be greater than its maxCapacity"),
         ),
         (
             "Fargate with a placement constraint",

@@ -21,6 +21,40 @@ struct Names {
     service: String,
 }
 
+impl Names {
+    /// Names unique to this run, in namespace `ns`.
+    fn new(ns: &str) -> Names {
+        Names {
+            ns: ns.to_string(),
+            cluster: support::unique_name("apps"),
+            family: support::unique_name("web"),
+            service: support::unique_name("web"),
+        }
+    }
+}
+
+/// Creates the three objects of `documents` (cluster, task definition, service) in `ns`; the
+/// services' API.
+async fn apply(client: &kube::Client, ns: &str, documents: &[Value]) -> Api<EcsService> {
+    let post = PostParams::default();
+    let clusters: Api<EcsCluster> = Api::namespaced(client.clone(), ns);
+    let definitions: Api<EcsTaskDefinition> = Api::namespaced(client.clone(), ns);
+    let services: Api<EcsService> = Api::namespaced(client.clone(), ns);
+    clusters
+        .create(&post, &manifest(documents[0].clone()))
+        .await
+        .unwrap();
+    definitions
+        .create(&post, &manifest(documents[1].clone()))
+        .await
+        .unwrap();
+    services
+        .create(&post, &manifest(documents[2].clone()))
+        .await
+        .unwrap();
+    services
+}
+
 /// The three manifests of an application, as a file would hold them.
 fn documents(names: &Names, image: &str, count: i32) -> Vec<Value> {
     let (subnets, group) = harness::emulator_network();
@@ -102,12 +136,7 @@ fn diff_key(names: &Names) -> String {
 #[tokio::test]
 async fn a_diff_shows_what_would_change_before_and_nothing_after_applying() {
     let (client, ns) = setup("diff").await;
-    let names = Names {
-        ns: ns.clone(),
-        cluster: support::unique_name("apps"),
-        family: support::unique_name("web"),
-        service: support::unique_name("web"),
-    };
+    let names = Names::new(&ns);
     let (cluster, family, service) = (&names.cluster, &names.family, &names.service);
     let original = documents(&names, "nginx:1.27", 2);
 
@@ -131,22 +160,7 @@ async fn a_diff_shows_what_would_change_before_and_nothing_after_applying() {
 
     // Applied: no change, exit 0.
     let _operator = TestOperator::start(&client, &ns).await;
-    let clusters: Api<EcsCluster> = Api::namespaced(client.clone(), &ns);
-    let definitions: Api<EcsTaskDefinition> = Api::namespaced(client.clone(), &ns);
-    let services: Api<EcsService> = Api::namespaced(client.clone(), &ns);
-    let post = PostParams::default();
-    clusters
-        .create(&post, &manifest(original[0].clone()))
-        .await
-        .unwrap();
-    definitions
-        .create(&post, &manifest(original[1].clone()))
-        .await
-        .unwrap();
-    services
-        .create(&post, &manifest(original[2].clone()))
-        .await
-        .unwrap();
+    let services = apply(&client, &ns, &original).await;
     wait_for(&services, "web", "Ready", is_ready).await;
     let (code, out) = diff(&names, &file_text(&original), false);
     assert_eq!(code, 0, "{out}");
@@ -196,12 +210,7 @@ async fn a_diff_shows_what_would_change_before_and_nothing_after_applying() {
 #[tokio::test]
 async fn a_reference_found_nowhere_cannot_be_compared() {
     let (_client, ns) = setup("diff-ref").await;
-    let names = Names {
-        ns: ns.clone(),
-        cluster: support::unique_name("apps"),
-        family: support::unique_name("web"),
-        service: support::unique_name("web"),
-    };
+    let names = Names::new(&ns);
     let mut service = documents(&names, "nginx:1.27", 1)[2].clone();
     service["spec"]["clusterRef"]["name"] = json!("elsewhere");
     let (code, out) = diff(&names, &file_text(&[service]), false);
@@ -218,12 +227,7 @@ async fn a_reference_found_nowhere_cannot_be_compared() {
 #[tokio::test]
 async fn other_kinds_are_told_and_a_missing_cluster_is_waited_for() {
     let (_client, ns) = setup("diff-kinds").await;
-    let names = Names {
-        ns: ns.clone(),
-        cluster: support::unique_name("apps"),
-        family: support::unique_name("web"),
-        service: support::unique_name("web"),
-    };
+    let names = Names::new(&ns);
     let mut service = documents(&names, "nginx:1.27", 1)[2].clone();
     service["spec"]
         .as_object_mut()
@@ -257,5 +261,72 @@ async fn other_kinds_are_told_and_a_missing_cluster_is_waited_for() {
                 "EcsServce {ns}/typo: could not compare: \"EcsServce\" is not a kind of this operator"
             ),
         ]
+    );
+}
+
+#[tokio::test]
+async fn a_diff_shows_autoscaling_changes_too() {
+    let (client, ns) = setup("diff-as").await;
+    let names = Names::new(&ns);
+    let (cluster, family, service) = (&names.cluster, &names.family, &names.service);
+    let autoscaled = |target: f64| {
+        let mut documents = documents(&names, "nginx:1.27", 1);
+        let spec = documents[2]["spec"].as_object_mut().unwrap();
+        spec.remove("desiredCount");
+        spec.insert(
+            "autoscaling".into(),
+            json!({"minCapacity": 2, "maxCapacity": 10, "targetTracking": [{
+                "policyName": "cpu70", "targetValue": target,
+                "predefinedMetricSpecification": {"predefinedMetricType": "ECSServiceAverageCPUUtilization"},
+                "scaleInCooldown": 300, "scaleOutCooldown": 60}]}),
+        );
+        documents
+    };
+    let original = autoscaled(70.0);
+
+    // Before: the service is created with 2 tasks, and its scaling with it.
+    let (code, out) = diff(&names, &file_text(&original), false);
+    assert_eq!(code, 1, "{out}");
+    assert_eq!(
+        out.lines().skip(2).collect::<Vec<_>>(),
+        [
+            format!(
+                "EcsService {ns}/web: creates ECS service {service} in cluster {cluster} running \
+                 {family}:1 with 2 task(s)"
+            ),
+            format!(
+                "    Application Auto Scaling of ECS service {service}: scalable target registered \
+                 with capacity 2..10; policy cpu70 created"
+            ),
+        ]
+    );
+
+    // Applied: no change.
+    let _operator = TestOperator::start(&client, &ns).await;
+    let services = apply(&client, &ns, &original).await;
+    wait_for(
+        &services,
+        "web",
+        "Ready with its scaling",
+        |s: &EcsService| {
+            is_ready(s) && s.status.as_ref().is_some_and(|st| st.autoscaling.is_some())
+        },
+    )
+    .await;
+    let (code, out) = diff(&names, &file_text(&original), false);
+    assert_eq!(code, 0, "{out}");
+    assert_eq!(
+        out.lines().nth(2),
+        Some(format!("EcsService {ns}/web: no change (ECS service {service} matches the spec on revision 1)").as_str())
+    );
+
+    // A pull request lowers the target value: the policy is updated, nothing else.
+    let (code, out) = diff(&names, &file_text(&autoscaled(50.0)), false);
+    assert_eq!(code, 1, "{out}");
+    assert_eq!(
+        out.lines().skip(2).collect::<Vec<_>>(),
+        [format!(
+            "EcsService {ns}/web: Application Auto Scaling of ECS service {service}: policy cpu70 updated"
+        )]
     );
 }

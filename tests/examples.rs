@@ -93,7 +93,7 @@ async fn the_examples_converge() {
             task_names.len(),
             schedule_names.len()
         ),
-        (1, 4, 1, 1, 1)
+        (1, 4, 2, 1, 1)
     );
 
     for name in &cluster_names {
@@ -125,7 +125,7 @@ async fn the_examples_converge() {
     let scrape = operator.metrics.render();
     assert!(
         scrape.contains(
-            r#"ecs_operator_ecs_api_calls_total{operation="CreateService",outcome="success"} 1"#
+            r#"ecs_operator_ecs_api_calls_total{operation="CreateService",outcome="success"} 2"#
         ),
         "{scrape}"
     );
@@ -137,6 +137,29 @@ async fn the_examples_converge() {
         status.desired_count,
         Some(1),
         "desiredCount left out starts at 1"
+    );
+
+    // The autoscaled web service: created with 2 tasks (its minCapacity), its scalable target
+    // and CPU policy in Application Auto Scaling, with the policy's alarms in status.
+    let autoscaled = wait_for(&services, "web-autoscaled", "Ready", |s: &EcsService| {
+        is_ready(s) && s.status.as_ref().is_some_and(|st| st.autoscaling.is_some())
+    })
+    .await
+    .status
+    .unwrap();
+    assert_eq!(autoscaled.desired_count, Some(2));
+    let scaling = autoscaled.autoscaling.unwrap();
+    assert_eq!(
+        (scaling.min_capacity, scaling.max_capacity),
+        (Some(2), Some(10))
+    );
+    assert_eq!(scaling.policies.len(), 1);
+    assert_eq!(scaling.policies[0].policy_name, "cpu70");
+    assert_eq!(
+        scaling.policies[0].alarms.len(),
+        2,
+        "{:?}",
+        scaling.policies
     );
 
     // The batch run starts its 10 tasks with one RunTask; deleting it stops them.

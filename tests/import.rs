@@ -1,13 +1,18 @@
 //! `ecs-operator import` (the built binary) round trip: an ECS cluster, a task definition and
 //! two services made outside the operator are imported as manifests, applied, adopted without a
-//! new revision or a deployment, and then cost no ECS write over several resyncs; `diff` on the
-//! imported manifests finds nothing to change.
+//! new revision or a deployment (nor a change to the Application Auto Scaling of the one that
+//! has it), and then cost no ECS write over several resyncs; `diff` on the imported manifests
+//! finds nothing to change.
 
 mod harness;
 mod support;
 
 use std::process::Command;
 
+use aws_sdk_applicationautoscaling::types::{
+    MetricType, PolicyType, PredefinedMetricSpecification, ScalableDimension, ServiceNamespace,
+    TargetTrackingScalingPolicyConfiguration,
+};
 use aws_sdk_ecs::types::{
     AwsVpcConfiguration, CapacityProviderStrategyItem, ContainerDefinition,
     DeploymentCircuitBreaker, DeploymentConfiguration, KeyValuePair, LaunchType,
@@ -104,6 +109,42 @@ async fn existing_application(cluster: &str, family: &str, services: [&str; 2]) 
         }
         request.send().await.unwrap();
     }
+    // The first one scaled by Application Auto Scaling: 1 to 4 tasks, CPU at 60%.
+    let scaling = aws_sdk_applicationautoscaling::Client::new(&support::sdk_config().await);
+    let resource_id = format!("service/{cluster}/{}", services[0]);
+    scaling
+        .register_scalable_target()
+        .service_namespace(ServiceNamespace::Ecs)
+        .resource_id(&resource_id)
+        .scalable_dimension(ScalableDimension::EcsServiceDesiredCount)
+        .min_capacity(1)
+        .max_capacity(4)
+        .send()
+        .await
+        .unwrap();
+    scaling
+        .put_scaling_policy()
+        .policy_name("cpu60")
+        .service_namespace(ServiceNamespace::Ecs)
+        .resource_id(&resource_id)
+        .scalable_dimension(ScalableDimension::EcsServiceDesiredCount)
+        .policy_type(PolicyType::TargetTrackingScaling)
+        .target_tracking_scaling_policy_configuration(
+            TargetTrackingScalingPolicyConfiguration::builder()
+                .target_value(60.0)
+                .predefined_metric_specification(
+                    PredefinedMetricSpecification::builder()
+                        .predefined_metric_type(MetricType::EcsServiceAverageCpuUtilization)
+                        .build()
+                        .unwrap(),
+                )
+                .scale_out_cooldown(60)
+                .build()
+                .unwrap(),
+        )
+        .send()
+        .await
+        .unwrap();
 }
 
 #[tokio::test]
@@ -160,6 +201,15 @@ async fn imported_manifests_are_adopted_as_they_are_and_then_cost_nothing() {
         web["spec"]["deploymentConfiguration"],
         serde_json::json!({"deploymentCircuitBreaker": {"enable": true, "rollback": true}})
     );
+    // Its Application Auto Scaling as spec.autoscaling; the other has none.
+    assert_eq!(
+        web["spec"]["autoscaling"],
+        serde_json::json!({"minCapacity": 1, "maxCapacity": 4, "targetTracking": [{
+            "policyName": "cpu60", "targetValue": 60.0, "scaleOutCooldown": 60,
+            "predefinedMetricSpecification": {"predefinedMetricType": "ECSServiceAverageCPUUtilization"}}]}),
+        "{out}"
+    );
+    assert!(api["spec"].get("autoscaling").is_none(), "{out}");
     assert!(
         api["spec"].get("capacityProviderStrategy").is_none(),
         "{out}"
@@ -243,6 +293,18 @@ async fn imported_manifests_are_adopted_as_they_are_and_then_cost_nothing() {
     let calls = support::emulator_calls(&operator.access_key);
     assert_eq!(calls.get("RegisterTaskDefinition"), None, "{calls:?}");
     assert_eq!(calls.get("UpdateService"), None, "{calls:?}");
+    let scaling_writes = || {
+        [
+            "RegisterScalableTarget",
+            "PutScalingPolicy",
+            "DeleteScalingPolicy",
+            "DeregisterScalableTarget",
+        ]
+        .map(|op| operator.metrics.ecs_calls(op, "success"))
+        .iter()
+        .sum::<u64>()
+    };
+    assert_eq!(scaling_writes(), 0, "the scaling was adopted as it is");
     for service in &services {
         let described = support::ecs_client()
             .describe_services()
@@ -273,6 +335,7 @@ async fn imported_manifests_are_adopted_as_they_are_and_then_cost_nothing() {
         writes(&support::emulator_calls(&operator.access_key)),
         before
     );
+    assert_eq!(scaling_writes(), 0);
 
     // And a diff of the imported manifests finds nothing to change.
     let (code, out, err) = operator_binary(

@@ -14,8 +14,8 @@ pub use common::{
 };
 pub use schedule::{EcsScheduledTask, EcsScheduledTaskSpec, EcsScheduledTaskStatus};
 pub use service::{
-    EcsService, EcsServiceSpec, EcsServiceStatus, PreDeployStatus, PreDeployTask,
-    StoppedTasksStatus,
+    AutoscalingStatus, EcsService, EcsServiceSpec, EcsServiceStatus, PreDeployStatus,
+    PreDeployTask, ServiceAutoscaling, StoppedTasksStatus,
 };
 pub use task::{EcsTask, EcsTaskSpec, EcsTaskStatus};
 pub use task_definition::{EcsTaskDefinition, EcsTaskDefinitionSpec, EcsTaskDefinitionStatus};

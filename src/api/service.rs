@@ -5,11 +5,17 @@ use k8s_openapi::apimachinery::pkg::apis::meta::v1::{Condition, Time};
 use kube::{CustomResource, KubeSchema};
 use serde::{Deserialize, Serialize};
 
+mod autoscaling;
 mod connect;
 mod deployment;
 mod network;
 mod pre_deploy;
 mod volume;
+pub use autoscaling::{
+    AutoscalingStatus, CustomizedMetricSpecification, MetricDimension,
+    PredefinedMetricSpecification, ScalableTargetAction, ScalingPolicyStatus, ScheduledAction,
+    ServiceAutoscaling, StepAdjustment, StepScalingPolicy, SuspendedState, TargetTrackingPolicy,
+};
 pub use connect::*;
 pub use deployment::*;
 pub use network::*;
@@ -53,6 +59,9 @@ use super::common::{
     validation = Rule::new("has(self.spec.taskDefinitionRef) != has(self.spec.taskDefinition)").message("set exactly one of spec.taskDefinitionRef (an EcsTaskDefinition in this namespace) or spec.taskDefinition (family, family:revision or ARN of a task definition not managed here)").field_path(".spec"),
     validation = Rule::new("!has(self.spec.launchType) || self.spec.launchType == '' || !has(self.spec.capacityProviderStrategy) || size(self.spec.capacityProviderStrategy) == 0").message("ECS accepts either spec.launchType or spec.capacityProviderStrategy, not both: remove one of them").field_path(".spec.launchType"),
     validation = Rule::new("!has(self.spec.schedulingStrategy) || self.spec.schedulingStrategy != 'DAEMON' || !has(self.spec.desiredCount)").message("a DAEMON service runs one task per container instance: remove spec.desiredCount (and do not scale it), or use schedulingStrategy REPLICA").field_path(".spec.desiredCount"),
+    // Application Auto Scaling owns the count while spec.autoscaling is set (see README "Scaling").
+    validation = Rule::new("!has(self.spec.autoscaling) || !has(self.spec.desiredCount)").message("spec.desiredCount and spec.autoscaling exclude each other: Application Auto Scaling owns the task count (the service starts within minCapacity..maxCapacity); remove desiredCount, or remove autoscaling to scale with kubectl scale, an HPA or KEDA").field_path(".spec.desiredCount"),
+    validation = Rule::new("!has(self.spec.autoscaling) || !has(self.spec.schedulingStrategy) || self.spec.schedulingStrategy != 'DAEMON'").message("a DAEMON service runs one task per container instance and cannot be scaled: remove spec.autoscaling, or use schedulingStrategy REPLICA").field_path(".spec.autoscaling"),
     validation = Rule::new("!has(self.spec.schedulingStrategy) || self.spec.schedulingStrategy != 'DAEMON' || !has(self.spec.placementStrategy) || size(self.spec.placementStrategy) == 0").message("a DAEMON service cannot have a placementStrategy: remove spec.placementStrategy").field_path(".spec.placementStrategy"),
     validation = Rule::new("!has(self.spec.launchType) || self.spec.launchType != 'FARGATE' || !has(self.spec.schedulingStrategy) || self.spec.schedulingStrategy != 'DAEMON'").message("Fargate does not run DAEMON services: use schedulingStrategy REPLICA, or launchType EC2").field_path(".spec.schedulingStrategy"),
     validation = Rule::new("!has(self.spec.launchType) || self.spec.launchType != 'FARGATE' || (!has(self.spec.placementConstraints) || size(self.spec.placementConstraints) == 0) && (!has(self.spec.placementStrategy) || size(self.spec.placementStrategy) == 0)").message("Fargate does not support placementConstraints or placementStrategy: remove them, or use launchType EC2").field_path(".spec"),
@@ -102,7 +111,8 @@ pub struct EcsServiceSpec {
 
     /// Number of tasks to keep running. Omitted: 1 at creation, afterwards owned by whoever scales
     /// the service (Application Auto Scaling, ...) and never reverted. Set: enforced, and
-    /// writable through the scale subresource (`kubectl scale`, HPA, KEDA). Not allowed for DAEMON.
+    /// writable through the scale subresource (`kubectl scale`, HPA, KEDA). Not allowed for DAEMON
+    /// nor with `autoscaling` (Application Auto Scaling owns the count then).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[x_kube(validation = Rule::new("self >= 0").message("desiredCount cannot be negative"))]
     pub desired_count: Option<i32>,
@@ -234,6 +244,12 @@ pub struct EcsServiceSpec {
     /// until the next revision or a new `ecs.operator.dev/restartedAt`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub pre_deploy: Option<PreDeployTask>,
+
+    /// Scale the task count with Application Auto Scaling: a capacity range, target tracking and
+    /// step scaling policies, scheduled actions. While set, Application Auto Scaling owns the
+    /// count (desiredCount is refused); removing it deregisters the scalable target.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub autoscaling: Option<ServiceAutoscaling>,
 
     /// Tags of the ECS service. The operator adds its three ownership tags (`ecs.operator.dev/*`),
     /// which is why at most 47 of ECS's 50 are left.
@@ -380,6 +396,9 @@ pub struct EcsServiceStatus {
     /// (each acts at most once).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub approvals: Option<ApprovalsStatus>,
+    /// The service's Application Auto Scaling target, policies and alarms (`spec.autoscaling`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub autoscaling: Option<AutoscalingStatus>,
 }
 
 /// The recently stopped tasks of a service's current deployments (ListTasks and DescribeTasks).

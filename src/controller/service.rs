@@ -24,6 +24,7 @@ use crate::mapping::service::{self as mapping, Rollout, plan, stopped_tasks};
 use crate::mapping::tags::{self, Ownership};
 use crate::{Error, Result};
 
+mod autoscaling;
 mod deployment;
 mod events;
 mod pre_deploy;
@@ -124,6 +125,7 @@ pub fn task_definitions_in_use(ctx: &Context) -> HashSet<String> {
 
 async fn apply(obj: Arc<EcsService>, ctx: Arc<Context>) -> Result<Applied<EcsServiceStatus>> {
     mapping::validate(&obj.spec)?;
+    crate::mapping::autoscaling::validate(&obj.spec)?;
     let name = obj.ecs_name();
     let cluster = refs::resolve_cluster(&ctx, &obj.refs()).await?;
     let region = region_of(&ctx, &obj, &cluster)?;
@@ -324,6 +326,14 @@ async fn apply(obj: Arc<EcsService>, ctx: Arc<Context>) -> Result<Applied<EcsSer
     status.conditions = old_status.conditions.clone();
     status.observed_generation = old_status.observed_generation;
     status.pre_deploy = pre_deploy.record;
+    status.autoscaling = autoscaling::step(
+        &ctx,
+        &obj,
+        (&region, &cluster, &name),
+        old_status.autoscaling.as_ref(),
+        old_status.observed_generation != obj.meta().generation,
+    )
+    .await?;
     events::mirror_events(&ctx, &obj, &service, &old_status, &mut status).await;
 
     // Where the service deployment stands, and the approvals asked of it.
@@ -609,6 +619,8 @@ async fn cleanup(obj: Arc<EcsService>, ctx: Arc<Context>) -> Result<Cleanup> {
             "waiting for ECS service {name} to finish draining"
         )));
     }
+    // Before the count goes to 0: Application Auto Scaling would scale it back up.
+    autoscaling::release(&ctx, &obj, (&region, &cluster, &name)).await?;
     let client = ctx.ecs.client(&region);
     // A REPLICA service must be scaled to 0 before DeleteService (short of forcing it); a DAEMON
     // service has no count to set.

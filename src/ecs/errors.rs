@@ -27,6 +27,8 @@ const NOT_FOUND: &[&str] = &[
     "ClusterNotFoundException",
     "ServiceNotFoundException",
     "ResourceNotFoundException",
+    // Application Auto Scaling: "The specified object could not be found" (a target, a policy).
+    "ObjectNotFoundException",
 ];
 const TRANSIENT: &[&str] = &[
     // The object is busy (a capacity provider update, a service being deleted): wait, retry.
@@ -40,6 +42,11 @@ const TRANSIENT: &[&str] = &[
     // provider refreshes them for the next attempt.
     "ExpiredTokenException",
     "RequestExpired",
+    // Application Auto Scaling: "Concurrent updates caused an exception, for example, if you
+    // request an update to an Application Auto Scaling resource that already has a pending
+    // update", and its 500 (API reference, Common errors of each action).
+    "ConcurrentUpdateException",
+    "InternalServiceException",
 ];
 /// ECS answers concurrent registrations of one family with a ClientException that only says so in
 /// its message; it goes away on retry.
@@ -329,6 +336,39 @@ mod tests {
         assert_eq!(
             classify("InvalidParameterException", "", Some(400)),
             EcsErrorClass::Invalid
+        );
+    }
+
+    #[test]
+    fn classifies_application_auto_scaling_error_codes() {
+        assert_eq!(
+            classify("ConcurrentUpdateException", "", Some(400)),
+            EcsErrorClass::Transient
+        );
+        assert_eq!(
+            classify("ObjectNotFoundException", "", Some(400)),
+            EcsErrorClass::NotFound
+        );
+        // A quota or a value Application Auto Scaling refuses needs a spec change.
+        assert_eq!(
+            classify("LimitExceededException", "", Some(400)),
+            EcsErrorClass::Invalid
+        );
+        assert_eq!(
+            classify("ValidationException", "", Some(400)),
+            EcsErrorClass::Invalid
+        );
+        // Its refusals name it, not ECS.
+        let refused = Error::Ecs {
+            operation: "PutScalingPolicy",
+            code: "ValidationException".into(),
+            message: "Invalid resource label".into(),
+            class: EcsErrorClass::Invalid,
+        };
+        assert_eq!(
+            refused.to_string(),
+            "Application Auto Scaling PutScalingPolicy refused the request: ValidationException: \
+             Invalid resource label"
         );
     }
 

@@ -1,6 +1,7 @@
 //! The ECS access layer: one client per region, every call counted and its errors classified,
 //! writes within ECS's token buckets ([`budget`]), and DescribeServices batched (10 per call).
 
+mod autoscaling;
 mod batch;
 pub mod budget;
 mod errors;
@@ -37,6 +38,8 @@ struct Inner {
     clients: Mutex<HashMap<String, Client>>,
     /// EventBridge Scheduler clients (EcsScheduledTask), by region.
     schedulers: Mutex<HashMap<String, aws_sdk_scheduler::Client>>,
+    /// Application Auto Scaling clients (EcsService spec.autoscaling), by region.
+    autoscalers: Mutex<HashMap<String, aws_sdk_applicationautoscaling::Client>>,
     budget: Budget,
     health: RegionHealth,
     metrics: Arc<Metrics>,
@@ -54,6 +57,7 @@ impl Ecs {
                 base,
                 clients: Mutex::default(),
                 schedulers: Mutex::default(),
+                autoscalers: Mutex::default(),
                 budget: Budget::default(),
                 health: RegionHealth::default(),
                 metrics,

@@ -137,7 +137,8 @@ fn definition_state(status: &EcsTaskDefinitionStatus) -> (String, &[Condition]) 
     (ecs, &status.conditions)
 }
 
-/// "web 2/2 running, web:7" (and the primary deployment's rollout state while not COMPLETED).
+/// "web 2/2 running, web:7" (and the primary deployment's rollout state while not COMPLETED,
+/// and the range Application Auto Scaling scales it in: ", autoscaled 2..10").
 fn service_state(status: &EcsServiceStatus) -> (String, &[Condition]) {
     let mut ecs = status.service_name.clone().unwrap_or_default();
     if let (Some(running), Some(desired)) = (status.running_count, status.desired_count) {
@@ -154,6 +155,11 @@ fn service_state(status: &EcsServiceStatus) -> (String, &[Condition]) {
         .filter(|s| *s != "COMPLETED")
     {
         ecs.push_str(&format!(" ({state})"));
+    }
+    if let Some(scaling) = &status.autoscaling
+        && let (Some(min), Some(max)) = (scaling.min_capacity, scaling.max_capacity)
+    {
+        ecs.push_str(&format!(", autoscaled {min}..{max}"));
     }
     (ecs, &status.conditions)
 }
@@ -274,6 +280,18 @@ mod tests {
         assert_eq!(
             service_state(&status).0,
             "web 1/2 running, web:7 (IN_PROGRESS)"
+        );
+        let autoscaled = EcsServiceStatus {
+            autoscaling: Some(crate::api::AutoscalingStatus {
+                min_capacity: Some(2),
+                max_capacity: Some(10),
+                ..Default::default()
+            }),
+            ..status
+        };
+        assert_eq!(
+            service_state(&autoscaled).0,
+            "web 1/2 running, web:7 (IN_PROGRESS), autoscaled 2..10"
         );
         let cluster = EcsClusterStatus {
             cluster_name: Some("apps".into()),

@@ -24,6 +24,9 @@ Admin API (JSON over HTTP, under `/_emulator/`):
   /_emulator/lifecycle-hooks[?hookTargetArn=ARN]` clears one or all.
 - `POST /_emulator/container-instances {"cluster": "apps", "count": 2, "region": "us-east-1"}`:
   EC2 instances join a cluster (as an Auto Scaling group's would), so EC2 tasks can be placed.
+- `POST /_emulator/scaling-activity {"cluster": "apps", "service": "web", "desiredCount": 4,
+  "region": "us-east-1"}`: Application Auto Scaling scales a registered service within its
+  target's range, as a policy or scheduled action would (see `autoscaling.scale`).
 - `POST /_emulator/reset` (or moto's own `/moto-api/reset`): forget everything but the speed.
 """
 
@@ -322,6 +325,21 @@ class Gateway:
             with self._sim.lock:
                 arns = backend.add_container_instances(_string(body, "cluster", ""), count)
             return {"containerInstanceArns": arns}
+        if path == "scaling-activity" and method == "POST":
+            from moto.core import DEFAULT_ACCOUNT_ID
+
+            from . import autoscaling
+
+            _only(body, {"cluster", "service", "desiredCount", "region", "account"})
+            count = int(_number(body, "desiredCount", 0, 0, 100000))
+            with self._sim.lock:
+                return autoscaling.scale(
+                    body.get("account", DEFAULT_ACCOUNT_ID),
+                    body.get("region", "us-east-1"),
+                    _string(body, "cluster", ""),
+                    _string(body, "service", ""),
+                    count,
+                )
         if path == "reset" and method == "POST":
             self.reset()
             return {}

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from moto.ecs import models
 
-from . import responses, scheduler, state
+from . import autoscaling, responses, scheduler, state
 from .backend import EmulatedEcsBackend
 
 
@@ -16,5 +16,6 @@ def install(speed: float) -> state.Emulator:
         models.ecs_backends.backend = EmulatedEcsBackend
         responses.install()
         scheduler.install()
+        autoscaling.install()
         state.EMULATOR.sim.start()
     return state.EMULATOR

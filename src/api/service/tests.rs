@@ -119,6 +119,7 @@ fn field_names_follow_the_ecs_api() {
         "volumeConfigurations",
         "vpcLatticeConfigurations",
         "role",
+        "autoscaling",
         "preDeploy",
         "tags",
         "deletionPolicy",
@@ -130,14 +131,14 @@ fn field_names_follow_the_ecs_api() {
             "spec.{name} has no description"
         );
     }
-    assert_eq!(props.as_object().unwrap().len(), 30);
+    assert_eq!(props.as_object().unwrap().len(), 31);
 }
 
 #[test]
 fn cel_rules_are_on_the_root_with_messages() {
     let root = crd()["spec"]["versions"][0]["schema"]["openAPIV3Schema"].clone();
     let rules = root["x-kubernetes-validations"].as_array().unwrap();
-    assert_eq!(rules.len(), 16);
+    assert_eq!(rules.len(), 18);
     assert!(
         rules
             .iter()

@@ -48,7 +48,8 @@ pub struct Desired<'a> {
 #[derive(Debug)]
 pub struct CreatePlan {
     pub input: CreateServiceInputBuilder,
-    /// The count the service starts with: spec.desiredCount, else 1.
+    /// The count the service starts with: spec.desiredCount, else 1 (with autoscaling: 1
+    /// brought into minCapacity..maxCapacity).
     pub desired_count: i32,
     pub announcement: Announcement,
 }
@@ -78,7 +79,11 @@ pub const INITIAL_DESIRED_COUNT: i32 = 1;
 /// CreateService. `previous_created_at` is status.createdAt: a service this object created
 /// before and ECS since reported deleted is created again under a new clientToken.
 pub fn plan_create(desired: &Desired, previous_created_at: Option<&str>) -> Result<CreatePlan> {
-    let desired_count = desired.spec.desired_count.unwrap_or(INITIAL_DESIRED_COUNT);
+    let desired_count = desired
+        .spec
+        .desired_count
+        .or_else(|| crate::mapping::autoscaling::initial_count(desired.spec))
+        .unwrap_or(INITIAL_DESIRED_COUNT);
     let token = client_token(desired.uid, previous_created_at);
     let input = create_input(
         desired.spec,
