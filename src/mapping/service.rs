@@ -244,9 +244,12 @@ pub fn update_input(
                     .as_deref()
                     .map(ecs::AvailabilityZoneRebalancing::from),
             )
-            // Sent even when empty, as load balancers: how UpdateService removes them.
-            .set_volume_configurations(Some(volume_configurations(&spec.volume_configurations)?))
-            .set_vpc_lattice_configurations(Some(vpc_lattice_configurations(
+            // Sent only when set: any mention starts a new deployment. The plan sends an empty
+            // list to remove them (`plan_update`).
+            .set_volume_configurations(non_empty(volume_configurations(
+                &spec.volume_configurations,
+            )?))
+            .set_vpc_lattice_configurations(non_empty(vpc_lattice_configurations(
                 &spec.vpc_lattice_configurations,
             )?))
             .set_force_new_deployment(force_new_deployment.then_some(true));

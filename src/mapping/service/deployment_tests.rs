@@ -110,6 +110,13 @@ fn a_blue_green_spec_reaches_create_service_as_ecs_takes_it() {
         Some(&ecs::DeploymentStrategy::BlueGreen)
     );
     assert_eq!(update.volume_configurations().len(), 1);
+    // Without volumes nothing is mentioned: a mention starts a deployment.
+    let plain = update_input(&minimal_spec(), "web", "main", TD8, None, false)
+        .unwrap()
+        .build()
+        .unwrap();
+    assert_eq!(plain.volume_configurations, None);
+    assert_eq!(plain.vpc_lattice_configurations, None);
 }
 
 #[test]

@@ -148,7 +148,7 @@ pub fn plan_update(
     let drift = drift(desired.spec, task_definition, current);
     let (update, announcements) = if sends_spec || !drift.is_empty() || restarts {
         let force = restarts || changes_capacity_provider_strategy(desired.spec, current);
-        let input = update_input(
+        let mut input = update_input(
             desired.spec,
             name,
             desired.cluster,
@@ -156,6 +156,17 @@ pub fn plan_update(
             desired.spec.desired_count,
             force,
         )?;
+        // Volumes and VPC Lattice target groups the spec no longer has: an empty list removes
+        // them (one is sent only then, as any mention starts a deployment).
+        if drift.contains(&"volumeConfigurations") && desired.spec.volume_configurations.is_empty()
+        {
+            input = input.set_volume_configurations(Some(Vec::new()));
+        }
+        if drift.contains(&"vpcLatticeConfigurations")
+            && desired.spec.vpc_lattice_configurations.is_empty()
+        {
+            input = input.set_vpc_lattice_configurations(Some(Vec::new()));
+        }
         let mut announcements = announce_update(
             name,
             task_definition,
