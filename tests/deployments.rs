@@ -355,6 +355,36 @@ async fn a_paused_deployment_is_approved_through_the_annotation_once() {
     f.operator.resyncs("EcsService", 1, 2).await;
     assert!(awaiting_approval(&f.services.get("web").await.unwrap()));
     assert_eq!(f.writes().get("ContinueServiceDeployment"), Some(&1));
+
+    // `kubectl ecs approve` reads the waiting hook from status and sets the annotation.
+    let (code, out, err) = kubectl_ecs(&f.ns, &["approve", "web"]);
+    assert_eq!(code, 0, "{err}");
+    assert!(out.contains(&pending_hook(&next)), "{out}");
+    wait_for(&f.services, "web", "Ready on revision 3", |s| {
+        is_ready(s) && revision(s) == Some(3)
+    })
+    .await;
+    assert_eq!(f.writes().get("ContinueServiceDeployment"), Some(&2));
+    let (code, _, err) = kubectl_ecs(&f.ns, &["approve", "web"]);
+    assert_eq!(
+        (code, err.trim()),
+        (1, "EcsService web has no deployment awaiting approval")
+    );
+}
+
+/// Runs `kubectl-ecs ARGS -n NS`: exit code, stdout, stderr.
+fn kubectl_ecs(ns: &str, args: &[&str]) -> (i32, String, String) {
+    let output = std::process::Command::new(env!("CARGO_BIN_EXE_kubectl-ecs"))
+        .args(args)
+        .args(["-n", ns])
+        .envs(&support::env().vars)
+        .output()
+        .expect("kubectl-ecs runs");
+    (
+        output.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&output.stdout).to_string(),
+        String::from_utf8_lossy(&output.stderr).to_string(),
+    )
 }
 
 #[tokio::test]
