@@ -368,7 +368,10 @@ async fn a_paused_deployment_is_approved_through_the_annotation_once() {
     let (code, _, err) = kubectl_ecs(&f.ns, &["approve", "web"]);
     assert_eq!(
         (code, err.trim()),
-        (1, "EcsService web has no deployment awaiting approval")
+        (
+            1,
+            "error: EcsService web has no deployment awaiting approval"
+        )
     );
 }
 
