@@ -206,6 +206,10 @@ impl Objects {
                     label,
                     Outcome::Skipped("diff does not compare schedules yet".into()),
                 )),
+                "EcsCapacityProvider" => objects.skipped.push((
+                    label,
+                    Outcome::Skipped("diff does not compare capacity providers yet".into()),
+                )),
                 other => objects.skipped.push((
                     label,
                     Outcome::Failed(format!("{other:?} is not a kind of this operator")),

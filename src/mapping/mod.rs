@@ -1,6 +1,7 @@
 //! Pure logic, no I/O: spec to ECS requests, what differs between spec and ECS, and status from
 //! what ECS reports. Most of the unit tests live here.
 
+pub mod capacity_provider;
 pub mod cluster;
 pub mod conditions;
 pub mod import;

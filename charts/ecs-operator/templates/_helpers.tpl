@@ -79,10 +79,10 @@ No create or update of the custom resources, no other delete, no core Events, no
 */}}
 {{- define "ecs-operator.rules" -}}
 - apiGroups: ["ecs.operator.dev"]
-  resources: ["ecsclusters", "ecstaskdefinitions", "ecsservices", "ecstasks", "ecsscheduledtasks"]
+  resources: ["ecsclusters", "ecstaskdefinitions", "ecsservices", "ecstasks", "ecsscheduledtasks", "ecscapacityproviders"]
   verbs: ["get", "list", "watch", "patch"]
 - apiGroups: ["ecs.operator.dev"]
-  resources: ["ecsclusters/status", "ecstaskdefinitions/status", "ecsservices/status", "ecstasks/status", "ecsscheduledtasks/status"]
+  resources: ["ecsclusters/status", "ecstaskdefinitions/status", "ecsservices/status", "ecstasks/status", "ecsscheduledtasks/status", "ecscapacityproviders/status"]
   verbs: ["patch"]
 - apiGroups: ["ecs.operator.dev"]
   resources: ["ecstasks"]
