@@ -31,6 +31,7 @@ use super::common::{DeletionPolicy, Tag, null_as_default};
     printcolumn(name = "Age", type_ = "date", json_path = ".metadata.creationTimestamp"),
     validation = Rule::new("has(self.spec.autoScalingGroupProvider) != has(self.spec.managedInstancesProvider)").message("set exactly one of spec.autoScalingGroupProvider and spec.managedInstancesProvider"),
     validation = Rule::new("!has(self.spec.managedInstancesProvider) || has(self.spec.cluster)").message("spec.cluster is required with managedInstancesProvider: ECS Managed Instances providers belong to one cluster").field_path(".spec.cluster"),
+    validation = Rule::new("!has(self.spec.autoScalingGroupProvider) || !has(self.spec.cluster)").message("spec.cluster is only for managedInstancesProvider: an Auto Scaling group provider is associated with clusters through their capacityProviders").field_path(".spec.cluster"),
     validation = Rule::new("(has(self.spec.name) ? self.spec.name : self.metadata.name) == (has(oldSelf.spec.name) ? oldSelf.spec.name : oldSelf.metadata.name)").message("spec.name is immutable: ECS cannot rename a capacity provider; create a new EcsCapacityProvider instead").field_path(".spec.name"),
     validation = Rule::new("(has(self.spec.name) ? self.spec.name : self.metadata.name).matches('^[a-zA-Z0-9_-]{1,255}$') && !(has(self.spec.name) ? self.spec.name : self.metadata.name).lowerAscii().matches('^(aws|ecs|fargate)')").message("the capacity provider name (spec.name, else metadata.name) may contain up to 255 letters, digits, hyphens and underscores and cannot start with aws, ecs or fargate").field_path(".spec.name"),
     validation = Rule::new("has(self.spec.autoScalingGroupProvider) == has(oldSelf.spec.autoScalingGroupProvider)").message("the kind of capacity provider is immutable: ECS cannot turn an Auto Scaling group provider into a Managed Instances provider or back; create a new EcsCapacityProvider instead"),
@@ -48,8 +49,8 @@ pub struct EcsCapacityProviderSpec {
     pub name: Option<String>,
 
     /// The ECS cluster (name) a Managed Instances provider belongs to (CreateCapacityProvider
-    /// `cluster`); required with managedInstancesProvider. The cluster must exist: the provider
-    /// waits for it. Immutable.
+    /// `cluster`); required with managedInstancesProvider, not allowed with
+    /// autoScalingGroupProvider. The cluster must exist: the provider waits for it. Immutable.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[schemars(length(min = 1, max = 255))]
     pub cluster: Option<String>,

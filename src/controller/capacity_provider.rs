@@ -54,6 +54,22 @@ impl EcsCapacityProvider {
     }
 }
 
+/// CreateCapacityProvider and UpdateCapacityProvider take the same fields (name, cluster, one
+/// of the two providers), each in its own shape: `asg` and `managed` make them from the spec.
+macro_rules! provider_request {
+    ($request:expr, $obj:expr, $asg:path, $managed:path) => {
+        $request
+            .name($obj.ecs_name())
+            .set_cluster($obj.spec.cluster.clone())
+            .set_auto_scaling_group_provider(
+                $obj.spec.auto_scaling_group_provider.as_ref().map($asg),
+            )
+            .set_managed_instances_provider(
+                $obj.spec.managed_instances_provider.as_ref().map($managed),
+            )
+    };
+}
+
 pub async fn reconcile(obj: Arc<EcsCapacityProvider>, ctx: Arc<Context>) -> Result<Action> {
     drive(obj, ctx, apply, cleanup).await
 }
@@ -113,24 +129,14 @@ async fn apply(
 
     let current = match describe(&ctx, &region, &name, cluster).await? {
         None => {
-            let request = client
-                .create_capacity_provider()
-                .name(&name)
-                .set_cluster(cluster.map(Into::into))
-                .set_auto_scaling_group_provider(
-                    obj.spec
-                        .auto_scaling_group_provider
-                        .as_ref()
-                        .map(mapping::auto_scaling_group_provider),
-                )
-                .set_managed_instances_provider(
-                    obj.spec
-                        .managed_instances_provider
-                        .as_ref()
-                        .map(mapping::managed_instances_create),
-                )
-                .set_tags(Some(tags::to_ecs(&desired_tags)))
-                .send();
+            let request = provider_request!(
+                client.create_capacity_provider(),
+                obj,
+                mapping::auto_scaling_group_provider,
+                mapping::managed_instances_create
+            )
+            .set_tags(Some(tags::to_ecs(&desired_tags)))
+            .send();
             let created = match ctx
                 .ecs
                 .call(&region, "CreateCapacityProvider", request)
@@ -173,23 +179,13 @@ async fn apply(
             let updating = current.update_status()
                 == Some(&ecs::CapacityProviderUpdateStatus::UpdateInProgress);
             if !fields.is_empty() && !updating {
-                let request = client
-                    .update_capacity_provider()
-                    .name(&name)
-                    .set_cluster(cluster.map(Into::into))
-                    .set_auto_scaling_group_provider(
-                        obj.spec
-                            .auto_scaling_group_provider
-                            .as_ref()
-                            .map(mapping::auto_scaling_group_update),
-                    )
-                    .set_managed_instances_provider(
-                        obj.spec
-                            .managed_instances_provider
-                            .as_ref()
-                            .map(mapping::managed_instances_update),
-                    )
-                    .send();
+                let request = provider_request!(
+                    client.update_capacity_provider(),
+                    obj,
+                    mapping::auto_scaling_group_update,
+                    mapping::managed_instances_update
+                )
+                .send();
                 let output = ctx
                     .ecs
                     .call(&region, "UpdateCapacityProvider", request)

@@ -29,19 +29,28 @@ pub fn managed_scaling(spec: &ManagedScaling) -> ecs::ManagedScaling {
         .build()
 }
 
+/// Sets what an Auto Scaling group provider and its update share (the builders differ).
+macro_rules! managed_settings {
+    ($builder:expr, $spec:expr) => {
+        $builder
+            .set_managed_scaling($spec.managed_scaling.as_ref().map(managed_scaling))
+            .set_managed_termination_protection(
+                $spec
+                    .managed_termination_protection
+                    .as_deref()
+                    .map(Into::into),
+            )
+            .set_managed_draining($spec.managed_draining.as_deref().map(Into::into))
+    };
+}
+
 /// CreateCapacityProvider's `autoScalingGroupProvider`.
 pub fn auto_scaling_group_provider(
     spec: &AutoScalingGroupProvider,
 ) -> ecs::AutoScalingGroupProvider {
-    ecs::AutoScalingGroupProvider::builder()
-        .auto_scaling_group_arn(&spec.auto_scaling_group_arn)
-        .set_managed_scaling(spec.managed_scaling.as_ref().map(managed_scaling))
-        .set_managed_termination_protection(
-            spec.managed_termination_protection
-                .as_deref()
-                .map(Into::into),
-        )
-        .set_managed_draining(spec.managed_draining.as_deref().map(Into::into))
+    let builder = ecs::AutoScalingGroupProvider::builder()
+        .auto_scaling_group_arn(&spec.auto_scaling_group_arn);
+    managed_settings!(builder, spec)
         .build()
         .expect("autoScalingGroupArn is required by the schema")
 }
@@ -50,15 +59,7 @@ pub fn auto_scaling_group_provider(
 pub fn auto_scaling_group_update(
     spec: &AutoScalingGroupProvider,
 ) -> ecs::AutoScalingGroupProviderUpdate {
-    ecs::AutoScalingGroupProviderUpdate::builder()
-        .set_managed_scaling(spec.managed_scaling.as_ref().map(managed_scaling))
-        .set_managed_termination_protection(
-            spec.managed_termination_protection
-                .as_deref()
-                .map(Into::into),
-        )
-        .set_managed_draining(spec.managed_draining.as_deref().map(Into::into))
-        .build()
+    managed_settings!(ecs::AutoScalingGroupProviderUpdate::builder(), spec).build()
 }
 
 fn strings<T: for<'a> From<&'a str>>(items: &[String]) -> Option<Vec<T>> {

@@ -69,7 +69,7 @@ app.kubernetes.io/instance: {{ .Release.Name }}
 
 {{/*
 What the operator does with its custom resources and events, in every namespace it watches:
-- watch/list/get its five kinds (the controllers' watches, reading a referenced object);
+- watch/list/get its six kinds (the controllers' watches, reading a referenced object);
 - patch them: the finalizer is added and removed with a JSON patch on the main resource
   (the operator never writes spec);
 - patch their /status (server-side apply under one field manager);

@@ -143,8 +143,14 @@ def update(backend: Any, params: dict[str, Any]) -> CapacityProvider:
 
 
 def associated_clusters(backend: Any, provider: CapacityProvider) -> list[str]:
-    """Clusters whose capacityProviders name the provider."""
-    return sorted(c.name for c in backend.clusters.values() if provider.name in (c.capacity_providers or []))
+    """ACTIVE clusters whose capacityProviders name the provider: deleting a cluster lets its
+    providers go (API reference, DeleteCapacityProvider: "To remove a capacity provider from a
+    cluster, you can either use PutClusterCapacityProviders or delete the cluster")."""
+    return sorted(
+        c.name
+        for c in backend.clusters.values()
+        if c.status == "ACTIVE" and provider.name in (c.capacity_providers or [])
+    )
 
 
 def delete(backend: Any, params: dict[str, Any]) -> CapacityProvider:

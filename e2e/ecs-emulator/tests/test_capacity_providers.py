@@ -109,6 +109,13 @@ def test_a_provider_a_cluster_uses_is_not_deleted(ecs: Any) -> None:
     assert deleted["status"] == "INACTIVE"
     assert ecs.describe_capacity_providers(capacityProviders=[name])["capacityProviders"] == []
 
+    # Deleting the cluster lets its providers go too.
+    other, kept = unique("c"), unique("asg")
+    ecs.create_capacity_provider(name=kept, autoScalingGroupProvider={"autoScalingGroupArn": ASG.format(kept)})
+    ecs.create_cluster(clusterName=other, capacityProviders=[kept])
+    ecs.delete_cluster(cluster=other)
+    assert ecs.delete_capacity_provider(capacityProvider=kept)["capacityProvider"]["status"] == "INACTIVE"
+
 
 def test_a_service_strategy_names_only_the_clusters_providers(ecs: Any) -> None:
     """FACTS.md 9.4 (CreateService API reference: "The capacity provider must be associated with
