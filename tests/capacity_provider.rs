@@ -333,13 +333,30 @@ async fn a_managed_instances_provider_in_its_cluster() {
         waiting,
         format!("ECS cluster {cluster_name} does not exist yet in us-east-1")
     );
-    support::ecs_client()
-        .create_cluster()
-        .cluster_name(&cluster_name)
-        .send()
+    // Its EcsCluster creates the ECS cluster at once, then waits for the provider it references.
+    let clusters: Api<EcsCluster> = Api::namespaced(client.clone(), &ns);
+    let cluster: EcsCluster = manifest(json!({
+        "apiVersion": "ecs.operator.dev/v1alpha1",
+        "kind": "EcsCluster",
+        "metadata": {"name": "mi"},
+        "spec": {"clusterName": cluster_name, "capacityProviderRefs": [{"name": "mi"}]}
+    }));
+    clusters
+        .create(&PostParams::default(), &cluster)
         .await
         .unwrap();
     wait_for(&providers, "mi", "Ready", is_ready).await;
+    wait_for(&clusters, "mi", "Ready", is_ready).await;
+    let attached = support::ecs_client()
+        .describe_clusters()
+        .clusters(&cluster_name)
+        .send()
+        .await
+        .unwrap()
+        .clusters()[0]
+        .capacity_providers()
+        .to_vec();
+    assert_eq!(attached, std::slice::from_ref(&provider_name));
     let ecs = describe(&provider_name, Some(&cluster_name))
         .await
         .expect("created in its cluster");
@@ -388,11 +405,18 @@ async fn a_managed_instances_provider_in_its_cluster() {
         Some("SPOT")
     );
 
+    // Both deleted at once: ECS deletes no cluster while a provider is scoped to it, so here the
+    // provider goes first and the cluster waits for it.
     providers
         .delete("mi", &DeleteParams::default())
         .await
         .unwrap();
+    clusters
+        .delete("mi", &DeleteParams::default())
+        .await
+        .unwrap();
     wait_gone(&providers, "mi").await;
+    wait_gone(&clusters, "mi").await;
     assert!(
         describe(&provider_name, Some(&cluster_name))
             .await

@@ -102,10 +102,18 @@ async fn describe(
         .set_cluster(cluster.map(Into::into))
         .include(ecs::CapacityProviderField::Tags)
         .send();
-    let output = ctx
+    let output = match ctx
         .ecs
         .call(region, "DescribeCapacityProviders", request)
-        .await?;
+        .await
+    {
+        Ok(output) => output,
+        // The cluster of a Managed Instances provider is gone, and its providers with it.
+        Err(Error::Ecs { code, .. }) if cluster.is_some() && code == "ClusterNotFoundException" => {
+            return Ok(None);
+        }
+        Err(error) => return Err(error),
+    };
     Ok(output
         .capacity_providers
         .unwrap_or_default()
@@ -222,7 +230,11 @@ async fn apply(
     })
 }
 
-/// EcsClusters in the namespace that use this provider, by reference or by its ECS name.
+/// EcsClusters in the namespace that use this provider, by reference or by its ECS name. For a
+/// Managed Instances provider, not those being deleted: ECS deletes no cluster while providers
+/// scoped to it remain ("The Cluster cannot be deleted while Cluster Scoped Capacity Providers
+/// are attached to the cluster", hashicorp/terraform-provider-aws PR #45794), so the provider
+/// goes first there.
 async fn clusters_using(ctx: &Context, obj: &EcsCapacityProvider) -> Result<Vec<String>> {
     let namespace = obj.namespace().unwrap_or_default();
     let api: Api<EcsCluster> = Api::namespaced(ctx.client.clone(), &namespace);
@@ -239,6 +251,7 @@ async fn clusters_using(ctx: &Context, obj: &EcsCapacityProvider) -> Result<Vec<
                 .any(|r| r.name == obj.name_any())
                 || c.spec.capacity_providers.contains(&name)
         })
+        .filter(|c| obj.spec.cluster.is_none() || c.metadata.deletion_timestamp.is_none())
         .map(|c| c.name_any())
         .collect();
     users.sort();

@@ -336,8 +336,15 @@ async fn cleanup(obj: Arc<EcsCluster>, ctx: Arc<Context>) -> Result<Cleanup> {
         }) => Ok(Cleanup::Done(format!(
             "ECS cluster {name} was already gone"
         ))),
-        // Services, tasks or container instances remain: ECS refuses until they are gone.
-        Err(Error::Ecs { code, message, .. }) if code.starts_with("ClusterContains") => {
+        // Services, tasks or container instances remain, or Managed Instances capacity
+        // providers scoped to the cluster ("The Cluster cannot be deleted while Cluster Scoped
+        // Capacity Providers are attached to the cluster", a ClientException): ECS refuses until
+        // they are gone.
+        Err(Error::Ecs { code, message, .. })
+            if code.starts_with("ClusterContains")
+                || (code == "ClientException"
+                    && message.contains("Capacity Providers are attached")) =>
+        {
             Ok(Cleanup::Waiting(format!(
                 "waiting before deleting ECS cluster {name}: {message}"
             )))

@@ -15,7 +15,13 @@ section 9).
 - DeleteCapacityProvider of a provider associated with a cluster is not deleted: ECS answers
   with the provider, `updateStatus` DELETE_FAILED and a reason naming the cluster (API
   reference: "Only capacity providers that aren't associated with a cluster can be deleted";
-  hashicorp/terraform-provider-aws PR #48156; ekristen/aws-nuke PR #542).
+  hashicorp/terraform-provider-aws PR #48156; ekristen/aws-nuke PR #542). A Managed Instances
+  provider is deleted from its own cluster (DeleteCapacityProvider `cluster`: "The name of the
+  cluster that contains the capacity provider to delete"; that its association with that cluster
+  does not hold the delete back is **unverified**).
+- DeleteCluster refuses while Managed Instances providers are scoped to the cluster:
+  ClientException "The Cluster cannot be deleted while Cluster Scoped Capacity Providers are
+  attached to the cluster." (hashicorp/terraform-provider-aws PR #45794; ekristen/aws-nuke#990).
 """
 
 from __future__ import annotations
@@ -36,6 +42,15 @@ ASSOCIATED = (
     "The capacity provider cannot be deleted because it is associated with cluster: {cluster}. "
     "Remove the capacity provider from the cluster and try again."
 )
+
+
+#: DeleteCluster's refusal while Managed Instances providers are scoped to the cluster.
+CLUSTER_SCOPED_ATTACHED = "The Cluster cannot be deleted while Cluster Scoped Capacity Providers are attached to the cluster."
+
+
+def scoped_to(backend: Any, cluster: str) -> list[str]:
+    """Managed Instances providers that belong to `cluster`."""
+    return sorted(p.name for p in backend.capacity_providers.values() if getattr(p, "cluster", None) == cluster)
 
 
 def _managed_instances(provider: CapacityProvider) -> dict[str, Any] | None:
@@ -157,12 +172,16 @@ def delete(backend: Any, params: dict[str, Any]) -> CapacityProvider:
     """DeleteCapacityProvider: DELETE_FAILED with ECS's reason while a cluster uses it, else gone
     (INACTIVE in the answer, no longer described)."""
     provider = _provider(backend, params.get("capacityProvider") or "")
-    clusters = associated_clusters(backend, provider)
+    own = getattr(provider, "cluster", None)
+    clusters = [c for c in associated_clusters(backend, provider) if c != own]
     if clusters:
         provider.update_status = "DELETE_FAILED"
         provider.update_status_reason = ASSOCIATED.format(cluster=clusters[0])
         return provider
     backend.capacity_providers.pop(provider.name, None)
+    if own in backend.clusters:
+        cluster = backend.clusters[own]
+        cluster.capacity_providers = [p for p in cluster.capacity_providers or [] if p != provider.name]
     provider.status = "INACTIVE"
     provider.update_status = "DELETE_COMPLETE"
     provider.update_status_reason = None

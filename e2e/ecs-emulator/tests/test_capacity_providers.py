@@ -140,3 +140,23 @@ def test_a_service_strategy_names_only_the_clusters_providers(ecs: Any) -> None:
         )
     assert refused.value.response["Error"]["Code"] == "InvalidParameterException"
     assert "not associated with the cluster" in refused.value.response["Error"]["Message"]
+
+
+def test_a_cluster_goes_after_its_managed_instances_providers(ecs: Any) -> None:
+    """FACTS.md 9.5: DeleteCluster refuses while Managed Instances providers are scoped to the
+    cluster (ClientException, terraform-provider-aws PR #45794); the provider is deleted from its
+    own cluster, which lets the cluster go."""
+    cluster, name = unique("c"), unique("mi")
+    ecs.create_cluster(clusterName=cluster)
+    ecs.create_capacity_provider(name=name, cluster=cluster, managedInstancesProvider=managed_instances())
+    ecs.put_cluster_capacity_providers(cluster=cluster, capacityProviders=[name], defaultCapacityProviderStrategy=[])
+    with pytest.raises(ClientError) as refused:
+        ecs.delete_cluster(cluster=cluster)
+    assert refused.value.response["Error"]["Code"] == "ClientException"
+    assert refused.value.response["Error"]["Message"] == (
+        "The Cluster cannot be deleted while Cluster Scoped Capacity Providers are attached to the cluster."
+    )
+    deleted = ecs.delete_capacity_provider(capacityProvider=name, cluster=cluster)["capacityProvider"]
+    assert deleted["status"] == "INACTIVE"
+    assert ecs.describe_clusters(clusters=[cluster])["clusters"][0]["capacityProviders"] == []
+    assert ecs.delete_cluster(cluster=cluster)["cluster"]["status"] == "INACTIVE"
