@@ -37,6 +37,19 @@ async fn describe(name: &str, cluster: Option<&str>) -> Option<CapacityProvider>
         .cloned()
 }
 
+/// The capacity providers ECS reports for the cluster, sorted.
+async fn attached_to(cluster: &str) -> Vec<String> {
+    let output = support::ecs_client()
+        .describe_clusters()
+        .clusters(cluster)
+        .send()
+        .await
+        .expect("describe clusters");
+    let mut providers = output.clusters()[0].capacity_providers().to_vec();
+    providers.sort();
+    providers
+}
+
 fn provider(name: &str, spec: Value) -> EcsCapacityProvider {
     manifest(json!({
         "apiVersion": "ecs.operator.dev/v1alpha1",
@@ -136,16 +149,7 @@ async fn a_provider_referenced_by_a_cluster_and_used_by_a_service() {
 
     // The provider's readiness wakes the cluster (a watch, not its 30 s retry).
     wait_for(&clusters, "apps", "Ready", is_ready).await;
-    let ecs_cluster = support::ecs_client()
-        .describe_clusters()
-        .clusters(&cluster_name)
-        .send()
-        .await
-        .unwrap()
-        .clusters()[0]
-        .clone();
-    let mut attached = ecs_cluster.capacity_providers().to_vec();
-    attached.sort();
+    let attached = attached_to(&cluster_name).await;
     let mut expected = vec!["FARGATE".to_string(), provider_name.clone()];
     expected.sort();
     assert_eq!(attached, expected);
@@ -347,16 +351,10 @@ async fn a_managed_instances_provider_in_its_cluster() {
         .unwrap();
     wait_for(&providers, "mi", "Ready", is_ready).await;
     wait_for(&clusters, "mi", "Ready", is_ready).await;
-    let attached = support::ecs_client()
-        .describe_clusters()
-        .clusters(&cluster_name)
-        .send()
-        .await
-        .unwrap()
-        .clusters()[0]
-        .capacity_providers()
-        .to_vec();
-    assert_eq!(attached, std::slice::from_ref(&provider_name));
+    assert_eq!(
+        attached_to(&cluster_name).await,
+        std::slice::from_ref(&provider_name)
+    );
     let ecs = describe(&provider_name, Some(&cluster_name))
         .await
         .expect("created in its cluster");
