@@ -86,43 +86,6 @@ pub fn controller(
     super::watched(api, config)
 }
 
-/// The provider as ECS describes it (with its tags), or None when ECS does not have it or
-/// reports it INACTIVE (deleted).
-async fn describe(
-    ctx: &Context,
-    region: &str,
-    name: &str,
-    cluster: Option<&str>,
-) -> Result<Option<ecs::CapacityProvider>> {
-    let request = ctx
-        .ecs
-        .client(region)
-        .describe_capacity_providers()
-        .capacity_providers(name)
-        .set_cluster(cluster.map(Into::into))
-        .include(ecs::CapacityProviderField::Tags)
-        .send();
-    let output = match ctx
-        .ecs
-        .call(region, "DescribeCapacityProviders", request)
-        .await
-    {
-        Ok(output) => output,
-        // The cluster of a Managed Instances provider is gone, and its providers with it.
-        Err(Error::Ecs { code, .. }) if cluster.is_some() && code == "ClusterNotFoundException" => {
-            return Ok(None);
-        }
-        Err(error) => return Err(error),
-    };
-    Ok(output
-        .capacity_providers
-        .unwrap_or_default()
-        .into_iter()
-        .find(|p| {
-            p.name() == Some(name) && p.status() != Some(&ecs::CapacityProviderStatus::Inactive)
-        }))
-}
-
 async fn apply(
     obj: Arc<EcsCapacityProvider>,
     ctx: Arc<Context>,
@@ -135,7 +98,11 @@ async fn apply(
     let desired_tags = tags::desired_tags(&obj.spec.tags, &identity);
     let client = ctx.ecs.client(&region);
 
-    let current = match describe(&ctx, &region, &name, cluster).await? {
+    let current = match ctx
+        .ecs
+        .describe_capacity_provider(&region, &name, cluster)
+        .await?
+    {
         None => {
             let request = provider_request!(
                 client.create_capacity_provider(),
@@ -267,7 +234,11 @@ async fn cleanup(obj: Arc<EcsCapacityProvider>, ctx: Arc<Context>) -> Result<Cle
     }
     let region = ctx.region(obj.as_ref());
     let cluster = obj.spec.cluster.as_deref();
-    let Some(current) = describe(&ctx, &region, &name, cluster).await? else {
+    let Some(current) = ctx
+        .ecs
+        .describe_capacity_provider(&region, &name, cluster)
+        .await?
+    else {
         return Ok(Cleanup::Done(format!(
             "the capacity provider {name} was already gone"
         )));

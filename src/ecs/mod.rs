@@ -3,6 +3,7 @@
 
 mod batch;
 pub mod budget;
+mod capacity_provider;
 mod errors;
 mod health;
 pub mod raw;

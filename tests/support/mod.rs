@@ -483,6 +483,9 @@ pub const ECS_WRITES: &[&str] = &[
     "UpdateCluster",
     "PutClusterCapacityProviders",
     "DeleteCluster",
+    "CreateCapacityProvider",
+    "UpdateCapacityProvider",
+    "DeleteCapacityProvider",
     "TagResource",
     "UntagResource",
 ];
