@@ -5,7 +5,6 @@
 
 use std::sync::Arc;
 
-use aws_sdk_ecs::types as ecs;
 use kube::ResourceExt;
 use kube::api::{Api, ListParams};
 use kube::runtime::controller::{Action, Controller};
@@ -150,10 +149,9 @@ async fn apply(
             .await;
             let mut current = current;
             let fields = mapping::drift(&obj.spec, &current);
-            // ECS takes one update at a time: a change waits for the one in progress.
-            let updating = current.update_status()
-                == Some(&ecs::CapacityProviderUpdateStatus::UpdateInProgress);
-            if !fields.is_empty() && !updating {
+            let observed =
+                obj.status.as_ref().and_then(|s| s.observed_generation) == obj.metadata.generation;
+            if mapping::should_update(&fields, current.update_status(), observed) {
                 let request = provider_request!(
                     client.update_capacity_provider(),
                     obj,

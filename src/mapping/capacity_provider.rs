@@ -350,6 +350,24 @@ fn launch_template_differs(
         || requirements_differ
 }
 
+/// Whether to send UpdateCapacityProvider for drift `fields`, given ECS's `update_status` and
+/// whether status already describes this generation (`observed`). ECS takes one update at a
+/// time: a change waits for the one in progress. An update ECS failed is not sent again for the
+/// same generation (it would fail again, every few seconds): a spec change tries again.
+pub fn should_update(
+    fields: &[&str],
+    update_status: Option<&ecs::CapacityProviderUpdateStatus>,
+    observed: bool,
+) -> bool {
+    use ecs::CapacityProviderUpdateStatus as Update;
+    !fields.is_empty()
+        && match update_status {
+            Some(Update::UpdateInProgress) => false,
+            Some(Update::UpdateFailed) => !observed,
+            _ => true,
+        }
+}
+
 /// The ECS facts of the status.
 pub fn status(current: &ecs::CapacityProvider) -> EcsCapacityProviderStatus {
     EcsCapacityProviderStatus {

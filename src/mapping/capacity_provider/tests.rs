@@ -325,3 +325,25 @@ fn a_delete_failed_answer_says_why() {
     answer.update_status_reason = Some(reason.into());
     assert_eq!(delete_refused(&answer).as_deref(), Some(reason));
 }
+
+#[test]
+fn an_update_waits_for_the_one_in_progress_and_a_failed_one_for_a_spec_change() {
+    use ecs::CapacityProviderUpdateStatus as Update;
+    let drift = ["managedScaling"];
+    assert!(should_update(&drift, None, true));
+    assert!(should_update(&drift, Some(&Update::UpdateComplete), true));
+    assert!(!should_update(&[], None, false), "nothing to change");
+    assert!(!should_update(
+        &drift,
+        Some(&Update::UpdateInProgress),
+        false
+    ));
+    assert!(
+        !should_update(&drift, Some(&Update::UpdateFailed), true),
+        "the same generation failed already"
+    );
+    assert!(
+        should_update(&drift, Some(&Update::UpdateFailed), false),
+        "a new generation"
+    );
+}
