@@ -50,6 +50,15 @@ async fn attached_to(cluster: &str) -> Vec<String> {
     providers
 }
 
+/// The managed scaling target capacity ECS reports for an Auto Scaling group provider.
+async fn target_capacity(name: &str) -> Option<i32> {
+    let provider = describe(name, None).await.expect("the provider exists");
+    provider
+        .auto_scaling_group_provider()
+        .and_then(|p| p.managed_scaling())
+        .and_then(|s| s.target_capacity())
+}
+
 fn provider(name: &str, spec: Value) -> EcsCapacityProvider {
     manifest(json!({
         "apiVersion": "ecs.operator.dev/v1alpha1",
@@ -57,6 +66,18 @@ fn provider(name: &str, spec: Value) -> EcsCapacityProvider {
         "metadata": {"name": name},
         "spec": spec
     }))
+}
+
+/// Creates the Auto Scaling group provider `name` (with a unique ECS name) and waits until it is
+/// Ready; its ECS name.
+async fn create_ready(providers: &Api<EcsCapacityProvider>, name: &str) -> String {
+    let ecs_name = support::unique_name(name);
+    providers
+        .create(&PostParams::default(), &provider(name, asg_spec(&ecs_name)))
+        .await
+        .unwrap();
+    wait_for(providers, name, "Ready", is_ready).await;
+    ecs_name
 }
 
 fn asg_spec(ecs_name: &str) -> Value {
@@ -136,12 +157,7 @@ async fn a_provider_referenced_by_a_cluster_and_used_by_a_service() {
         status.capacity_provider_arn.as_deref(),
         ecs.capacity_provider_arn()
     );
-    let scaling = ecs
-        .auto_scaling_group_provider()
-        .unwrap()
-        .managed_scaling()
-        .unwrap();
-    assert_eq!(scaling.target_capacity(), Some(90));
+    assert_eq!(target_capacity(&provider_name).await, Some(90));
     let tags = ecs_tags(ecs.capacity_provider_arn().unwrap()).await;
     assert_eq!(tags["team"], "platform");
     assert_eq!(tags[OWNER_TAG], format!("{ns}/ec2"));
@@ -260,15 +276,7 @@ async fn a_cluster_outside_the_operator_holds_the_delete_back() {
     let (client, ns) = setup("cp-held").await;
     let _operator = TestOperator::start(&client, &ns).await;
     let providers: Api<EcsCapacityProvider> = Api::namespaced(client.clone(), &ns);
-    let provider_name = support::unique_name("held");
-    providers
-        .create(
-            &PostParams::default(),
-            &provider("held", asg_spec(&provider_name)),
-        )
-        .await
-        .unwrap();
-    wait_for(&providers, "held", "Ready", is_ready).await;
+    let provider_name = create_ready(&providers, "held").await;
     let cluster_name = support::unique_name("outside");
     let ecs = support::ecs_client();
     ecs.create_cluster()
@@ -465,13 +473,7 @@ async fn an_untagged_provider_is_adopted_only_when_asked() {
     .await;
     assert_eq!(tags[OWNER_TAG], format!("{ns}/found"));
     // The spec's managed scaling reached ECS too (drift of an adopted provider).
-    let ecs = describe(&provider_name, None).await.unwrap();
-    let scaling = ecs
-        .auto_scaling_group_provider()
-        .unwrap()
-        .managed_scaling()
-        .unwrap();
-    assert_eq!(scaling.target_capacity(), Some(90));
+    assert_eq!(target_capacity(&provider_name).await, Some(90));
 
     // Retain leaves it in ECS.
     let patch = json!({"spec": {"deletionPolicy": "Retain"}});
@@ -489,4 +491,64 @@ async fn an_untagged_provider_is_adopted_only_when_asked() {
         .unwrap();
     wait_gone(&providers, "found").await;
     assert!(describe(&provider_name, None).await.is_some(), "retained");
+}
+
+#[tokio::test]
+async fn a_failed_update_stalls_and_is_not_sent_again_until_the_spec_changes() {
+    let (client, ns) = setup("cp-fail").await;
+    let operator = TestOperator::start(&client, &ns).await;
+    let providers: Api<EcsCapacityProvider> = Api::namespaced(client.clone(), &ns);
+    let provider_name = create_ready(&providers, "fails").await;
+
+    // ECS fails the next updates of this provider (the emulator's admin API).
+    let reason = "The Auto Scaling group could not be updated.";
+    support::emulator_admin(
+        "POST",
+        "capacity-provider-failures",
+        Some(json!({"name": provider_name, "reason": reason})),
+    );
+    let target = |capacity: i32| json!({"spec": {"autoScalingGroupProvider": {"managedScaling": {"targetCapacity": capacity}}}});
+    providers
+        .patch("fails", &PatchParams::default(), &Patch::Merge(&target(50)))
+        .await
+        .unwrap();
+    let stalled = wait_for(&providers, "fails", "Stalled", harness::is_stalled).await;
+    assert_eq!(
+        reason_and_message(&stalled),
+        (
+            "UpdateFailed".to_string(),
+            format!(
+                "ECS could not update the capacity provider {provider_name} in {}: {reason}",
+                support::env().region
+            )
+        )
+    );
+    let updates = || {
+        support::emulator_calls(&operator.access_key)
+            .get("UpdateCapacityProvider")
+            .copied()
+            .unwrap_or(0)
+    };
+    let sent = updates();
+    operator.resyncs("EcsCapacityProvider", 1, 3).await;
+    assert_eq!(updates(), sent, "the failed update is not sent again");
+    let warnings = event_reasons::<EcsCapacityProvider>(&client, &ns, "fails").await;
+    assert_eq!(
+        warnings.iter().filter(|r| *r == "UpdateFailed").count(),
+        1,
+        "{warnings:?}"
+    );
+
+    // A spec change tries again.
+    support::emulator_admin("DELETE", "capacity-provider-failures", None);
+    providers
+        .patch("fails", &PatchParams::default(), &Patch::Merge(&target(60)))
+        .await
+        .unwrap();
+    wait_for(&providers, "fails", "Ready with the change", |p| {
+        is_ready(p)
+            && p.status.as_ref().and_then(|s| s.update_status.as_deref()) == Some("UPDATE_COMPLETE")
+    })
+    .await;
+    assert_eq!(target_capacity(&provider_name).await, Some(60));
 }

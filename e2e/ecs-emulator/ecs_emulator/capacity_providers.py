@@ -11,7 +11,8 @@ section 9).
 - UpdateCapacityProvider changes what `AutoScalingGroupProviderUpdate` /
   `UpdateManagedInstancesProviderConfiguration` carry (no Auto Scaling group, no capacity option
   type) and reports UPDATE_IN_PROGRESS, then UPDATE_COMPLETE (API reference, CapacityProvider
-  `updateStatus`).
+  `updateStatus`), or UPDATE_FAILED with a reason for a provider the admin API makes fail (the
+  same field's values; what fails a real update is not simulated).
 - DeleteCapacityProvider of a provider associated with a cluster is not deleted: ECS answers
   with the provider, `updateStatus` DELETE_FAILED and a reason naming the cluster (API
   reference: "Only capacity providers that aren't associated with a cluster can be deleted";
@@ -26,6 +27,7 @@ section 9).
 
 from __future__ import annotations
 
+import copy
 from typing import Any
 
 from moto.ecs.exceptions import ClusterNotFoundException, EcsClientException
@@ -118,13 +120,30 @@ def _provider(backend: Any, name_or_arn: str) -> CapacityProvider:
     return provider
 
 
-def _finish_update(provider: CapacityProvider) -> None:
+def _snapshot(provider: CapacityProvider) -> dict[str, Any]:
+    return copy.deepcopy(
+        {"asg": provider.auto_scaling_group_provider, "managed": _managed_instances(provider)}
+    )
+
+
+def _finish_update(provider: CapacityProvider, before: dict[str, Any]) -> None:
+    """UPDATE_IN_PROGRESS for a while, then UPDATE_COMPLETE; or, for a provider the admin API
+    made fail, UPDATE_FAILED with the reason given and the settings as they were before."""
     provider.update_status = "UPDATE_IN_PROGRESS"
     provider.update_status_reason = None
+    failure = state.emulator().update_failures.get(provider.name)
 
     def complete() -> None:
-        if provider.update_status == "UPDATE_IN_PROGRESS":
+        if provider.update_status != "UPDATE_IN_PROGRESS":
+            return
+        if failure is None:
             provider.update_status = "UPDATE_COMPLETE"
+            return
+        provider.auto_scaling_group_provider = before["asg"]
+        if before["managed"] is not None:
+            provider.managed_instances_provider = before["managed"]
+        provider.update_status = "UPDATE_FAILED"
+        provider.update_status_reason = failure
 
     state.emulator().sim.after(UPDATE_SECONDS, complete)
 
@@ -132,6 +151,7 @@ def _finish_update(provider: CapacityProvider) -> None:
 def update(backend: Any, params: dict[str, Any]) -> CapacityProvider:
     """UpdateCapacityProvider: what ECS can change in place, UPDATE_IN_PROGRESS for a while."""
     provider = _provider(backend, params.get("name") or "")
+    before = _snapshot(provider)
     managed = _managed_instances(provider)
     if managed is not None:
         change = params.get("managedInstancesProvider")
@@ -153,7 +173,7 @@ def update(backend: Any, params: dict[str, Any]) -> CapacityProvider:
         provider.update(change)
         if "managedDraining" in change:  # moto forgets it
             provider.auto_scaling_group_provider["managedDraining"] = change["managedDraining"]
-    _finish_update(provider)
+    _finish_update(provider, before)
     return provider
 
 

@@ -18,6 +18,9 @@ Admin API (JSON over HTTP, under `/_emulator/`):
 - `POST /_emulator/task-failures {"family": "web", "mode": "exit", "exitCode": 1}`: tasks of a
   task definition family fail (see `tasks.Failure`); `GET` lists them, `DELETE
   /_emulator/task-failures[?family=web]` clears one family's or all.
+- `POST /_emulator/capacity-provider-failures {"name": "ec2", "reason": "..."}`: the updates
+  of a capacity provider end UPDATE_FAILED with that reason (and change nothing); `DELETE`
+  clears them all.
 - `POST /_emulator/container-instances {"cluster": "apps", "count": 2, "region": "us-east-1"}`:
   EC2 instances join a cluster (as an Auto Scaling group's would), so EC2 tasks can be placed.
 - `POST /_emulator/reset` (or moto's own `/moto-api/reset`): forget everything but the speed.
@@ -296,6 +299,16 @@ class Gateway:
                     else:
                         self._emulator.family_failures.pop(family, None)
                 return {"taskFailures": self._emulator.describe_family_failures()}
+        if path == "capacity-provider-failures":
+            with self._sim.lock:
+                if method == "POST":
+                    _only(body, {"name", "reason"})
+                    self._emulator.update_failures[_string(body, "name", "")] = _string(
+                        body, "reason", "The capacity provider update failed."
+                    )
+                elif method == "DELETE":
+                    self._emulator.update_failures.clear()
+                return {"capacityProviderFailures": dict(self._emulator.update_failures)}
         if path == "container-instances" and method == "POST":
             from moto.core import DEFAULT_ACCOUNT_ID
             from moto.ecs.models import ecs_backends

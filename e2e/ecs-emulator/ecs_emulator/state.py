@@ -18,6 +18,9 @@ class Emulator:
         self.sim = Simulation(speed)
         #: Failures imposed on every task of a family (`POST /_emulator/task-failures`).
         self.family_failures: dict[str, Failure] = {}
+        #: Capacity providers whose updates end UPDATE_FAILED, with the reason
+        #: (`POST /_emulator/capacity-provider-failures`).
+        self.update_failures: dict[str, str] = {}
 
     def script_for(self, definition: TaskDefinition, overrides: dict[str, Any]) -> Script:
         """What the containers of a new task of `definition` will do."""
@@ -39,6 +42,7 @@ class Emulator:
         """Forgets everything scheduled (moto's own state is reset by moto)."""
         self.sim.clear()
         self.family_failures.clear()
+        self.update_failures.clear()
 
 
 #: The process's emulator, set by `patch.install`.

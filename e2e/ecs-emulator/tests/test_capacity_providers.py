@@ -160,3 +160,28 @@ def test_a_cluster_goes_after_its_managed_instances_providers(ecs: Any) -> None:
     assert deleted["status"] == "INACTIVE"
     assert ecs.describe_clusters(clusters=[cluster])["clusters"][0]["capacityProviders"] == []
     assert ecs.delete_cluster(cluster=cluster)["cluster"]["status"] == "INACTIVE"
+
+
+def test_an_update_made_to_fail_reports_update_failed_and_changes_nothing(ecs: Any, admin: Any) -> None:
+    """FACTS.md 9.2: `updateStatus` UPDATE_FAILED with `updateStatusReason` (API reference,
+    CapacityProvider); the failure itself is imposed through the admin API."""
+    name = unique("asg")
+    ecs.create_capacity_provider(
+        name=name, autoScalingGroupProvider={"autoScalingGroupArn": ASG.format(name), "managedScaling": {"targetCapacity": 90}}
+    )
+    reason = "The Auto Scaling group could not be updated."
+    admin("POST", "capacity-provider-failures", {"name": name, "reason": reason})
+    try:
+        ecs.update_capacity_provider(name=name, autoScalingGroupProvider={"managedScaling": {"targetCapacity": 50}})
+        failed = wait_until(
+            lambda: (p := ecs.describe_capacity_providers(capacityProviders=[name])["capacityProviders"][0])[
+                "updateStatus"
+            ]
+            == "UPDATE_FAILED"
+            and p,
+            what="UPDATE_FAILED",
+        )
+        assert failed["updateStatusReason"] == reason
+        assert failed["autoScalingGroupProvider"]["managedScaling"]["targetCapacity"] == 90
+    finally:
+        admin("DELETE", "capacity-provider-failures")
