@@ -1,9 +1,10 @@
 //! `ecs-operator diff -f FILE`: what the operator would do in ECS for these manifests, from
 //! read-only ECS calls, through the same pure planning the controllers apply
 //! ([`crate::mapping::service::plan`], [`crate::mapping::task_definition::plan`],
-//! [`crate::mapping::cluster::drift`]), so the diff and the operator cannot disagree.
+//! [`crate::mapping::cluster::drift`], [`crate::mapping::capacity_provider::drift`]), so the diff
+//! and the operator cannot disagree.
 //!
-//! References between objects (clusterRef, taskDefinitionRef) resolve to objects of the same
+//! References between objects (clusterRef, taskDefinitionRef, capacityProviderRefs) resolve to objects of the same
 //! files first, then to objects in the Kubernetes cluster (read-only, when a kubeconfig works).
 //! Exit code as `kubectl diff`: 0 nothing would change, 1 something would, 2 an object could not
 //! be compared.
@@ -20,15 +21,18 @@ use kube::{Resource, ResourceExt};
 use serde_json::Value;
 
 use crate::api::{
-    ADOPT_ANNOTATION, CLUSTER_ID_TAG, EcsCluster, EcsService, EcsServiceStatus, EcsTaskDefinition,
-    OWNER_TAG, SPEC_HASH_TAG, UID_TAG,
+    ADOPT_ANNOTATION, CLUSTER_ID_TAG, EcsCapacityProvider, EcsCluster, EcsService,
+    EcsServiceStatus, EcsTaskDefinition, OWNER_TAG, SPEC_HASH_TAG, UID_TAG,
 };
 use crate::ecs::Ecs;
 use crate::ecs::revisions::family_of;
 use crate::mapping::service::plan as service_plan;
 use crate::mapping::tags::{self, Ownership};
 use crate::mapping::task_definition::{self as task_definition_mapping, plan as revision_plan};
-use crate::mapping::{autoscaling, cluster as cluster_mapping, service as service_mapping};
+use crate::mapping::{
+    autoscaling, capacity_provider as provider_mapping, cluster as cluster_mapping,
+    service as service_mapping,
+};
 use crate::runtime::metrics::Metrics;
 
 /// `ecs-operator diff` flags.
@@ -146,6 +150,7 @@ fn read_documents(file: &PathBuf) -> Result<Vec<Value>, String> {
 /// The ECS objects of the manifests, in the order they were given; other kinds are skipped.
 #[derive(Default)]
 struct Objects {
+    providers: Vec<EcsCapacityProvider>,
     clusters: Vec<EcsCluster>,
     definitions: Vec<EcsTaskDefinition>,
     services: Vec<EcsService>,
@@ -206,6 +211,9 @@ impl Objects {
                     label,
                     Outcome::Skipped("diff does not compare schedules yet".into()),
                 )),
+                "EcsCapacityProvider" => objects
+                    .providers
+                    .push(serde_json::from_value(document).map_err(invalid)?),
                 other => objects.skipped.push((
                     label,
                     Outcome::Failed(format!("{other:?} is not a kind of this operator")),
@@ -233,9 +241,13 @@ struct Differ<'a> {
 }
 
 impl Differ<'_> {
-    /// Every object, clusters first, then task definitions, then services (which use both).
+    /// Every object: capacity providers, clusters (which use them), task definitions, then
+    /// services (which use clusters and task definitions).
     async fn all(&self) -> Vec<(String, Outcome)> {
         let mut results = Vec::new();
+        for provider in &self.objects.providers {
+            results.push((label(provider), self.capacity_provider(provider).await));
+        }
         for cluster in &self.objects.clusters {
             results.push((label(cluster), self.cluster(cluster).await));
         }
@@ -262,7 +274,82 @@ impl Differ<'_> {
             .region(spec_region.or(self.default_region.as_deref()), None)
     }
 
+    async fn capacity_provider(&self, obj: &EcsCapacityProvider) -> Outcome {
+        let name = obj.ecs_name();
+        let region = self.region(obj.spec.region.as_deref());
+        let cluster = obj.spec.cluster.as_deref();
+        let current = match self
+            .ecs
+            .describe_capacity_provider(&region, &name, cluster)
+            .await
+        {
+            Ok(current) => current,
+            Err(error) => return Outcome::Failed(crate::cli::one_shot(error)),
+        };
+        let Some(current) = current else {
+            let scope = cluster
+                .map(|c| format!(" (cluster {c})"))
+                .unwrap_or_default();
+            return Outcome::Changes(vec![format!(
+                "creates capacity provider {name} in {region}{scope}"
+            )]);
+        };
+        let what = format!("the capacity provider {name} in {region}");
+        let current_tags = tags::from_ecs(current.tags());
+        let adopted = match claim(obj, &current_tags, &what) {
+            Ok(adopted) => adopted,
+            Err(refused) => return Outcome::Refused(refused),
+        };
+        let desired_tags =
+            tags::desired_tags(&obj.spec.tags, &identity_of(obj, Some(&current_tags)));
+        let mut changes: Vec<String> = tag_sentence(
+            &format!("capacity provider {name}"),
+            adopted,
+            &current_tags,
+            &desired_tags,
+        )
+        .into_iter()
+        .collect();
+        let fields = provider_mapping::drift(&obj.spec, &current);
+        if !fields.is_empty() {
+            changes.push(format!(
+                "UpdateCapacityProvider {name}: {}",
+                fields.join(", ")
+            ));
+        }
+        if changes.is_empty() {
+            return Outcome::NoChange(format!("capacity provider {name} matches the spec"));
+        }
+        Outcome::Changes(changes)
+    }
+
+    /// The ECS names `capacityProviderRefs` name: the EcsCapacityProviders of the files, else
+    /// the Kubernetes cluster's.
+    async fn provider_names(&self, obj: &EcsCluster) -> Result<Vec<String>, String> {
+        let namespace = obj.namespace().unwrap_or_default();
+        let mut names = Vec::new();
+        for reference in &obj.spec.capacity_provider_refs {
+            let in_files = self.objects.providers.iter().find(|p| {
+                p.name_any() == reference.name && p.namespace().as_deref() == Some(&namespace)
+            });
+            let name = match in_files {
+                Some(provider) => provider.ecs_name(),
+                None => self
+                    .read_from_kubernetes::<EcsCapacityProvider>(&namespace, &reference.name)
+                    .await?
+                    .ecs_name(),
+            };
+            names.push(name);
+        }
+        Ok(names)
+    }
+
     async fn cluster(&self, obj: &EcsCluster) -> Outcome {
+        let providers = match self.provider_names(obj).await {
+            Ok(providers) => providers,
+            Err(why) => return Outcome::Failed(why),
+        };
+        let spec = cluster_mapping::with_providers(&obj.spec, &providers, false);
         let name = obj.ecs_name();
         let region = self.region(obj.spec.region.as_deref());
         let current = match self
@@ -286,7 +373,7 @@ impl Differ<'_> {
             .status
             .as_ref()
             .and_then(|s| s.service_connect_namespace.as_ref());
-        let drift = cluster_mapping::drift(&obj.spec, &current, resolved);
+        let drift = cluster_mapping::drift(&spec, &current, resolved);
         let desired_tags =
             tags::desired_tags(&obj.spec.tags, &identity_of(obj, Some(&current_tags)));
         let mut changes: Vec<String> = tag_sentence(

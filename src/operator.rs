@@ -1,4 +1,4 @@
-//! Assembles the running operator: clients, context, the three controllers, the admin server,
+//! Assembles the running operator: clients, context, the controllers, the admin server,
 //! and shutdown.
 
 use std::collections::HashSet;
@@ -11,7 +11,9 @@ use kube::api::Api;
 use kube::runtime::watcher;
 use tokio::sync::watch;
 
-use crate::api::{EcsCluster, EcsScheduledTask, EcsService, EcsTask, EcsTaskDefinition};
+use crate::api::{
+    EcsCapacityProvider, EcsCluster, EcsScheduledTask, EcsService, EcsTask, EcsTaskDefinition,
+};
 use crate::cli::RunArgs;
 use crate::controller::{self, Context};
 use crate::ecs::Ecs;
@@ -83,8 +85,15 @@ impl Operator {
         let mut live: Vec<LiveObjects> = Vec::new();
         for namespace in scopes {
             let config = watcher::Config::default();
-            let (clusters, cluster_store) =
-                controller::cluster::controller(scoped(&client, &namespace), config.clone());
+            let (clusters, cluster_store) = controller::cluster::controller(
+                scoped(&client, &namespace),
+                scoped::<EcsCapacityProvider>(&client, &namespace),
+                config.clone(),
+            );
+            let (providers, provider_store) = controller::capacity_provider::controller(
+                scoped(&client, &namespace),
+                config.clone(),
+            );
             let (definitions, definition_store) = controller::task_definition::controller(
                 scoped(&client, &namespace),
                 config.clone(),
@@ -112,12 +121,14 @@ impl Operator {
             live.push(live_objects(service_store.clone()));
             live.push(live_objects(task_store.clone()));
             live.push(live_objects(schedule_store.clone()));
+            live.push(live_objects(provider_store.clone()));
             stores_ready.push(async move {
                 synced(&cluster_store).await;
                 synced(&definition_store).await;
                 synced(&service_store).await;
                 synced(&task_store).await;
                 synced(&schedule_store).await;
+                synced(&provider_store).await;
             });
             let concurrency = args.concurrency;
             runs.push(tokio::spawn(controller::run(
@@ -159,6 +170,14 @@ impl Operator {
                 signal(&shutdown),
                 controller::schedule::reconcile,
                 controller::schedule::error_policy,
+            )));
+            runs.push(tokio::spawn(controller::run(
+                self.ctx.clone(),
+                providers,
+                concurrency,
+                signal(&shutdown),
+                controller::capacity_provider::reconcile,
+                controller::capacity_provider::error_policy,
             )));
         }
         let readiness = self.readiness.clone();

@@ -10,7 +10,9 @@ mod support;
 use std::fmt::Debug;
 
 use ecs_operator::api::task_definition::OUTPUT_ONLY_FIELDS;
-use ecs_operator::api::{EcsCluster, EcsScheduledTask, EcsService, EcsTask, EcsTaskDefinition};
+use ecs_operator::api::{
+    EcsCapacityProvider, EcsCluster, EcsScheduledTask, EcsService, EcsTask, EcsTaskDefinition,
+};
 use k8s_openapi::{NamespaceResourceScope, api::core::v1::Namespace};
 use kube::{
     Api, Client, Resource,
@@ -815,6 +817,151 @@ async fn cluster_immutable_fields() {
                 "region set",
                 json!({"region": "us-east-1"}),
                 Some("spec.region is immutable"),
+            ),
+        ],
+    )
+    .await;
+    cleanup(&client, &ns).await;
+}
+
+// --- EcsCapacityProvider --------------------------------------------------------------------------
+
+fn asg_provider() -> Value {
+    json!({"autoScalingGroupProvider": {
+        "autoScalingGroupArn": "arn:aws:autoscaling:us-east-1:123456789012:autoScalingGroup:1:autoScalingGroupName/web",
+        "managedScaling": {"status": "ENABLED", "targetCapacity": 90},
+        "managedTerminationProtection": "DISABLED"
+    }})
+}
+
+fn managed_instances_provider() -> Value {
+    json!({"cluster": "apps", "managedInstancesProvider": {
+        "infrastructureRoleArn": "arn:aws:iam::123456789012:role/ecsInfrastructureRole",
+        "instanceLaunchTemplate": {
+            "ec2InstanceProfileArn": "arn:aws:iam::123456789012:instance-profile/ecsInstanceRole",
+            "networkConfiguration": {"subnets": ["subnet-1"]},
+            "capacityOptionType": "SPOT",
+            "instanceRequirements": {"vCpuCount": {"min": 2, "max": 8}, "memoryMiB": {"min": 4096}}
+        },
+        "propagateTags": "CAPACITY_PROVIDER"
+    }})
+}
+
+#[tokio::test]
+async fn capacity_provider_create() {
+    let (client, ns) = setup("adm-cp").await;
+    let mut both = asg_provider();
+    both.as_object_mut()
+        .unwrap()
+        .extend(managed_instances_provider().as_object().unwrap().clone());
+    check_creates::<EcsCapacityProvider>(
+        &client,
+        &ns,
+        "EcsCapacityProvider create",
+        vec![
+            ("an Auto Scaling group provider", asg_provider(), None),
+            ("a Managed Instances provider", managed_instances_provider(), None),
+            (
+                "neither kind",
+                json!({"tags": []}),
+                Some("set exactly one of spec.autoScalingGroupProvider and spec.managedInstancesProvider"),
+            ),
+            ("both kinds", both, Some("set exactly one of")),
+            (
+                "Managed Instances without a cluster",
+                with(managed_instances_provider(), json!({"cluster": null})),
+                Some("spec.cluster is required with managedInstancesProvider"),
+            ),
+            (
+                "an Auto Scaling group provider with a cluster",
+                with(asg_provider(), json!({"cluster": "apps"})),
+                Some("spec.cluster is only for managedInstancesProvider"),
+            ),
+            (
+                "a name ECS reserves",
+                with(asg_provider(), json!({"name": "ecs-web"})),
+                Some("cannot start with aws, ecs or fargate"),
+            ),
+            (
+                "targetCapacity over 100",
+                json!({"autoScalingGroupProvider": {"autoScalingGroupArn": "web", "managedScaling": {"targetCapacity": 101}}}),
+                Some("100"),
+            ),
+            (
+                "minimum step above maximum",
+                json!({"autoScalingGroupProvider": {"autoScalingGroupArn": "web", "managedScaling": {"minimumScalingStepSize": 5, "maximumScalingStepSize": 2}}}),
+                Some("minimumScalingStepSize cannot exceed maximumScalingStepSize"),
+            ),
+            (
+                "managedDraining not ENABLED or DISABLED",
+                json!({"autoScalingGroupProvider": {"autoScalingGroupArn": "web", "managedDraining": "ON"}}),
+                Some("supported values: \"ENABLED\", \"DISABLED\""),
+            ),
+        ],
+    )
+    .await;
+    cleanup(&client, &ns).await;
+}
+
+#[tokio::test]
+async fn capacity_provider_immutable_fields() {
+    let (client, ns) = setup("adm-cp-upd").await;
+    check_updates::<EcsCapacityProvider>(
+        &client,
+        &ns,
+        "EcsCapacityProvider update, Auto Scaling group",
+        asg_provider(),
+        vec![
+            (
+                "managed scaling, termination protection and draining changed (UpdateCapacityProvider)",
+                json!({"autoScalingGroupProvider": {"managedScaling": {"targetCapacity": 75}, "managedTerminationProtection": "ENABLED", "managedDraining": "ENABLED"}}),
+                None,
+            ),
+            (
+                "autoScalingGroupArn changed",
+                json!({"autoScalingGroupProvider": {"autoScalingGroupArn": "other"}}),
+                Some("autoScalingGroupArn is immutable: UpdateCapacityProvider cannot change the Auto Scaling group"),
+            ),
+            (
+                "name changed",
+                json!({"name": "other"}),
+                Some("spec.name is immutable: ECS cannot rename a capacity provider"),
+            ),
+            (
+                "turned into a Managed Instances provider",
+                json!({
+                    "autoScalingGroupProvider": null,
+                    "managedInstancesProvider": managed_instances_provider()["managedInstancesProvider"]
+                }),
+                Some("the kind of capacity provider is immutable"),
+            ),
+        ],
+    )
+    .await;
+    check_updates::<EcsCapacityProvider>(
+        &client,
+        &ns,
+        "EcsCapacityProvider update, Managed Instances",
+        managed_instances_provider(),
+        vec![
+            (
+                "role, network, requirements and tag propagation changed",
+                json!({"managedInstancesProvider": {
+                    "infrastructureRoleArn": "arn:aws:iam::123456789012:role/other",
+                    "instanceLaunchTemplate": {"networkConfiguration": {"subnets": ["subnet-2"]}, "instanceRequirements": {"vCpuCount": {"min": 4}}},
+                    "propagateTags": "NONE"
+                }}),
+                None,
+            ),
+            (
+                "capacityOptionType changed",
+                json!({"managedInstancesProvider": {"instanceLaunchTemplate": {"capacityOptionType": "ON_DEMAND"}}}),
+                Some("capacityOptionType is immutable"),
+            ),
+            (
+                "cluster changed",
+                json!({"cluster": "other"}),
+                Some("spec.cluster is immutable: a capacity provider cannot move to another cluster"),
             ),
         ],
     )
@@ -1684,6 +1831,7 @@ async fn examples_are_accepted() {
                 "EcsService" => typed_resource::<EcsService>(&value),
                 "EcsTask" => typed_resource::<EcsTask>(&value),
                 "EcsScheduledTask" => typed_resource::<EcsScheduledTask>(&value),
+                "EcsCapacityProvider" => typed_resource::<EcsCapacityProvider>(&value),
                 other => panic!("{what}: unexpected kind {other:?}"),
             };
             let resource = match resource {
@@ -1710,6 +1858,7 @@ async fn examples_are_accepted() {
     assert_eq!(
         kinds.into_iter().collect::<Vec<_>>(),
         [
+            "EcsCapacityProvider",
             "EcsCluster",
             "EcsScheduledTask",
             "EcsService",

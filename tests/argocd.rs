@@ -14,12 +14,13 @@ use k8s_openapi::api::core::v1::ConfigMap;
 use kube::api::{Api, PostParams};
 use serde_json::{Value, json};
 
-const KINDS: [&str; 5] = [
+const KINDS: [&str; 6] = [
     "EcsCluster",
     "EcsTaskDefinition",
     "EcsService",
     "EcsTask",
     "EcsScheduledTask",
+    "EcsCapacityProvider",
 ];
 
 /// The ConfigMap, as a user applies it.
@@ -28,7 +29,7 @@ fn argocd_cm() -> Value {
     serde_yaml::from_str(&std::fs::read_to_string(path).unwrap()).unwrap()
 }
 
-/// The script, as Argo CD reads it from argocd-cm: the same for the five kinds.
+/// The script, as Argo CD reads it from argocd-cm: the same for the six kinds.
 fn health_script() -> String {
     let config = argocd_cm();
     let scripts: Vec<&str> = KINDS

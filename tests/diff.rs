@@ -8,7 +8,7 @@ mod support;
 use std::io::Write;
 use std::process::{Command, Stdio};
 
-use ecs_operator::api::{EcsCluster, EcsService, EcsTaskDefinition};
+use ecs_operator::api::{EcsCapacityProvider, EcsCluster, EcsService, EcsTaskDefinition};
 use harness::{TestOperator, is_ready, manifest, setup, wait_for};
 use kube::api::{Api, PostParams};
 use serde_json::{Value, json};
@@ -328,5 +328,95 @@ async fn a_diff_shows_autoscaling_changes_too() {
         [format!(
             "EcsService {ns}/web: Application Auto Scaling of ECS service {service}: policy cpu70 updated"
         )]
+    );
+}
+
+#[tokio::test]
+async fn a_capacity_provider_and_the_cluster_that_references_it() {
+    let (client, ns) = setup("diff-cp").await;
+    let names = Names {
+        ns: ns.clone(),
+        cluster: support::unique_name("apps"),
+        family: String::new(),
+        service: String::new(),
+    };
+    let provider_name = support::unique_name("ec2");
+    let documents = |target: i32| {
+        vec![
+            json!({
+                "apiVersion": "ecs.operator.dev/v1alpha1", "kind": "EcsCapacityProvider",
+                "metadata": {"name": "ec2"},
+                "spec": {"name": provider_name, "autoScalingGroupProvider": {
+                    "autoScalingGroupArn": format!("arn:aws:autoscaling:us-east-1:123456789012:autoScalingGroup:1:autoScalingGroupName/{provider_name}"),
+                    "managedScaling": {"status": "ENABLED", "targetCapacity": target}
+                }}
+            }),
+            json!({
+                "apiVersion": "ecs.operator.dev/v1alpha1", "kind": "EcsCluster",
+                "metadata": {"name": "apps"},
+                "spec": {"clusterName": names.cluster, "capacityProviders": ["FARGATE"],
+                         "capacityProviderRefs": [{"name": "ec2"}]}
+            }),
+        ]
+    };
+    let region = &support::env().region;
+    let (code, out) = diff(&names, &file_text(&documents(90)), false);
+    assert_eq!(code, 1, "{out}");
+    assert_eq!(
+        out.lines().collect::<Vec<_>>(),
+        [
+            format!(
+                "EcsCapacityProvider {ns}/ec2: creates capacity provider {provider_name} in {region}"
+            ),
+            format!(
+                "EcsCluster {ns}/apps: creates ECS cluster {} in {region}",
+                names.cluster
+            ),
+        ]
+    );
+
+    // Applied: the cluster has the referenced provider, as the spec says.
+    let _operator = TestOperator::start(&client, &ns).await;
+    let providers: Api<EcsCapacityProvider> = Api::namespaced(client.clone(), &ns);
+    let clusters: Api<EcsCluster> = Api::namespaced(client.clone(), &ns);
+    let post = PostParams::default();
+    providers
+        .create(&post, &manifest(documents(90)[0].clone()))
+        .await
+        .unwrap();
+    clusters
+        .create(&post, &manifest(documents(90)[1].clone()))
+        .await
+        .unwrap();
+    wait_for(&clusters, "apps", "Ready", is_ready).await;
+    let (code, out) = diff(&names, &file_text(&documents(90)), false);
+    assert_eq!(code, 0, "{out}");
+    assert_eq!(
+        out.lines().collect::<Vec<_>>(),
+        [
+            format!(
+                "EcsCapacityProvider {ns}/ec2: no change (capacity provider {provider_name} matches the spec)"
+            ),
+            format!(
+                "EcsCluster {ns}/apps: no change (ECS cluster {} matches the spec)",
+                names.cluster
+            ),
+        ]
+    );
+
+    // A change ECS makes in place.
+    let (code, out) = diff(&names, &file_text(&documents(75)), false);
+    assert_eq!(code, 1, "{out}");
+    assert_eq!(
+        out.lines().next(),
+        Some(format!("EcsCapacityProvider {ns}/ec2: UpdateCapacityProvider {provider_name}: managedScaling").as_str())
+    );
+    let calls = support::emulator_calls(&diff_key(&names));
+    assert!(calls.contains_key("DescribeCapacityProviders"), "{calls:?}");
+    assert!(
+        calls
+            .keys()
+            .all(|op| !support::ECS_WRITES.contains(&op.as_str())),
+        "the diff wrote: {calls:?}"
     );
 }

@@ -5,7 +5,9 @@
 mod harness;
 mod support;
 
-use ecs_operator::api::{EcsCluster, EcsScheduledTask, EcsService, EcsTask, EcsTaskDefinition};
+use ecs_operator::api::{
+    EcsCapacityProvider, EcsCluster, EcsScheduledTask, EcsService, EcsTask, EcsTaskDefinition,
+};
 use harness::{TestOperator, is_ready, setup, wait_for};
 use kube::api::{Api, PostParams};
 use serde::Deserialize;
@@ -70,6 +72,7 @@ async fn the_examples_converge() {
             // A run has no ECS name of its own.
             Some("EcsTask") => continue,
             Some("EcsScheduledTask") => "scheduleName",
+            Some("EcsCapacityProvider") => "name",
             _ => "serviceName",
         };
         doc["spec"][field] = serde_json::json!(support::unique_name(&name));
@@ -85,16 +88,23 @@ async fn the_examples_converge() {
     let task_names = create_all(&tasks, &documents, "EcsTask").await;
     let schedules: Api<EcsScheduledTask> = Api::namespaced(client.clone(), &ns);
     let schedule_names = create_all(&schedules, &documents, "EcsScheduledTask").await;
+    let providers: Api<EcsCapacityProvider> = Api::namespaced(client.clone(), &ns);
+    let provider_names = create_all(&providers, &documents, "EcsCapacityProvider").await;
     assert_eq!(
         (
             cluster_names.len(),
             definition_names.len(),
             service_names.len(),
             task_names.len(),
-            schedule_names.len()
+            schedule_names.len(),
+            provider_names.len()
         ),
-        (1, 4, 2, 1, 1)
+        (1, 4, 2, 1, 1, 1)
     );
+    for name in &provider_names {
+        let obj = wait_for(&providers, name, "Ready", is_ready).await;
+        assert_eq!(obj.status.unwrap().status.as_deref(), Some("ACTIVE"));
+    }
 
     for name in &cluster_names {
         wait_for(&clusters, name, "Ready", is_ready).await;

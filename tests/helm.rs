@@ -22,7 +22,8 @@ use std::{
 };
 
 use ecs_operator::api::{
-    EcsCluster, EcsScheduledTask, EcsService, EcsTask, EcsTaskDefinition, FINALIZER,
+    EcsCapacityProvider, EcsCluster, EcsScheduledTask, EcsService, EcsTask, EcsTaskDefinition,
+    FINALIZER,
 };
 use k8s_openapi::{
     NamespaceResourceScope,
@@ -1182,6 +1183,7 @@ async fn default_values_pass_server_side_dry_run() {
         "customresourcedefinition.apiextensions.k8s.io/ecsservices.ecs.operator.dev",
         "customresourcedefinition.apiextensions.k8s.io/ecstasks.ecs.operator.dev",
         "customresourcedefinition.apiextensions.k8s.io/ecsscheduledtasks.ecs.operator.dev",
+        "customresourcedefinition.apiextensions.k8s.io/ecscapacityproviders.ecs.operator.dev",
         "deployment.apps/",
         "serviceaccount/",
         "service/",
@@ -1532,7 +1534,7 @@ async fn exercise_kind<K>(
     }
 }
 
-/// The five kinds, each exercised in `namespace`.
+/// The six kinds, each exercised in `namespace`.
 async fn exercise_all_kinds(
     admin: &Client,
     operator: &Client,
@@ -1586,6 +1588,18 @@ async fn exercise_all_kinds(
             "rbac",
             json!({"cluster": "rbac", "taskDefinition": "rbac", "scheduleExpression": "rate(1 day)",
                    "roleArn": "arn:aws:iam::123456789012:role/scheduler-run-task"}),
+        ),
+        cluster_wide,
+        false,
+    )
+    .await;
+    exercise_kind(
+        admin,
+        operator,
+        namespace,
+        test_object::<EcsCapacityProvider>(
+            "rbac",
+            json!({"autoScalingGroupProvider": {"autoScalingGroupArn": "rbac"}}),
         ),
         cluster_wide,
         false,

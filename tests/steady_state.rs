@@ -10,7 +10,7 @@ mod support;
 
 use std::collections::BTreeMap;
 
-use ecs_operator::api::{EcsCluster, EcsService, EcsTaskDefinition};
+use ecs_operator::api::{EcsCapacityProvider, EcsCluster, EcsService, EcsTaskDefinition};
 use harness::{TestOperator, condition, eventually, is_ready, setup, wait_for};
 use kube::Client;
 use kube::api::{Api, PostParams};
@@ -49,6 +49,7 @@ fn manifests() -> Vec<Value> {
         let field = match doc["kind"].as_str() {
             Some("EcsCluster") => "clusterName",
             Some("EcsTaskDefinition") => "family",
+            Some("EcsCapacityProvider") => "name",
             _ => "serviceName",
         };
         doc["spec"][field] = json!(support::unique_name(&name));
@@ -129,6 +130,11 @@ async fn resyncs_of_the_examples_and_real_world_definitions_write_nothing() {
     let cluster_names = create_all(&clusters, &docs, "EcsCluster").await;
     let definition_names = create_all(&definitions, &docs, "EcsTaskDefinition").await;
     let service_names = create_all(&services, &docs, "EcsService").await;
+    let providers: Api<EcsCapacityProvider> = Api::namespaced(client.clone(), &ns);
+    let provider_names = create_all(&providers, &docs, "EcsCapacityProvider").await;
+    for name in &provider_names {
+        wait_for(&providers, name, "Ready", is_ready).await;
+    }
     // EC2 capacity for the EC2 service (a DAEMON: one task per instance).
     for name in &cluster_names {
         let cluster = wait_for(&clusters, name, "Ready", is_ready).await;
@@ -154,15 +160,21 @@ async fn resyncs_of_the_examples_and_real_world_definitions_write_nothing() {
     let before = support::emulator_calls(&operator.access_key);
     let events_before = change_events(&client, &ns).await.len();
 
-    let reconciles_before: u64 = ["EcsCluster", "EcsTaskDefinition", "EcsService"]
-        .iter()
-        .map(|kind| reconciles(&operator, kind))
-        .sum();
+    let reconciles_before: u64 = [
+        "EcsCluster",
+        "EcsTaskDefinition",
+        "EcsService",
+        "EcsCapacityProvider",
+    ]
+    .iter()
+    .map(|kind| reconciles(&operator, kind))
+    .sum();
     // Three resyncs: every object reconciled three more times.
     let kinds = [
         ("EcsCluster", cluster_names.len() as u64),
         ("EcsTaskDefinition", definition_names.len() as u64),
         ("EcsService", service_names.len() as u64),
+        ("EcsCapacityProvider", provider_names.len() as u64),
     ];
     for (kind, objects) in kinds {
         let target = reconciles(&operator, kind) + 3 * objects;

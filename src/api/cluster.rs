@@ -5,7 +5,8 @@ use kube::{CustomResource, KubeSchema};
 use serde::{Deserialize, Serialize};
 
 use super::common::{
-    CapacityProviderStrategyItem, DeletionPolicy, Tag, empty_as_none, null_as_default,
+    CapacityProviderStrategyItem, DeletionPolicy, LocalObjectReference, Tag, empty_as_none,
+    null_as_default,
 };
 
 /// An ECS cluster. Field names follow the ECS CreateCluster API.
@@ -50,6 +51,14 @@ pub struct EcsClusterSpec {
     #[serde(deserialize_with = "null_as_default")]
     #[x_kube(merge_strategy = ListMerge::Set)]
     pub capacity_providers: Vec<String>,
+
+    /// EcsCapacityProviders in this namespace whose capacity providers the cluster uses, beside
+    /// `capacityProviders`. The cluster waits (DependencyNotReady) until each is Ready, then
+    /// associates them by their ECS name (their `status.name`), which a strategy names too.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[serde(deserialize_with = "null_as_default")]
+    #[x_kube(merge_strategy = ListMerge::Map(vec!["name".into()]))]
+    pub capacity_provider_refs: Vec<LocalObjectReference>,
 
     /// The capacity provider strategy services use when they name neither a launch type nor a
     /// strategy. Each provider must be listed in capacityProviders.

@@ -1,6 +1,7 @@
 //! The custom resources of `ecs.operator.dev/v1alpha1`: their specs mirror the ECS API JSON so an
 //! existing definition pastes in unchanged; their statuses carry what ECS reports.
 
+pub mod capacity_provider;
 pub mod cluster;
 pub mod common;
 pub mod schedule;
@@ -8,6 +9,9 @@ pub mod service;
 pub mod task;
 pub mod task_definition;
 
+pub use capacity_provider::{
+    EcsCapacityProvider, EcsCapacityProviderSpec, EcsCapacityProviderStatus,
+};
 pub use cluster::{EcsCluster, EcsClusterSpec, EcsClusterStatus};
 pub use common::{
     CapacityProviderStrategyItem, DeletionPolicy, KeyValuePair, LocalObjectReference, Tag,
@@ -53,6 +57,7 @@ pub fn crds()
         EcsService::crd(),
         EcsTask::crd(),
         EcsScheduledTask::crd(),
+        EcsCapacityProvider::crd(),
     ]
 }
 

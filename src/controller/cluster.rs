@@ -12,7 +12,7 @@ use kube::runtime::reflector::Store;
 use kube::runtime::watcher;
 
 use super::{Applied, Cleanup, Context, Managed, drive};
-use crate::api::{DeletionPolicy, EcsCluster, EcsClusterStatus};
+use crate::api::{DeletionPolicy, EcsCapacityProvider, EcsCluster, EcsClusterStatus};
 use crate::error::EcsErrorClass;
 use crate::mapping::cluster as mapping;
 use crate::mapping::conditions::Health;
@@ -57,11 +57,17 @@ pub fn error_policy(obj: Arc<EcsCluster>, error: &Error, ctx: Arc<Context>) -> A
 }
 
 /// The controller, ready to run; its store serves readiness.
+/// The controller, with its watch relation: a cluster is reconciled when an
+/// EcsCapacityProvider it references becomes Ready (or stops being), not at the next retry.
 pub fn controller(
     api: Api<EcsCluster>,
+    providers: Api<EcsCapacityProvider>,
     config: watcher::Config,
 ) -> (Controller<EcsCluster>, Store<EcsCluster>) {
-    super::watched(api, config)
+    let (controller, store) = super::watched(api, config.clone());
+    let controller =
+        super::capacity_provider::watch_for_clusters(controller, store.clone(), providers, config);
+    (controller, store)
 }
 
 async fn apply(obj: Arc<EcsCluster>, ctx: Arc<Context>) -> Result<Applied<EcsClusterStatus>> {
@@ -71,10 +77,14 @@ async fn apply(obj: Arc<EcsCluster>, ctx: Arc<Context>) -> Result<Applied<EcsClu
     let identity = ctx.identity(obj.as_ref());
     let desired_tags = tags::desired_tags(&obj.spec.tags, &identity);
 
+    // The providers named by reference join the plain names once Ready; until then the cluster
+    // is created (a Managed Instances provider needs it) without providers or strategy.
+    let providers = super::capacity_provider::resolve_refs(&ctx, &obj).await?;
+    let spec = mapping::with_providers(&obj.spec, &providers.names, providers.waiting.is_some());
     let max_age = super::read_max_age(&ctx, obj.as_ref(), Duration::from_secs(10));
     let (cluster, created) = match ctx.ecs.describe_cluster(&region, &name, max_age).await? {
         None => {
-            let input = mapping::create_input(&obj.spec, &name, tags::to_ecs(&desired_tags));
+            let input = mapping::create_input(&spec, &name, tags::to_ecs(&desired_tags));
             let output = ctx
                 .ecs
                 .call(&region, "CreateCluster", input.send_with(&client))
@@ -113,13 +123,13 @@ async fn apply(obj: Arc<EcsCluster>, ctx: Arc<Context>) -> Result<Applied<EcsClu
         .status
         .as_ref()
         .and_then(|s| s.service_connect_namespace.clone());
-    let mut drift = mapping::drift(&obj.spec, &cluster, resolved.as_ref());
+    let mut drift = mapping::drift(&spec, &cluster, resolved.as_ref());
     if drift.update.contains(&"serviceConnectDefaults") {
         // The record may be in our own last status write, which the cache can lag behind.
         let api = super::api_for(&ctx.client, obj.as_ref());
         let fresh = super::read_status(&api, obj.as_ref()).await?;
         let resolved = fresh.and_then(|s| s.service_connect_namespace);
-        drift = mapping::drift(&obj.spec, &cluster, resolved.as_ref());
+        drift = mapping::drift(&spec, &cluster, resolved.as_ref());
     }
     if !created && !drift.update.is_empty() {
         ctx.ecs
@@ -146,7 +156,7 @@ async fn apply(obj: Arc<EcsCluster>, ctx: Arc<Context>) -> Result<Applied<EcsClu
         )
         .await;
     }
-    if !created && drift.capacity_providers {
+    if !created && drift.capacity_providers && providers.waiting.is_none() {
         ctx.ecs
             .call(
                 &region,
@@ -154,9 +164,9 @@ async fn apply(obj: Arc<EcsCluster>, ctx: Arc<Context>) -> Result<Applied<EcsClu
                 client
                     .put_cluster_capacity_providers()
                     .cluster(&name)
-                    .set_capacity_providers(Some(obj.spec.capacity_providers.clone()))
+                    .set_capacity_providers(Some(spec.capacity_providers.clone()))
                     .set_default_capacity_provider_strategy(Some(mapping::strategy(
-                        &obj.spec.default_capacity_provider_strategy,
+                        &spec.default_capacity_provider_strategy,
                     )))
                     .send(),
             )
@@ -199,6 +209,16 @@ async fn apply(obj: Arc<EcsCluster>, ctx: Arc<Context>) -> Result<Applied<EcsClu
         .map(|s| s.conditions.clone())
         .unwrap_or_default();
     let (health, requeue) = match cluster.status() {
+        Some("ACTIVE") if providers.waiting.is_some() => (
+            Health::progressing(
+                "DependencyNotReady",
+                format!(
+                    "ECS cluster {name} is ACTIVE; its capacity providers wait: {}",
+                    providers.waiting.unwrap_or_default()
+                ),
+            ),
+            Some(Duration::from_secs(30)),
+        ),
         Some("ACTIVE") => (
             Health::Ready {
                 message: format!("ECS cluster {name} is ACTIVE"),
@@ -316,8 +336,15 @@ async fn cleanup(obj: Arc<EcsCluster>, ctx: Arc<Context>) -> Result<Cleanup> {
         }) => Ok(Cleanup::Done(format!(
             "ECS cluster {name} was already gone"
         ))),
-        // Services, tasks or container instances remain: ECS refuses until they are gone.
-        Err(Error::Ecs { code, message, .. }) if code.starts_with("ClusterContains") => {
+        // Services, tasks or container instances remain, or Managed Instances capacity
+        // providers scoped to the cluster ("The Cluster cannot be deleted while Cluster Scoped
+        // Capacity Providers are attached to the cluster", a ClientException): ECS refuses until
+        // they are gone.
+        Err(Error::Ecs { code, message, .. })
+            if code.starts_with("ClusterContains")
+                || (code == "ClientException"
+                    && message.contains("Capacity Providers are attached")) =>
+        {
             Ok(Cleanup::Waiting(format!(
                 "waiting before deleting ECS cluster {name}: {message}"
             )))

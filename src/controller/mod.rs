@@ -1,6 +1,7 @@
 //! The controllers, one module per kind, and what they share: the context, the finalizer and
 //! status plumbing, events, and backoff.
 
+pub mod capacity_provider;
 pub mod cluster;
 pub mod refs;
 pub mod schedule;

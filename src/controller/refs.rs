@@ -237,13 +237,13 @@ fn referencing<K: Managed, T: Resource>(
         .collect()
 }
 
-fn fingerprint(value: impl Hash) -> u64 {
+pub(super) fn fingerprint(value: impl Hash) -> u64 {
     let mut hasher = DefaultHasher::new();
     value.hash(&mut hasher);
     hasher.finish()
 }
 
-fn is_ready(conditions: Option<&[Condition]>) -> bool {
+pub(super) fn is_ready(conditions: Option<&[Condition]>) -> bool {
     conditions
         .and_then(|c| conditions::find(c, conditions::READY))
         .is_some_and(|c| c.status == "True")

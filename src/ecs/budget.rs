@@ -430,6 +430,9 @@ mod tests {
             "CreateService",
             "UpdateService",
             "DeleteService",
+            "CreateCapacityProvider",
+            "UpdateCapacityProvider",
+            "DeleteCapacityProvider",
             "TagResource",
             "UntagResource",
         ] {

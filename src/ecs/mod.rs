@@ -4,6 +4,7 @@
 mod autoscaling;
 mod batch;
 pub mod budget;
+mod capacity_provider;
 mod errors;
 mod health;
 pub mod raw;

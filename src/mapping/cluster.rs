@@ -55,6 +55,25 @@ pub fn create_input(
         .set_service_connect_defaults(service_connect_defaults(spec))
 }
 
+/// The spec as ECS is to have it: `capacityProviders` with the providers `capacityProviderRefs`
+/// resolved to (`resolved`, their ECS names). While some references wait (`waiting`), neither
+/// providers nor default strategy are sent: the strategy may name a provider not resolved yet,
+/// and ECS refuses a strategy whose providers the cluster does not have.
+pub fn with_providers(spec: &EcsClusterSpec, resolved: &[String], waiting: bool) -> EcsClusterSpec {
+    let mut spec = spec.clone();
+    if waiting {
+        spec.capacity_providers.clear();
+        spec.default_capacity_provider_strategy.clear();
+        return spec;
+    }
+    for name in resolved {
+        if !spec.capacity_providers.contains(name) {
+            spec.capacity_providers.push(name.clone());
+        }
+    }
+    spec
+}
+
 pub fn settings(spec: &EcsClusterSpec) -> Vec<ecs::ClusterSetting> {
     spec.settings
         .iter()
@@ -490,6 +509,31 @@ mod tests {
                 .build(),
         );
         assert!(drift(&spec(), &current, Some(&resolved())).is_empty());
+    }
+
+    #[test]
+    fn referenced_providers_join_the_plain_names_unless_some_wait() {
+        let mut spec = spec();
+        spec.capacity_providers = vec!["FARGATE".into()];
+        spec.default_capacity_provider_strategy = vec![CapacityProviderStrategyItem {
+            capacity_provider: "ec2-web".into(),
+            weight: Some(1),
+            base: None,
+        }];
+        let resolved = ["ec2-web".to_string(), "FARGATE".to_string()];
+        let ready = with_providers(&spec, &resolved, false);
+        assert_eq!(ready.capacity_providers, ["FARGATE", "ec2-web"]);
+        assert_eq!(
+            ready.default_capacity_provider_strategy,
+            spec.default_capacity_provider_strategy
+        );
+        let waiting = with_providers(&spec, &resolved[..1], true);
+        assert!(waiting.capacity_providers.is_empty());
+        assert!(waiting.default_capacity_provider_strategy.is_empty());
+        assert_eq!(
+            waiting.settings, spec.settings,
+            "the rest of the spec is sent as it is"
+        );
     }
 
     #[test]

@@ -2,6 +2,7 @@
 //! what ECS reports. Most of the unit tests live here.
 
 pub mod autoscaling;
+pub mod capacity_provider;
 pub mod cluster;
 pub mod conditions;
 pub mod import;

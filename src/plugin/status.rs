@@ -12,18 +12,19 @@ use serde::de::DeserializeOwned;
 
 use super::{age, table};
 use crate::api::{
-    EcsCluster, EcsClusterStatus, EcsScheduledTask, EcsScheduledTaskStatus, EcsService,
-    EcsServiceStatus, EcsTask, EcsTaskDefinition, EcsTaskDefinitionStatus, EcsTaskStatus,
-    RESTARTED_AT_ANNOTATION,
+    EcsCapacityProvider, EcsCapacityProviderStatus, EcsCluster, EcsClusterStatus, EcsScheduledTask,
+    EcsScheduledTaskStatus, EcsService, EcsServiceStatus, EcsTask, EcsTaskDefinition,
+    EcsTaskDefinitionStatus, EcsTaskStatus, RESTARTED_AT_ANNOTATION,
 };
 use crate::mapping::conditions::READY;
 
-const KINDS: [&str; 5] = [
+const KINDS: [&str; 6] = [
     "EcsCluster",
     "EcsTaskDefinition",
     "EcsService",
     "EcsTask",
     "EcsScheduledTask",
+    "EcsCapacityProvider",
 ];
 
 /// Every ECS object of `namespace` (None: all namespaces), one line each.
@@ -33,6 +34,7 @@ pub async fn status(client: &Client, namespace: Option<&str>) -> Result<(), Stri
     let services: Vec<EcsService> = list(client, namespace).await?;
     let runs: Vec<EcsTask> = list(client, namespace).await?;
     let schedules: Vec<EcsScheduledTask> = list(client, namespace).await?;
+    let providers: Vec<EcsCapacityProvider> = list(client, namespace).await?;
     let mut rows = Vec::new();
     rows.extend(
         clusters
@@ -57,6 +59,11 @@ pub async fn status(client: &Client, namespace: Option<&str>) -> Result<(), Stri
         schedules
             .iter()
             .map(|s| row(s, s.status.as_ref().map(schedule_state))),
+    );
+    rows.extend(
+        providers
+            .iter()
+            .map(|p| row(p, p.status.as_ref().map(provider_state))),
     );
     if rows.is_empty() {
         match namespace {
@@ -184,6 +191,15 @@ fn schedule_state(status: &EcsScheduledTaskStatus) -> (String, &[Condition]) {
         ecs.push_str(&format!(", {}", arn.rsplit('/').next().unwrap_or(arn)));
     }
     (ecs, &status.conditions)
+}
+
+/// "ACTIVE, UPDATE_COMPLETE".
+fn provider_state(status: &EcsCapacityProviderStatus) -> (String, &[Condition]) {
+    let ecs: Vec<&str> = [status.status.as_deref(), status.update_status.as_deref()]
+        .into_iter()
+        .flatten()
+        .collect();
+    (ecs.join(", "), &status.conditions)
 }
 
 /// Events of the namespace's ECS objects (or of `name`), oldest first.

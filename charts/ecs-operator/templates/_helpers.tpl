@@ -69,7 +69,7 @@ app.kubernetes.io/instance: {{ .Release.Name }}
 
 {{/*
 What the operator does with its custom resources and events, in every namespace it watches:
-- watch/list/get its five kinds (the controllers' watches, reading a referenced object);
+- watch/list/get its six kinds (the controllers' watches, reading a referenced object);
 - patch them: the finalizer is added and removed with a JSON patch on the main resource
   (the operator never writes spec);
 - patch their /status (server-side apply under one field manager);
@@ -79,10 +79,10 @@ No create or update of the custom resources, no other delete, no core Events, no
 */}}
 {{- define "ecs-operator.rules" -}}
 - apiGroups: ["ecs.operator.dev"]
-  resources: ["ecsclusters", "ecstaskdefinitions", "ecsservices", "ecstasks", "ecsscheduledtasks"]
+  resources: ["ecsclusters", "ecstaskdefinitions", "ecsservices", "ecstasks", "ecsscheduledtasks", "ecscapacityproviders"]
   verbs: ["get", "list", "watch", "patch"]
 - apiGroups: ["ecs.operator.dev"]
-  resources: ["ecsclusters/status", "ecstaskdefinitions/status", "ecsservices/status", "ecstasks/status", "ecsscheduledtasks/status"]
+  resources: ["ecsclusters/status", "ecstaskdefinitions/status", "ecsservices/status", "ecstasks/status", "ecsscheduledtasks/status", "ecscapacityproviders/status"]
   verbs: ["patch"]
 - apiGroups: ["ecs.operator.dev"]
   resources: ["ecstasks"]

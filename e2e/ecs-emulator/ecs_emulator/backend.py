@@ -26,7 +26,7 @@ from moto.ecs.exceptions import (
 )
 from moto.ecs.models import Cluster, EC2ContainerServiceBackend, TaskDefinition
 
-from . import shapes, state, strategies
+from . import capacity_providers, shapes, state, strategies
 from .services import Deployment, EmulatedService
 from .tasks import STOPPED_RETENTION_SECONDS, EmulatedTask
 
@@ -126,6 +126,9 @@ class EmulatedEcsBackend(EC2ContainerServiceBackend):
             raise ClusterContainsServicesException("The Cluster cannot be deleted while Services are active.")
         if counts["runningTasksCount"] or counts["pendingTasksCount"]:
             raise ClusterContainsTasksException("The Cluster cannot be deleted while Tasks are active.")
+        if capacity_providers.scoped_to(self, cluster.name):
+            # Seen: hashicorp/terraform-provider-aws PR #45794, ekristen/aws-nuke#990 (FACTS.md 8b).
+            raise EcsClientException(capacity_providers.CLUSTER_SCOPED_ATTACHED)
         return super().delete_cluster(cluster_str)
 
     def active_instances(self, cluster_name: str) -> int:

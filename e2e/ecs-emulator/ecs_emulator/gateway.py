@@ -22,6 +22,9 @@ Admin API (JSON over HTTP, under `/_emulator/`):
   AWS_LAMBDA lifecycle hook's function answers (SUCCEEDED, FAILED or IN_PROGRESS; without
   `hookTargetArn`, every function); SUCCEEDED when nothing is set. `GET` lists, `DELETE
   /_emulator/lifecycle-hooks[?hookTargetArn=ARN]` clears one or all.
+- `POST /_emulator/capacity-provider-failures {"name": "ec2", "reason": "..."}`: the updates
+  of a capacity provider end UPDATE_FAILED with that reason (and change nothing); `DELETE`
+  clears them all.
 - `POST /_emulator/container-instances {"cluster": "apps", "count": 2, "region": "us-east-1"}`:
   EC2 instances join a cluster (as an Auto Scaling group's would), so EC2 tasks can be placed.
 - `POST /_emulator/scaling-activity {"cluster": "apps", "service": "web", "desiredCount": 4,
@@ -315,6 +318,16 @@ class Gateway:
                     else:
                         self._emulator.hook_outcomes.pop(target, None)
                 return {"lifecycleHooks": self._emulator.describe_hook_outcomes()}
+        if path == "capacity-provider-failures":
+            with self._sim.lock:
+                if method == "POST":
+                    _only(body, {"name", "reason"})
+                    self._emulator.update_failures[_string(body, "name", "")] = _string(
+                        body, "reason", "The capacity provider update failed."
+                    )
+                elif method == "DELETE":
+                    self._emulator.update_failures.clear()
+                return {"capacityProviderFailures": dict(self._emulator.update_failures)}
         if path == "container-instances" and method == "POST":
             from moto.core import DEFAULT_ACCOUNT_ID
             from moto.ecs.models import ecs_backends

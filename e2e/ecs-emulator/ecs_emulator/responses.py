@@ -12,6 +12,7 @@ from typing import Any
 from moto.core.responses import ActionResult
 from moto.ecs.responses import EC2ContainerServiceResponse
 
+from . import capacity_providers
 from .backend import EmulatedEcsBackend, ServiceDeploymentNotFoundException, cluster_shape
 from moto.ecs.exceptions import InvalidParameterException
 
@@ -203,7 +204,38 @@ def delete_cluster(self: EC2ContainerServiceResponse) -> ActionResult:
     return ActionResult({"cluster": cluster_shape(_backend(self), cluster, [])})
 
 
+# --- capacity providers (see capacity_providers.py) -----------------------------------------------
+
+
+def create_capacity_provider(self: EC2ContainerServiceResponse) -> ActionResult:
+    provider = capacity_providers.create(_backend(self), _params(self))
+    return ActionResult({"capacityProvider": capacity_providers.shape(provider, include_tags=True)})
+
+
+def update_capacity_provider(self: EC2ContainerServiceResponse) -> ActionResult:
+    provider = capacity_providers.update(_backend(self), _params(self))
+    return ActionResult({"capacityProvider": capacity_providers.shape(provider, include_tags=False)})
+
+
+def delete_capacity_provider(self: EC2ContainerServiceResponse) -> ActionResult:
+    provider = capacity_providers.delete(_backend(self), _params(self))
+    return ActionResult({"capacityProvider": capacity_providers.shape(provider, include_tags=False)})
+
+
+def describe_capacity_providers(self: EC2ContainerServiceResponse) -> ActionResult:
+    params = _params(self)
+    providers, failures = capacity_providers.describe(_backend(self), params)
+    tags = _include(params, "TAGS")
+    return ActionResult(
+        {"capacityProviders": [capacity_providers.shape(p, include_tags=tags) for p in providers], "failures": failures}
+    )
+
+
 HANDLERS = {
+    "create_capacity_provider": create_capacity_provider,
+    "update_capacity_provider": update_capacity_provider,
+    "delete_capacity_provider": delete_capacity_provider,
+    "describe_capacity_providers": describe_capacity_providers,
     "create_service": create_service,
     "update_service": update_service,
     "delete_service": delete_service,

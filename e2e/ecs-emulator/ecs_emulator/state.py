@@ -24,6 +24,9 @@ class Emulator:
         #: What AWS_LAMBDA lifecycle hooks answer, by function ARN (None: every function);
         #: `POST /_emulator/lifecycle-hooks`. SUCCEEDED when nothing is set.
         self.hook_outcomes: dict[str | None, str] = {}
+        #: Capacity providers whose updates end UPDATE_FAILED, with the reason
+        #: (`POST /_emulator/capacity-provider-failures`).
+        self.update_failures: dict[str, str] = {}
 
     def script_for(self, definition: TaskDefinition, overrides: dict[str, Any]) -> Script:
         """What the containers of a new task of `definition` will do."""
@@ -64,6 +67,7 @@ class Emulator:
         self.sim.clear()
         self.family_failures.clear()
         self.hook_outcomes.clear()
+        self.update_failures.clear()
 
 
 #: The process's emulator, set by `patch.install`.
