@@ -1105,12 +1105,35 @@ fn deployment_cases() -> Vec<Case> {
         (
             "linear step of 2%",
             deploying(json!({"strategy": "LINEAR", "linearConfiguration": {"stepPercent": 2.0}})),
-            Some("linearConfiguration.stepPercent is between 3.0 and 100.0"),
+            Some("linearConfiguration.stepPercent is a multiple of 0.1 between 3.0 and 100.0"),
+        ),
+        (
+            "linear step of 3.05%",
+            deploying(json!({"strategy": "LINEAR", "linearConfiguration": {"stepPercent": 3.05}})),
+            Some("linearConfiguration.stepPercent is a multiple of 0.1 between 3.0 and 100.0"),
+        ),
+        (
+            "linear step of 3.1%",
+            deploying(json!({"strategy": "LINEAR", "linearConfiguration": {"stepPercent": 3.1}})),
+            None,
+        ),
+        (
+            "canary of 0.3%",
+            deploying(json!({"strategy": "CANARY", "canaryConfiguration": {"canaryPercent": 0.3}})),
+            None,
+        ),
+        (
+            "a pause of 15 days",
+            deploying(
+                json!({"strategy": "BLUE_GREEN", "lifecycleHooks": [{"targetType": "PAUSE",
+                "lifecycleStages": ["POST_SCALE_UP"], "timeoutConfiguration": {"timeoutInMinutes": 21600}}]}),
+            ),
+            Some("timeoutInMinutes is between 1 and 20160 (14 days)"),
         ),
         (
             "canary of 0%",
             deploying(json!({"strategy": "CANARY", "canaryConfiguration": {"canaryPercent": 0.0}})),
-            Some("canaryConfiguration.canaryPercent is between 0.1 and 100.0"),
+            Some("canaryConfiguration.canaryPercent is a multiple of 0.1 between 0.1 and 100.0"),
         ),
         (
             "linearConfiguration on a CANARY deployment",

@@ -50,6 +50,7 @@ use super::common::{
         label_selector_path = ".status.selector"
     ),
     printcolumn(name = "Ready", type_ = "string", json_path = r#".status.conditions[?(@.type=="Ready")].status"#),
+    printcolumn(name = "Reason", type_ = "string", json_path = r#".status.conditions[?(@.type=="Ready")].reason"#, description = "Why the service is (not) Ready: DeploymentInProgress, AwaitingApproval, DeploymentFailed, ..."),
     printcolumn(name = "Desired", type_ = "integer", json_path = ".status.desiredCount", description = "Desired task count reported by ECS"),
     printcolumn(name = "Running", type_ = "integer", json_path = ".status.runningCount", description = "Running task count reported by ECS"),
     printcolumn(name = "Revision", type_ = "integer", json_path = ".status.taskDefinitionRevision", description = "Revision of the task definition the service runs"),

@@ -15,6 +15,7 @@ use kube::{Resource, ResourceExt};
 
 use super::refs::{self, Refs, ResolvedTaskDefinition};
 use super::{Applied, Cleanup, Context, Managed, drive};
+use crate::api::service::ROLLING;
 use crate::api::{
     DeletionPolicy, EcsCluster, EcsService, EcsServiceStatus, RESTARTED_AT_ANNOTATION,
 };
@@ -337,15 +338,32 @@ async fn apply(obj: Arc<EcsService>, ctx: Arc<Context>) -> Result<Applied<EcsSer
     events::mirror_events(&ctx, &obj, &service, &old_status, &mut status).await;
 
     // Where the service deployment stands, and the approvals asked of it.
-    let approval_pending = deployment::approval_pending(&obj, old_status.approvals.as_ref());
-    let mut service_deployment = deployment::read(
+    let namespace = obj.namespace().unwrap_or_default();
+    let classic = mapping::remember_failure(
+        mapping::rollout(&service, &task_definition),
+        &service,
+        &task_definition,
+        old_status.failed_task_definition.as_deref(),
+        old_status.failure_message.as_deref(),
+    );
+    let read = deployment::read(
         &ctx,
         &region,
         &service,
         old_status.service_deployment.as_ref(),
-        approval_pending,
+        mapping::deployment::ReadContext {
+            approval_pending: deployment::approval_pending(&obj, old_status.approvals.as_ref()),
+            rolling: obj
+                .spec
+                .deployment_configuration
+                .as_ref()
+                .is_none_or(|c| c.strategy() == ROLLING),
+            looks_done: matches!(classic, Rollout::Ready),
+            ..Default::default()
+        },
     )
     .await?;
+    let mut service_deployment = read.record;
     status.approvals = deployment::approve(
         &ctx,
         &obj,
@@ -359,22 +377,16 @@ async fn apply(obj: Arc<EcsService>, ctx: Arc<Context>) -> Result<Applied<EcsSer
         &obj,
         service_deployment.as_ref(),
         old_status.service_deployment.as_ref(),
-        &obj.name_any(),
+        (&namespace, &obj.name_any()),
     )
     .await;
     status.service_deployment = service_deployment;
 
     let rollout = mapping::deployment::with_service_deployment(
-        mapping::remember_failure(
-            mapping::rollout(&service, &task_definition),
-            &service,
-            &task_definition,
-            old_status.failed_task_definition.as_deref(),
-            old_status.failure_message.as_deref(),
-        ),
-        status.service_deployment.as_ref(),
+        classic,
+        status.service_deployment.as_ref().filter(|_| read.fresh),
         &task_definition,
-        &obj.name_any(),
+        (&namespace, &obj.name_any()),
     );
     (status.failed_task_definition, status.failure_message) = match &rollout {
         Rollout::Failed { message } => (Some(task_definition.clone()), Some(message.clone())),
@@ -405,6 +417,10 @@ async fn apply(obj: Arc<EcsService>, ctx: Arc<Context>) -> Result<Applied<EcsSer
         Some(why) => format!("{message}; {why}"),
         None => message,
     };
+    let rolling_back = status
+        .service_deployment
+        .as_ref()
+        .is_some_and(|sd| !mapping::deployment::is_final(sd.status.as_deref()));
     let (health, requeue) = match rollout {
         // The watch on the task definition wakes the service when the change is registered.
         Rollout::Ready if let Some(pending) = pending => {
@@ -420,9 +436,14 @@ async fn apply(obj: Arc<EcsService>, ctx: Arc<Context>) -> Result<Applied<EcsSer
             Health::progressing("DeploymentInProgress", with_why(message, true)),
             Some(ROLLOUT_POLL),
         ),
+        // Looked at soon while ECS still rolls back: the message follows it to the end.
         Rollout::Failed { message } => (
             Health::stalled("DeploymentFailed", with_why(message, false)),
-            Some(FAILED_POLL),
+            Some(if rolling_back {
+                ROLLOUT_POLL
+            } else {
+                FAILED_POLL
+            }),
         ),
         // Looked at as a rollout in progress: its timeout, or an approval given in the ECS
         // console, moves it on.

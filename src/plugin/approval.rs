@@ -9,9 +9,7 @@ use kube::{Api, Client};
 use super::service_named;
 use crate::api::EcsService;
 use crate::api::service::EcsServiceStatus;
-use crate::mapping::service::deployment::{
-    APPROVE_ANNOTATION, ROLLBACK_ANNOTATION, deployment_id, is_final,
-};
+use crate::mapping::service::deployment::{APPROVE_ANNOTATION, ROLLBACK_ANNOTATION, deployment_id};
 
 /// Approves the hook the service's deployment waits at.
 pub async fn approve(client: &Client, namespace: &str, name: &str) -> Result<(), String> {
@@ -56,7 +54,7 @@ fn deployment_to_roll_back(
 ) -> Result<String, String> {
     status
         .and_then(|s| s.service_deployment.as_ref())
-        .filter(|sd| !is_final(sd.status.as_deref()))
+        .filter(|sd| matches!(sd.status.as_deref(), Some("PENDING" | "IN_PROGRESS")))
         .map(|sd| deployment_id(&sd.arn).to_owned())
         .ok_or_else(|| {
             format!("EcsService {name} has no service deployment in progress to roll back")

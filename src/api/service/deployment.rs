@@ -82,7 +82,7 @@ pub struct LinearConfiguration {
     /// Percent of production traffic each step shifts: 3.0 to 100.0 in steps of 0.1 (ECS
     /// default 10.0).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[x_kube(validation = Rule::new("self >= 3.0 && self <= 100.0").message("linearConfiguration.stepPercent is between 3.0 and 100.0"))]
+    #[x_kube(validation = Rule::new("self >= 3.0 && self <= 100.0 && self * 10.0 - double(int(self * 10.0 + 0.5)) < 0.000001 && self * 10.0 - double(int(self * 10.0 + 0.5)) > -0.000001").message("linearConfiguration.stepPercent is a multiple of 0.1 between 3.0 and 100.0"))]
     pub step_percent: Option<f64>,
     /// Minutes to wait between steps: 0 to 1440 (ECS default 6).
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -97,7 +97,7 @@ pub struct CanaryConfiguration {
     /// Percent of production traffic the canary gets: 0.1 to 100.0 in steps of 0.1 (ECS
     /// default 5.0).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[x_kube(validation = Rule::new("self >= 0.1 && self <= 100.0").message("canaryConfiguration.canaryPercent is between 0.1 and 100.0"))]
+    #[x_kube(validation = Rule::new("self >= 0.1 && self <= 100.0 && self * 10.0 - double(int(self * 10.0 + 0.5)) < 0.000001 && self * 10.0 - double(int(self * 10.0 + 0.5)) > -0.000001").message("canaryConfiguration.canaryPercent is a multiple of 0.1 between 0.1 and 100.0"))]
     pub canary_percent: Option<f64>,
     /// Minutes the canary runs before the rest of the traffic shifts: 0 to 1440 (ECS default
     /// 10).
@@ -180,9 +180,9 @@ impl LifecycleStage {
 #[derive(KubeSchema, Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct HookTimeoutConfiguration {
-    /// Minutes before the timeout action (ECS default 1440, a day).
+    /// Minutes before the timeout action: 1 to 20160 (ECS default 1440, a day).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[x_kube(validation = Rule::new("self >= 1").message("timeoutInMinutes is at least 1"))]
+    #[x_kube(validation = Rule::new("self >= 1 && self <= 20160").message("timeoutInMinutes is between 1 and 20160 (14 days)"))]
     pub timeout_in_minutes: Option<i32>,
     /// CONTINUE or ROLLBACK when the hook times out.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -248,7 +248,7 @@ pub struct CurrentServiceDeployment {
     /// ARN of the service revision it rolls out.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub target_revision: Option<String>,
-    /// The task definition that revision runs (DescribeServiceRevisions).
+    /// The task definition that revision runs (from the deployment DescribeServices lists for it).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub task_definition: Option<String>,
     /// Percent of production traffic ECS routes to the target revision.

@@ -34,7 +34,10 @@ fn crd_names_and_subresources() {
         .iter()
         .map(|c| c["name"].as_str().unwrap())
         .collect();
-    assert_eq!(columns, ["Ready", "Desired", "Running", "Revision", "Age"]);
+    assert_eq!(
+        columns,
+        ["Ready", "Reason", "Desired", "Running", "Revision", "Age"]
+    );
 }
 
 #[test]

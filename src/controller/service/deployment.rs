@@ -1,6 +1,5 @@
-//! The service deployment of an EcsService (DescribeServiceDeployments, and
-//! DescribeServiceRevisions once per deployment for the revision it rolls out) and the approval
-//! annotations (ContinueServiceDeployment, StopServiceDeployment). What to ask and what it means
+//! The service deployment of an EcsService (DescribeServiceDeployments, while it runs) and the
+//! approval annotations (ContinueServiceDeployment, StopServiceDeployment). What to ask and what it means
 //! is [`crate::mapping::service::deployment`]'s.
 
 use aws_sdk_ecs::types::{DeploymentLifecycleHookAction, Service, StopServiceDeploymentStopType};
@@ -15,20 +14,40 @@ use crate::mapping::service::deployment::{
 };
 use crate::{Error, Result};
 
-/// The service deployment ECS reports as current for `service`, read again only while it has
-/// not ended or an annotation waits to be handled; `recorded` is status.serviceDeployment.
+/// The service deployment to record in status and the one to judge the rollout by.
+pub(super) struct Read {
+    /// status.serviceDeployment.
+    pub record: Option<CurrentServiceDeployment>,
+    /// Read in this reconcile, or recorded for the deployment that is still current: a
+    /// record of an older deployment says nothing about the current one.
+    pub fresh: bool,
+}
+
+/// The service deployment ECS reports as current for `service`, read when
+/// [`mapping::needs_read`] says so; `recorded` is status.serviceDeployment.
 pub(super) async fn read(
     ctx: &Context,
     region: &str,
     service: &Service,
     recorded: Option<&CurrentServiceDeployment>,
-    approval_pending: bool,
-) -> Result<Option<CurrentServiceDeployment>> {
-    let Some(arn) = service.current_service_deployment() else {
-        return Ok(recorded.cloned());
+    at: mapping::ReadContext<'_>,
+) -> Result<Read> {
+    let kept = |recorded: Option<&CurrentServiceDeployment>| Read {
+        fresh: recorded
+            .is_some_and(|r| Some(r.arn.as_str()) == service.current_service_deployment()),
+        record: recorded.cloned(),
     };
-    if !mapping::needs_read(arn, recorded, approval_pending) {
-        return Ok(recorded.cloned());
+    let Some(arn) = service.current_service_deployment() else {
+        return Ok(kept(recorded));
+    };
+    if !mapping::needs_read(
+        &mapping::ReadContext {
+            current_arn: arn,
+            ..at
+        },
+        recorded,
+    ) {
+        return Ok(kept(recorded));
     }
     // A deployment followed until now that is no longer current is read once more: ECS may
     // have rolled it back by starting another (the rollback's reason is on the first).
@@ -54,7 +73,7 @@ pub(super) async fn read(
             .map(mapping::current_service_deployment)
     };
     let Some(current) = described(arn) else {
-        return Ok(recorded.cloned());
+        return Ok(kept(recorded));
     };
     let previous = previous.and_then(|p| {
         described(&p.arn).map(|mut d| {
@@ -63,40 +82,22 @@ pub(super) async fn read(
         })
     });
     let mut followed = mapping::followed(current, previous);
-    if followed.task_definition.is_none() {
-        followed.task_definition = match recorded.filter(|r| r.arn == followed.arn) {
-            // The revision's task definition does not change: read once per deployment.
-            Some(r) if r.task_definition.is_some() => r.task_definition.clone(),
-            _ => {
-                revision_task_definition(ctx, region, &client, followed.target_revision.as_deref())
-                    .await?
-            }
-        };
-    }
-    Ok(Some(followed))
-}
-
-/// The task definition of service revision `revision` (DescribeServiceRevisions).
-async fn revision_task_definition(
-    ctx: &Context,
-    region: &str,
-    client: &aws_sdk_ecs::Client,
-    revision: Option<&str>,
-) -> Result<Option<String>> {
-    let Some(revision) = revision else {
-        return Ok(None);
-    };
-    let request = client
-        .describe_service_revisions()
-        .service_revision_arns(revision)
-        .send();
-    Ok(ctx
-        .ecs
-        .call(region, "DescribeServiceRevisions", request)
-        .await?
-        .service_revisions()
-        .first()
-        .and_then(|r| r.task_definition().map(str::to_owned)))
+    // The revision's task definition does not change: kept from the first look, when
+    // DescribeServices still lists the revision's deployment.
+    followed.task_definition = recorded
+        .filter(|r| r.arn == followed.arn)
+        .and_then(|r| r.task_definition.clone())
+        .or(followed.task_definition)
+        .or_else(|| {
+            followed
+                .target_revision
+                .as_deref()
+                .and_then(|revision| mapping::revision_task_definition(service, revision))
+        });
+    Ok(Read {
+        record: Some(followed),
+        fresh: true,
+    })
 }
 
 /// Whether an approval annotation has a value not handled yet.
@@ -223,7 +224,7 @@ pub(super) async fn announce_pause(
     obj: &EcsService,
     sd: Option<&CurrentServiceDeployment>,
     recorded: Option<&CurrentServiceDeployment>,
-    name: &str,
+    target: (&str, &str),
 ) {
     let Some((sd, hook)) = sd.and_then(|sd| sd.pending_hook.as_ref().map(|h| (sd, h))) else {
         return;
@@ -232,7 +233,7 @@ pub(super) async fn announce_pause(
         .and_then(|r| r.pending_hook.as_ref())
         .is_some_and(|h| h.hook_id == hook.hook_id);
     if !told {
-        let message = mapping::awaiting_message(name, mapping::deployment_id(&sd.arn), hook);
+        let message = mapping::awaiting_message(target, sd, hook);
         ctx.event(obj, EventType::Normal, "AwaitingApproval", message)
             .await;
     }

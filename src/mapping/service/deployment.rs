@@ -9,7 +9,7 @@
 //! and names one hook or one deployment, so a value left over from an earlier deployment can
 //! never approve a later one.
 
-use aws_sdk_ecs::types::{DeploymentLifecycleHookStatus, ServiceDeployment};
+use aws_sdk_ecs::types::{DeploymentLifecycleHookStatus, Service, ServiceDeployment};
 
 use super::plan::Announcement;
 use super::{Rollout, same_task_definition, short_task_definition, timestamp};
@@ -29,7 +29,7 @@ const FINAL: &[&str] = &[
 ];
 
 /// The status record of `sd`. `task_definition` is the target revision's task definition, when
-/// known (DescribeServiceRevisions).
+/// known (from DescribeServices, [`revision_task_definition`]).
 pub fn current_service_deployment(sd: &ServiceDeployment) -> CurrentServiceDeployment {
     let pending = sd
         .lifecycle_hook_details()
@@ -55,24 +55,57 @@ pub fn current_service_deployment(sd: &ServiceDeployment) -> CurrentServiceDeplo
             target_type: h.target_type().map(|t| t.as_str().to_owned()),
             status: h.status().map(|s| s.as_str().to_owned()),
             lifecycle_stage: sd.lifecycle_stage().map(|s| s.as_str().to_owned()),
-            expires_at: h.expires_at().and_then(timestamp).map(|t| t.to_string()),
+            expires_at: h
+                .expires_at()
+                .and_then(timestamp)
+                .map(|t| t.strftime("%Y-%m-%dT%H:%M:%SZ").to_string()),
             timeout_action: h.timeout_action().map(|a| a.as_str().to_owned()),
         }),
     }
 }
 
-/// Whether DescribeServiceDeployments must be read for `current_arn` (DescribeServices'
-/// `currentServiceDeployment`): a deployment not recorded yet, or one that has not ended, or an
-/// approval annotation not handled yet. A finished deployment is not read again.
-pub fn needs_read(
-    current_arn: &str,
-    recorded: Option<&CurrentServiceDeployment>,
-    approval_pending: bool,
-) -> bool {
-    approval_pending
-        || recorded.is_none_or(|r| {
-            r.arn != current_arn || r.status.as_deref().is_none_or(|s| !FINAL.contains(&s))
-        })
+/// What a reconcile knows when it decides whether to read the service deployment.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct ReadContext<'a> {
+    /// DescribeServices' `currentServiceDeployment`.
+    pub current_arn: &'a str,
+    /// An approval annotation has a value not handled yet.
+    pub approval_pending: bool,
+    /// The service deploys with ROLLING (no stages, no hooks).
+    pub rolling: bool,
+    /// DescribeServices' deployments say the rollout is done.
+    pub looks_done: bool,
+}
+
+/// Whether DescribeServiceDeployments must be read: a deployment not recorded yet or not ended,
+/// or an approval annotation not handled yet. A ROLLING deployment is followed through
+/// DescribeServices while it runs and read once it looks done (Ready waits for SUCCESSFUL); a
+/// finished deployment is never read again.
+pub fn needs_read(at: &ReadContext, recorded: Option<&CurrentServiceDeployment>) -> bool {
+    let ended = recorded.is_some_and(|r| r.arn == at.current_arn && is_final(r.status.as_deref()));
+    let winding_down = recorded.is_some_and(|r| is_winding_down(r.status.as_deref()));
+    at.approval_pending || !ended && (!at.rolling || at.looks_done || winding_down)
+}
+
+/// Whether `status` is a rollback or a stop ECS has yet to finish.
+pub fn is_winding_down(status: Option<&str>) -> bool {
+    matches!(
+        status,
+        Some("ROLLBACK_REQUESTED" | "ROLLBACK_IN_PROGRESS" | "STOP_REQUESTED")
+    )
+}
+
+/// The task definition the service revision `revision` runs, from DescribeServices'
+/// deployments: a revision ARN ends in the number of its deployment
+/// (`.../service-revision/<cluster>/<service>/<digits>` for `ecs-svc/<digits>`). None when ECS
+/// no longer lists that deployment.
+pub fn revision_task_definition(service: &Service, revision: &str) -> Option<String> {
+    let digits = revision.rsplit('/').next()?;
+    service
+        .deployments()
+        .iter()
+        .find(|d| d.id().and_then(|id| id.strip_prefix("ecs-svc/")) == Some(digits))
+        .and_then(|d| d.task_definition().map(str::to_owned))
 }
 
 /// Which service deployment status records: the current one, unless the one followed before it
@@ -102,12 +135,12 @@ pub fn deployment_id(arn: &str) -> &str {
 /// The rollout, told by the service deployment as well as by DescribeServices' deployments:
 /// Ready only once the service deployment SUCCEEDED; a hook awaiting action is
 /// AwaitingApproval; a service deployment of `desired` rolled back or stopped is Failed with
-/// ECS's reason. `name` is the EcsService's name, for the approval instructions.
+/// ECS's reason. `target` is the EcsService (namespace, name), for the approval instructions.
 pub fn with_service_deployment(
     rollout: Rollout,
     sd: Option<&CurrentServiceDeployment>,
     desired: &str,
-    name: &str,
+    target: (&str, &str),
 ) -> Rollout {
     let Some(sd) = sd else { return rollout };
     let id = deployment_id(&sd.arn);
@@ -132,7 +165,7 @@ pub fn with_service_deployment(
             if for_desired && rolled_back_or_stopped && !message.contains(id) =>
         {
             return Rollout::Failed {
-                message: format!("{message}; {}", told(status)),
+                message: format!("{}; {}", message.trim_end_matches('.'), told(status)),
             };
         }
         Rollout::Failed { .. } | Rollout::NotActive { .. } => return rollout,
@@ -143,7 +176,7 @@ pub fn with_service_deployment(
         "SUCCESSFUL" => rollout,
         "PENDING" | "IN_PROGRESS" => match &sd.pending_hook {
             Some(hook) => Rollout::AwaitingApproval {
-                message: awaiting_message(name, id, hook),
+                message: awaiting_message(target, sd, hook),
             },
             None => {
                 let ecs_says = format!(
@@ -188,20 +221,25 @@ fn stage_words(sd: &CurrentServiceDeployment) -> String {
     words
 }
 
-/// How to approve or roll back a paused deployment, as one sentence.
-pub fn awaiting_message(name: &str, id: &str, hook: &PendingHook) -> String {
-    let stage = hook
-        .lifecycle_stage
-        .as_deref()
-        .unwrap_or("its current stage");
+/// How to approve or roll back deployment `sd` paused at `hook`, as one sentence. `target` is
+/// the EcsService (namespace, name). ECS reports the deployment's stage, not the hook's own (a
+/// PRE_PRODUCTION_TRAFFIC_SHIFT hook waits during PRODUCTION_TRAFFIC_SHIFT).
+pub fn awaiting_message(
+    (namespace, name): (&str, &str),
+    sd: &CurrentServiceDeployment,
+    hook: &PendingHook,
+) -> String {
+    let id = deployment_id(&sd.arn);
     let timeout = match (&hook.expires_at, &hook.timeout_action) {
         (Some(at), Some(action)) => format!("; ECS will {} at {at}", action.to_lowercase()),
         _ => String::new(),
     };
+    let stage = stage_words(sd);
     format!(
-        "service deployment {id} is paused at {stage} awaiting approval{timeout}: approve with \
-         `kubectl annotate ecss {name} {APPROVE_ANNOTATION}={}` (or `kubectl ecs approve {name}`), or roll back \
-         with `{ROLLBACK_ANNOTATION}={id}`",
+        "service deployment {id} is paused awaiting approval{stage}{timeout}: approve with `kubectl ecs approve \
+         {name} -n {namespace}` (or `kubectl annotate --overwrite ecss {name} -n {namespace} \
+         {APPROVE_ANNOTATION}={}`), or roll back with `kubectl ecs rollback {name} -n {namespace}` \
+         ({ROLLBACK_ANNOTATION}={id})",
         hook.hook_id
     )
 }
@@ -248,38 +286,8 @@ pub fn plan_approvals(
     let recorded = recorded.cloned().unwrap_or_default();
     let in_progress =
         sd.filter(|sd| matches!(sd.status.as_deref(), Some("PENDING" | "IN_PROGRESS")));
-    let mut steps = Vec::new();
-    if let Some(value) = approve.map(str::trim).filter(|v| !v.is_empty())
-        && !handled(recorded.approve.as_ref(), value)
-    {
-        let hook = in_progress.and_then(|sd| {
-            sd.pending_hook
-                .as_ref()
-                .filter(|h| h.hook_id == value)
-                .map(|h| (sd, h))
-        });
-        steps.push(match hook {
-            Some((sd, hook)) => {
-                let id = deployment_id(&sd.arn);
-                let stage = hook.lifecycle_stage.as_deref().unwrap_or("its stage");
-                let outcome = format!("continued service deployment {id} at {stage} (hook {value})");
-                ApprovalStep {
-                    annotation: Annotation::Approve,
-                    value: value.to_owned(),
-                    action: Some(ApprovalAction::Continue {
-                        arn: sd.arn.clone(),
-                        hook_id: value.to_owned(),
-                    }),
-                    announcement: Announcement::new("Approved", format!("{APPROVE_ANNOTATION}={value}: {outcome}")),
-                    outcome,
-                    warning: false,
-                }
-            }
-            None => ignored(Annotation::Approve, value, format!(
-                "no hook {value} awaits approval in the current service deployment; nothing done"
-            )),
-        });
-    }
+    // A rollback goes first, and wins over an approval given at the same time: the safe choice.
+    let mut steps: Vec<ApprovalStep> = Vec::new();
     if let Some(value) = rollback.map(str::trim).filter(|v| !v.is_empty())
         && !handled(recorded.rollback.as_ref(), value)
     {
@@ -318,8 +326,49 @@ pub fn plan_approvals(
             None => ignored(
                 Annotation::Rollback,
                 value,
-                format!("{value} names no service deployment in progress; nothing done"),
+                format!(
+                    "not sent: {value} names no service deployment in progress (rolled back or finished already, \
+                     or not this service's)"
+                ),
             ),
+        });
+    }
+    if let Some(value) = approve.map(str::trim).filter(|v| !v.is_empty())
+        && !handled(recorded.approve.as_ref(), value)
+    {
+        let rolling_back = steps.iter().any(|s: &ApprovalStep| s.action.is_some());
+        let hook = in_progress.filter(|_| !rolling_back).and_then(|sd| {
+            sd.pending_hook
+                .as_ref()
+                .filter(|h| h.hook_id == value)
+                .map(|h| (sd, h))
+        });
+        steps.push(match hook {
+            Some((sd, hook)) => {
+                let id = deployment_id(&sd.arn);
+                let stage = hook.lifecycle_stage.as_deref().unwrap_or("its stage");
+                let outcome = format!("continued service deployment {id} at {stage} (hook {value})");
+                ApprovalStep {
+                    annotation: Annotation::Approve,
+                    value: value.to_owned(),
+                    action: Some(ApprovalAction::Continue {
+                        arn: sd.arn.clone(),
+                        hook_id: value.to_owned(),
+                    }),
+                    announcement: Announcement::new("Approved", format!("{APPROVE_ANNOTATION}={value}: {outcome}")),
+                    outcome,
+                    warning: false,
+                }
+            }
+            None if rolling_back => ignored(
+                Annotation::Approve,
+                value,
+                format!("not sent: {ROLLBACK_ANNOTATION} rolls the deployment back"),
+            ),
+            None => ignored(Annotation::Approve, value, format!(
+                "not sent: hook {value} does not await approval in the current service deployment (continued \
+                 already, or not this deployment's)"
+            )),
         });
     }
     steps

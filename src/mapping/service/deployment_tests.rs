@@ -5,7 +5,8 @@ use aws_sdk_ecs::types as ecs;
 use serde_json::json;
 
 use super::deployment::{
-    Annotation, ApprovalAction, followed, needs_read, plan_approvals, with_service_deployment,
+    Annotation, ApprovalAction, ReadContext, followed, needs_read, plan_approvals,
+    revision_task_definition, with_service_deployment,
 };
 use super::tests::{TD7, TD8, minimal_spec, steady};
 use super::{Rollout, create_input, drift, update_input};
@@ -200,16 +201,16 @@ fn sd(status: &str, stage: Option<&str>, hook: Option<&str>) -> CurrentServiceDe
 fn ready_waits_for_the_service_deployment_to_succeed() {
     let successful = sd("SUCCESSFUL", None, None);
     assert_eq!(
-        with_service_deployment(Rollout::Ready, Some(&successful), TD8, "web"),
+        with_service_deployment(Rollout::Ready, Some(&successful), TD8, ("apps", "web")),
         Rollout::Ready
     );
     assert_eq!(
-        with_service_deployment(Rollout::Ready, None, TD8, "web"),
+        with_service_deployment(Rollout::Ready, None, TD8, ("apps", "web")),
         Rollout::Ready
     );
     let baking = sd("IN_PROGRESS", Some("PRODUCTION_TRAFFIC_SHIFT"), None);
     assert_eq!(
-        with_service_deployment(Rollout::Ready, Some(&baking), TD8, "web"),
+        with_service_deployment(Rollout::Ready, Some(&baking), TD8, ("apps", "web")),
         Rollout::InProgress {
             message: "service deployment Xy12 in progress, at stage PRODUCTION_TRAFFIC_SHIFT, 30% of production traffic".into()
         }
@@ -218,9 +219,10 @@ fn ready_waits_for_the_service_deployment_to_succeed() {
 
 #[test]
 fn a_paused_deployment_awaits_approval_and_says_how_to_give_it() {
+    // ECS reports the deployment's stage while a PRE_PRODUCTION_TRAFFIC_SHIFT hook waits.
     let paused = sd(
         "IN_PROGRESS",
-        Some("PRE_PRODUCTION_TRAFFIC_SHIFT"),
+        Some("PRODUCTION_TRAFFIC_SHIFT"),
         Some("hook-1"),
     );
     let Rollout::AwaitingApproval { message } = with_service_deployment(
@@ -229,15 +231,16 @@ fn a_paused_deployment_awaits_approval_and_says_how_to_give_it() {
         },
         Some(&paused),
         TD8,
-        "web",
+        ("apps", "web"),
     ) else {
         panic!("not awaiting approval");
     };
     assert_eq!(
         message,
-        "service deployment Xy12 is paused at PRE_PRODUCTION_TRAFFIC_SHIFT awaiting approval; ECS will rollback at \
-         2026-11-30T10:00:00Z: approve with `kubectl annotate ecss web ecs.operator.dev/approve=hook-1` (or \
-         `kubectl ecs approve web`), or roll back with `ecs.operator.dev/rollback=Xy12`"
+        "service deployment Xy12 is paused awaiting approval, at stage PRODUCTION_TRAFFIC_SHIFT, 30% of production \
+         traffic; ECS will rollback at 2026-11-30T10:00:00Z: approve with `kubectl ecs approve web -n apps` (or \
+         `kubectl annotate --overwrite ecss web -n apps ecs.operator.dev/approve=hook-1`), or roll back with \
+         `kubectl ecs rollback web -n apps` (ecs.operator.dev/rollback=Xy12)"
     );
 }
 
@@ -245,7 +248,7 @@ fn a_paused_deployment_awaits_approval_and_says_how_to_give_it() {
 fn a_rolled_back_deployment_of_the_desired_revision_is_failed_with_the_ecs_reason() {
     let rolled_back = sd("ROLLBACK_SUCCESSFUL", None, None);
     let Rollout::Failed { message } =
-        with_service_deployment(Rollout::Ready, Some(&rolled_back), TD8, "web")
+        with_service_deployment(Rollout::Ready, Some(&rolled_back), TD8, ("apps", "web"))
     else {
         panic!("not failed");
     };
@@ -257,50 +260,91 @@ fn a_rolled_back_deployment_of_the_desired_revision_is_failed_with_the_ecs_reaso
     );
     // When the classic deployment already failed, the service deployment adds its reason, once.
     let classic = Rollout::Failed {
-        message: "deployment ecs-svc/1 of web:8 failed: ECS deployment hook execution failure(s) detected.".into(),
+        message: "deployment ecs-svc/1 of web:8 failed: ECS deployment hook execution failure(s) detected."
+            .into(),
     };
     let Rollout::Failed { message } =
-        with_service_deployment(classic, Some(&rolled_back), TD8, "web")
+        with_service_deployment(classic, Some(&rolled_back), TD8, ("apps", "web"))
     else {
         panic!("not failed");
     };
     assert_eq!(
         message,
-        "deployment ecs-svc/1 of web:8 failed: ECS deployment hook execution failure(s) detected.; service \
+        "deployment ecs-svc/1 of web:8 failed: ECS deployment hook execution failure(s) detected; service \
          deployment Xy12 ROLLBACK_SUCCESSFUL: Service deployment rolled back because the lifecycle hook timed out"
     );
     let again = Rollout::Failed {
         message: message.clone(),
     };
     assert_eq!(
-        with_service_deployment(again, Some(&rolled_back), TD8, "web"),
+        with_service_deployment(again, Some(&rolled_back), TD8, ("apps", "web")),
         Rollout::Failed { message }
     );
     // One of another revision says nothing about the desired one.
     assert_eq!(
-        with_service_deployment(Rollout::Ready, Some(&rolled_back), TD7, "web"),
+        with_service_deployment(Rollout::Ready, Some(&rolled_back), TD7, ("apps", "web")),
         Rollout::Ready
     );
 }
 
 #[test]
-fn a_finished_deployment_is_not_read_again() {
+fn a_finished_deployment_is_not_read_again_and_a_rolling_one_once_it_looks_done() {
+    let at = |approval_pending, rolling, looks_done| ReadContext {
+        current_arn: SD_ARN,
+        approval_pending,
+        rolling,
+        looks_done,
+    };
     let done = sd("SUCCESSFUL", None, None);
-    assert!(!needs_read(SD_ARN, Some(&done), false));
+    assert!(!needs_read(&at(false, false, false), Some(&done)));
     assert!(
-        needs_read(SD_ARN, Some(&done), true),
+        needs_read(&at(true, false, false), Some(&done)),
         "an approval to handle"
     );
+    let other = ReadContext {
+        current_arn: "arn:other",
+        ..at(false, false, true)
+    };
+    assert!(needs_read(&other, Some(&done)), "a new deployment");
+    let running = sd("IN_PROGRESS", None, None);
     assert!(
-        needs_read("arn:other", Some(&done), false),
-        "a new deployment"
+        needs_read(&at(false, false, false), Some(&running)),
+        "a blue/green deployment"
     );
-    assert!(needs_read(
-        SD_ARN,
-        Some(&sd("IN_PROGRESS", None, None)),
-        false
-    ));
-    assert!(needs_read(SD_ARN, None, false));
+    assert!(
+        !needs_read(&at(false, true, false), Some(&running)),
+        "a rolling one in progress"
+    );
+    assert!(
+        needs_read(&at(false, true, true), Some(&running)),
+        "a rolling one that looks done"
+    );
+    assert!(needs_read(&at(false, false, false), None));
+    let rolling_back = sd("ROLLBACK_IN_PROGRESS", None, None);
+    assert!(
+        needs_read(&at(false, true, false), Some(&rolling_back)),
+        "followed to its end"
+    );
+}
+
+#[test]
+fn a_revision_runs_the_task_definition_of_its_deployment() {
+    let service = steady(TD8, 2);
+    let digits = service.deployments()[0]
+        .id()
+        .unwrap()
+        .trim_start_matches("ecs-svc/")
+        .to_string();
+    let revision =
+        format!("arn:aws:ecs:eu-west-1:123456789012:service-revision/main/web-svc/{digits}");
+    assert_eq!(
+        revision_task_definition(&service, &revision),
+        Some(TD8.into())
+    );
+    assert_eq!(
+        revision_task_definition(&service, "arn:x/service-revision/main/web-svc/42"),
+        None
+    );
 }
 
 #[test]
@@ -345,7 +389,8 @@ fn a_stale_approval_does_nothing_and_says_so_once() {
     assert_eq!(steps[0].announcement.reason, "ApprovalIgnored");
     assert_eq!(
         steps[0].outcome,
-        "no hook hook-1 awaits approval in the current service deployment; nothing done"
+        "not sent: hook hook-1 does not await approval in the current service deployment (continued already, or \
+         not this deployment's)"
     );
     let running = sd("IN_PROGRESS", None, None);
     assert_eq!(
@@ -402,4 +447,29 @@ fn a_deployment_rolled_back_by_a_new_one_is_still_the_one_followed() {
     let stopped = sd("STOPPED", None, None);
     assert_eq!(followed(rollback.clone(), Some(stopped)), rollback);
     assert_eq!(followed(rollback.clone(), None), rollback);
+}
+
+#[test]
+fn a_rollback_given_with_an_approval_wins() {
+    let paused = sd(
+        "IN_PROGRESS",
+        Some("POST_TEST_TRAFFIC_SHIFT"),
+        Some("hook-1"),
+    );
+    let steps = plan_approvals(Some("hook-1"), Some("Xy12"), None, Some(&paused));
+    assert_eq!(steps.len(), 2);
+    assert_eq!(steps[0].annotation, Annotation::Rollback);
+    assert_eq!(
+        steps[0].action,
+        Some(ApprovalAction::RollbackAtHook {
+            arn: SD_ARN.into(),
+            hook_id: "hook-1".into()
+        })
+    );
+    assert_eq!(steps[1].annotation, Annotation::Approve);
+    assert_eq!(steps[1].action, None);
+    assert_eq!(
+        steps[1].outcome,
+        "not sent: ecs.operator.dev/rollback rolls the deployment back"
+    );
 }
