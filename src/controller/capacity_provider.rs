@@ -195,6 +195,26 @@ async fn apply(
     })
 }
 
+/// EcsServices in the namespace whose capacityProviderStrategy names this provider.
+fn services_using(ctx: &Context, obj: &EcsCapacityProvider) -> Vec<String> {
+    let namespace = obj.namespace();
+    let name = obj.ecs_name();
+    let mut users: Vec<String> = ctx
+        .services()
+        .iter()
+        .filter(|s| s.namespace() == namespace)
+        .filter(|s| {
+            s.spec
+                .capacity_provider_strategy
+                .iter()
+                .any(|item| item.capacity_provider == name)
+        })
+        .map(|s| s.name_any())
+        .collect();
+    users.sort();
+    users
+}
+
 /// EcsClusters in the namespace that use this provider, by reference or by its ECS name. For a
 /// Managed Instances provider, not those being deleted: ECS deletes no cluster while providers
 /// scoped to it remain ("The Cluster cannot be deleted while Cluster Scoped Capacity Providers
@@ -257,6 +277,15 @@ async fn cleanup(obj: Arc<EcsCapacityProvider>, ctx: Arc<Context>) -> Result<Cle
         return Ok(Cleanup::Waiting(format!(
             "waiting for EcsCluster {} to stop using the capacity provider {name}",
             users.join(", ")
+        )));
+    }
+    // "Prior to a capacity provider being deleted, the capacity provider must be removed from
+    // the capacity provider strategy from all services" (DeleteCapacityProvider API reference).
+    let services = services_using(&ctx, &obj);
+    if !services.is_empty() {
+        return Ok(Cleanup::Waiting(format!(
+            "waiting for EcsService {} to stop using the capacity provider {name} in its capacityProviderStrategy",
+            services.join(", ")
         )));
     }
     let request = ctx
