@@ -658,3 +658,32 @@ async fn an_ec2_service_behind_a_load_balancer_takes_its_role() {
         role.role_arn()
     );
 }
+
+#[tokio::test]
+async fn two_hooks_waiting_at_once_are_approved_one_after_the_other() {
+    let f = fixture("dep-two").await;
+    let hooks = json!([
+        {"targetType": "PAUSE", "lifecycleStages": ["POST_SCALE_UP"]},
+        {"targetType": "PAUSE", "lifecycleStages": ["POST_SCALE_UP"]}
+    ]);
+    f.create_ready_service_with_hooks(blue_green(), hooks).await;
+    f.set_image("nginx:1.28").await;
+    let first =
+        pending_hook(&wait_for(&f.services, "web", "awaiting approval", awaiting_approval).await);
+    f.annotate(APPROVE, &first).await;
+    // The other hook shows as soon as the first is continued.
+    let second = wait_for(
+        &f.services,
+        "web",
+        "the second hook awaiting approval",
+        |s| awaiting_approval(s) && pending_hook(s) != first,
+    )
+    .await;
+    f.annotate(APPROVE, &pending_hook(&second)).await;
+    wait_for(&f.services, "web", "Ready on revision 2", |s| {
+        is_ready(s) && revision(s) == Some(2)
+    })
+    .await;
+    assert_eq!(f.writes().get("ContinueServiceDeployment"), Some(&2));
+    assert_eq!(f.events("Approved").await.len(), 2);
+}

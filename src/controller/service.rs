@@ -346,25 +346,26 @@ async fn apply(obj: Arc<EcsService>, ctx: Arc<Context>) -> Result<Applied<EcsSer
         old_status.failed_task_definition.as_deref(),
         old_status.failure_message.as_deref(),
     );
-    let read = deployment::read(
+    let read_context = mapping::deployment::ReadContext {
+        approval_pending: deployment::approval_pending(&obj, old_status.approvals.as_ref()),
+        rolling: obj
+            .spec
+            .deployment_configuration
+            .as_ref()
+            .is_none_or(|c| c.strategy() == ROLLING),
+        looks_done: matches!(classic, Rollout::Ready),
+        ..Default::default()
+    };
+    let mut read = deployment::read(
         &ctx,
         &region,
         &service,
         old_status.service_deployment.as_ref(),
-        mapping::deployment::ReadContext {
-            approval_pending: deployment::approval_pending(&obj, old_status.approvals.as_ref()),
-            rolling: obj
-                .spec
-                .deployment_configuration
-                .as_ref()
-                .is_none_or(|c| c.strategy() == ROLLING),
-            looks_done: matches!(classic, Rollout::Ready),
-            ..Default::default()
-        },
+        read_context,
     )
     .await?;
-    let mut service_deployment = read.record;
-    status.approvals = deployment::approve(
+    let mut service_deployment = read.record.take();
+    let approved = deployment::approve(
         &ctx,
         &obj,
         &region,
@@ -372,6 +373,23 @@ async fn apply(obj: Arc<EcsService>, ctx: Arc<Context>) -> Result<Applied<EcsSer
         &mut service_deployment,
     )
     .await?;
+    status.approvals = approved.approvals;
+    if approved.acted {
+        // ECS has the request: read the deployment again, so that another hook waiting at the
+        // same time shows at once.
+        read = deployment::read(
+            &ctx,
+            &region,
+            &service,
+            service_deployment.as_ref(),
+            mapping::deployment::ReadContext {
+                approval_pending: true,
+                ..read_context
+            },
+        )
+        .await?;
+        service_deployment = read.record.take();
+    }
     deployment::announce_pause(
         &ctx,
         &obj,

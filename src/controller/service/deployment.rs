@@ -127,7 +127,7 @@ pub(super) async fn approve(
     region: &str,
     recorded: Option<&ApprovalsStatus>,
     sd: &mut Option<CurrentServiceDeployment>,
-) -> Result<Option<ApprovalsStatus>> {
+) -> Result<Approved> {
     let annotations = obj.metadata.annotations.clone().unwrap_or_default();
     let steps = mapping::plan_approvals(
         annotations.get(APPROVE_ANNOTATION).map(String::as_str),
@@ -136,8 +136,12 @@ pub(super) async fn approve(
         sd.as_ref(),
     );
     if steps.is_empty() {
-        return Ok(recorded.cloned());
+        return Ok(Approved {
+            approvals: recorded.cloned(),
+            acted: false,
+        });
     }
+    let mut acted = false;
     let mut approvals = recorded.cloned().unwrap_or_default();
     let client = ctx.ecs.client(region);
     for step in steps {
@@ -212,10 +216,20 @@ pub(super) async fn approve(
             && let Some(current) = sd.as_mut()
         {
             current.pending_hook = None;
+            acted = true;
         }
         mapping::record(&mut approvals, &step, outcome);
     }
-    Ok(Some(approvals))
+    Ok(Approved {
+        approvals: Some(approvals),
+        acted,
+    })
+}
+
+/// The approvals handled, and whether a request went to ECS.
+pub(super) struct Approved {
+    pub approvals: Option<ApprovalsStatus>,
+    pub acted: bool,
 }
 
 /// Tells, once per hook, that a deployment waits for approval and how to give it.

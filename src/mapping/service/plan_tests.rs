@@ -210,3 +210,20 @@ fn drift_reads_as_the_value_before_and_after() {
         ]
     );
 }
+
+#[test]
+fn volumes_the_spec_dropped_are_removed_with_an_empty_list_and_not_mentioned_otherwise() {
+    let spec = full_spec();
+    let mut current = ecs_view_of_full_spec();
+    let volume = aws_sdk_ecs::types::ServiceVolumeConfiguration::builder()
+        .name("scratch")
+        .build()
+        .unwrap();
+    current.deployments.as_mut().unwrap()[0].volume_configurations = Some(vec![volume]);
+    let tags = current_tags(&current);
+    let plan = plan_update(&desired(&spec, &tags, 1, None), &current, &applied(1)).unwrap();
+    assert_eq!(plan.drift, ["volumeConfigurations"]);
+    let input = plan.update.unwrap().build().unwrap();
+    assert_eq!(input.volume_configurations, Some(vec![]));
+    assert_eq!(input.vpc_lattice_configurations, None);
+}
