@@ -400,12 +400,19 @@ async fn apply(obj: Arc<EcsService>, ctx: Arc<Context>) -> Result<Applied<EcsSer
     .await;
     status.service_deployment = service_deployment;
 
-    let rollout = mapping::deployment::with_service_deployment(
+    let rollout = match mapping::deployment::with_service_deployment(
         classic,
         status.service_deployment.as_ref().filter(|_| read.fresh),
         &task_definition,
         (&namespace, &obj.name_any()),
-    );
+    ) {
+        Rollout::Ready if let Some(why) = &read.failed => Rollout::InProgress {
+            message: format!(
+                "the rollout looks done; its service deployment could not be read yet: {why}"
+            ),
+        },
+        rollout => rollout,
+    };
     (status.failed_task_definition, status.failure_message) = match &rollout {
         Rollout::Failed { message } => (Some(task_definition.clone()), Some(message.clone())),
         Rollout::Ready => (None, None),

@@ -21,6 +21,9 @@ pub(super) struct Read {
     /// Read in this reconcile, or recorded for the deployment that is still current: a
     /// record of an older deployment says nothing about the current one.
     pub fresh: bool,
+    /// Why a read that was due failed (throttled, 5xx): the rollout cannot be called done yet,
+    /// and is looked at again at the rollout poll rather than after an error's backoff.
+    pub failed: Option<String>,
 }
 
 /// The service deployment ECS reports as current for `service`, read when
@@ -36,6 +39,7 @@ pub(super) async fn read(
         fresh: recorded
             .is_some_and(|r| Some(r.arn.as_str()) == service.current_service_deployment()),
         record: recorded.cloned(),
+        failed: None,
     };
     let Some(arn) = service.current_service_deployment() else {
         return Ok(kept(recorded));
@@ -61,10 +65,25 @@ pub(super) async fn read(
                 .collect(),
         ))
         .send();
-    let output = ctx
+    let output = match ctx
         .ecs
         .call(region, "DescribeServiceDeployments", request)
-        .await?;
+        .await
+    {
+        Ok(output) => output,
+        Err(
+            error @ Error::Ecs {
+                class: EcsErrorClass::Throttled | EcsErrorClass::Transient,
+                ..
+            },
+        ) => {
+            return Ok(Read {
+                failed: Some(error.to_string()),
+                ..kept(recorded)
+            });
+        }
+        Err(error) => return Err(error),
+    };
     let described = |arn: &str| {
         output
             .service_deployments()
@@ -97,6 +116,7 @@ pub(super) async fn read(
     Ok(Read {
         record: Some(followed),
         fresh: true,
+        failed: None,
     })
 }
 
