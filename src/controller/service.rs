@@ -15,7 +15,6 @@ use kube::{Resource, ResourceExt};
 
 use super::refs::{self, Refs, ResolvedTaskDefinition};
 use super::{Applied, Cleanup, Context, Managed, drive};
-use crate::api::service::ROLLING;
 use crate::api::{
     DeletionPolicy, EcsCluster, EcsService, EcsServiceStatus, RESTARTED_AT_ANNOTATION,
 };
@@ -338,7 +337,6 @@ async fn apply(obj: Arc<EcsService>, ctx: Arc<Context>) -> Result<Applied<EcsSer
     events::mirror_events(&ctx, &obj, &service, &old_status, &mut status).await;
 
     // Where the service deployment stands, and the approvals asked of it.
-    let namespace = obj.namespace().unwrap_or_default();
     let classic = mapping::remember_failure(
         mapping::rollout(&service, &task_definition),
         &service,
@@ -346,73 +344,18 @@ async fn apply(obj: Arc<EcsService>, ctx: Arc<Context>) -> Result<Applied<EcsSer
         old_status.failed_task_definition.as_deref(),
         old_status.failure_message.as_deref(),
     );
-    let read_context = mapping::deployment::ReadContext {
-        approval_pending: deployment::approval_pending(&obj, old_status.approvals.as_ref()),
-        rolling: obj
-            .spec
-            .deployment_configuration
-            .as_ref()
-            .is_none_or(|c| c.strategy() == ROLLING),
-        looks_done: matches!(classic, Rollout::Ready),
-        ..Default::default()
-    };
-    let mut read = deployment::read(
+    let step = deployment::step(
         &ctx,
+        &obj,
         &region,
         &service,
-        old_status.service_deployment.as_ref(),
-        read_context,
-    )
-    .await?;
-    let mut service_deployment = read.record.take();
-    let approved = deployment::approve(
-        &ctx,
-        &obj,
-        &region,
-        old_status.approvals.as_ref(),
-        &mut service_deployment,
-    )
-    .await?;
-    status.approvals = approved.approvals;
-    if approved.acted {
-        // ECS has the request: read the deployment again, so that another hook waiting at the
-        // same time shows at once.
-        read = deployment::read(
-            &ctx,
-            &region,
-            &service,
-            service_deployment.as_ref(),
-            mapping::deployment::ReadContext {
-                approval_pending: true,
-                ..read_context
-            },
-        )
-        .await?;
-        service_deployment = read.record.take();
-    }
-    deployment::announce_pause(
-        &ctx,
-        &obj,
-        service_deployment.as_ref(),
-        old_status.service_deployment.as_ref(),
-        (&namespace, &obj.name_any()),
-    )
-    .await;
-    status.service_deployment = service_deployment;
-
-    let rollout = match mapping::deployment::with_service_deployment(
-        classic,
-        status.service_deployment.as_ref().filter(|_| read.fresh),
         &task_definition,
-        (&namespace, &obj.name_any()),
-    ) {
-        Rollout::Ready if let Some(why) = &read.failed => Rollout::InProgress {
-            message: format!(
-                "the rollout looks done; its service deployment could not be read yet: {why}"
-            ),
-        },
-        rollout => rollout,
-    };
+        classic,
+        &old_status,
+    )
+    .await?;
+    (status.service_deployment, status.approvals) = (step.record, step.approvals);
+    let rollout = step.rollout;
     (status.failed_task_definition, status.failure_message) = match &rollout {
         Rollout::Failed { message } => (Some(task_definition.clone()), Some(message.clone())),
         Rollout::Ready => (None, None),

@@ -3,19 +3,92 @@
 //! is [`crate::mapping::service::deployment`]'s.
 
 use aws_sdk_ecs::types::{DeploymentLifecycleHookAction, Service, StopServiceDeploymentStopType};
+use kube::ResourceExt;
 use kube::runtime::events::EventType;
 
 use super::super::Context;
 use crate::api::EcsService;
-use crate::api::service::{ApprovalsStatus, CurrentServiceDeployment};
+use crate::api::service::{ApprovalsStatus, CurrentServiceDeployment, EcsServiceStatus, ROLLING};
 use crate::error::EcsErrorClass;
+use crate::mapping::service::Rollout;
 use crate::mapping::service::deployment::{
     self as mapping, APPROVE_ANNOTATION, ApprovalAction, ROLLBACK_ANNOTATION,
 };
 use crate::{Error, Result};
 
+/// What the service deployment step leaves: status.serviceDeployment and status.approvals, and
+/// the rollout judged by the service deployment as well.
+pub(super) struct Step {
+    pub record: Option<CurrentServiceDeployment>,
+    pub approvals: Option<ApprovalsStatus>,
+    pub rollout: Rollout,
+}
+
+/// Reads the service deployment when due, acts on new approval annotations (then reads it again,
+/// so that another hook waiting at the same time shows at once), announces a pause once, and
+/// judges `classic` (the rollout as DescribeServices tells it) by the service deployment.
+pub(super) async fn step(
+    ctx: &Context,
+    obj: &EcsService,
+    region: &str,
+    service: &Service,
+    task_definition: &str,
+    classic: Rollout,
+    old: &EcsServiceStatus,
+) -> Result<Step> {
+    let (namespace, name) = (obj.namespace().unwrap_or_default(), obj.name_any());
+    let target = (namespace.as_str(), name.as_str());
+    let at = mapping::ReadContext {
+        approval_pending: approval_pending(obj, old.approvals.as_ref()),
+        rolling: obj
+            .spec
+            .deployment_configuration
+            .as_ref()
+            .is_none_or(|c| c.strategy() == ROLLING),
+        looks_done: matches!(classic, Rollout::Ready),
+        ..Default::default()
+    };
+    let mut seen = read(ctx, region, service, old.service_deployment.as_ref(), at).await?;
+    let mut record = seen.record.take();
+    let approved = approve(ctx, obj, region, old.approvals.as_ref(), &mut record).await?;
+    if approved.acted {
+        let again = mapping::ReadContext {
+            approval_pending: true,
+            ..at
+        };
+        seen = read(ctx, region, service, record.as_ref(), again).await?;
+        record = seen.record.take();
+    }
+    announce_pause(
+        ctx,
+        obj,
+        record.as_ref(),
+        old.service_deployment.as_ref(),
+        target,
+    )
+    .await;
+    let rollout = match mapping::with_service_deployment(
+        classic,
+        record.as_ref().filter(|_| seen.fresh),
+        task_definition,
+        target,
+    ) {
+        Rollout::Ready if let Some(why) = &seen.failed => Rollout::InProgress {
+            message: format!(
+                "the rollout looks done; its service deployment could not be read yet: {why}"
+            ),
+        },
+        rollout => rollout,
+    };
+    Ok(Step {
+        record,
+        approvals: approved.approvals,
+        rollout,
+    })
+}
+
 /// The service deployment to record in status and the one to judge the rollout by.
-pub(super) struct Read {
+struct Read {
     /// status.serviceDeployment.
     pub record: Option<CurrentServiceDeployment>,
     /// Read in this reconcile, or recorded for the deployment that is still current: a
@@ -28,7 +101,7 @@ pub(super) struct Read {
 
 /// The service deployment ECS reports as current for `service`, read when
 /// [`mapping::needs_read`] says so; `recorded` is status.serviceDeployment.
-pub(super) async fn read(
+async fn read(
     ctx: &Context,
     region: &str,
     service: &Service,
@@ -121,7 +194,7 @@ pub(super) async fn read(
 }
 
 /// Whether an approval annotation has a value not handled yet.
-pub(super) fn approval_pending(obj: &EcsService, recorded: Option<&ApprovalsStatus>) -> bool {
+fn approval_pending(obj: &EcsService, recorded: Option<&ApprovalsStatus>) -> bool {
     let handled = |value: Option<&String>, done: Option<&String>| {
         value.is_none_or(|v| v.trim().is_empty() || Some(v.trim()) == done.map(String::as_str))
     };
@@ -141,7 +214,7 @@ pub(super) fn approval_pending(obj: &EcsService, recorded: Option<&ApprovalsStat
 /// once, and is recorded in the returned approvals. After an action `sd` no longer shows the
 /// hook as pending (ECS has it now). Transient ECS errors propagate (the value is handled on
 /// retry); ECS refusing the request is recorded and told as a Warning.
-pub(super) async fn approve(
+async fn approve(
     ctx: &Context,
     obj: &EcsService,
     region: &str,
@@ -247,13 +320,13 @@ pub(super) async fn approve(
 }
 
 /// The approvals handled, and whether a request went to ECS.
-pub(super) struct Approved {
+struct Approved {
     pub approvals: Option<ApprovalsStatus>,
     pub acted: bool,
 }
 
 /// Tells, once per hook, that a deployment waits for approval and how to give it.
-pub(super) async fn announce_pause(
+async fn announce_pause(
     ctx: &Context,
     obj: &EcsService,
     sd: Option<&CurrentServiceDeployment>,
